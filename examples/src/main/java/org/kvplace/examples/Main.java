@@ -1,0 +1,54 @@
+package org.kvplace.examples;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * Entry point of the {@code kvplace} command: {@code kvplace COMMAND [OPTIONS]}.
+ *
+ * <p>Results go to standard output; progress and diagnostics to standard error. Exit status 0 on
+ * success, 2 on a usage error, 1 on any other failure.
+ */
+public final class Main {
+
+    private Main() {}
+
+    /** Runs the command named by {@code args[0]}. */
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            out.print(usage());
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "demo" -> DemoCommand.run(rest, out, err);
+                default -> {
+                    err.println("kvplace: unknown command '" + args[0] + "'");
+                    err.print(usage());
+                    yield 2;
+                }
+            };
+        } catch (UsageException e) {
+            err.println("kvplace " + args[0] + ": " + e.getMessage());
+            err.println("Run 'kvplace " + args[0] + " --help' for the options.");
+            return 2;
+        }
+    }
+
+    static String usage() {
+        return """
+                Usage: kvplace COMMAND [OPTIONS]
+
+                Commands:
+                  demo       append a synthetic sequence to a tiered cache, attend, migrate, and report
+                             the bytes read per tier
+
+                Run 'kvplace COMMAND --help' for a command's options.
+                """;
+    }
+}

@@ -1,0 +1,2 @@
+/** JMH benchmarks of kvplace. */
+package org.kvplace.bench;

@@ -1,0 +1,15 @@
+/**
+ * kvplace core: the tiered off-heap KV cache, the cost model, traces, the simulator, placement
+ * policies and the reference decode kernel. No Vector API here; a faster {@link
+ * org.kvplace.core.kernel.DecodeKernel} is provided by {@code org.kvplace.kernels}.
+ */
+module org.kvplace.core {
+    requires org.eclipse.collections.api;
+    requires org.eclipse.collections.impl;
+
+    exports org.kvplace.core.memory;
+    exports org.kvplace.core.cache;
+    exports org.kvplace.core.kernel;
+
+    uses org.kvplace.core.kernel.DecodeKernel;
+}

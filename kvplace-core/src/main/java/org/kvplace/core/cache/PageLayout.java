@@ -1,0 +1,64 @@
+package org.kvplace.core.cache;
+
+import java.util.Objects;
+
+/**
+ * Byte layout of one KV page inside its tier slot.
+ *
+ * <p>A page holds up to {@code pageTokens} tokens of one layer, all KV heads, keys then values:
+ * <pre>
+ *   K[kvHead][token][dim]   then   V[kvHead][token][dim]
+ * </pre>
+ * so that one KV head's keys (or values) over the page's tokens are contiguous. Offsets are in
+ * bytes from the start of the slot and depend on the element type, which is why kernels go through
+ * this class rather than computing them.
+ *
+ * @param pageTokens tokens per page (P)
+ * @param kvHeads KV heads
+ * @param headDim elements per head vector
+ * @param elementType element type of K and V
+ */
+public record PageLayout(int pageTokens, int kvHeads, int headDim, ElementType elementType) {
+
+    /** Validates the layout. */
+    public PageLayout {
+        if (pageTokens <= 0) {
+            throw new IllegalArgumentException("pageTokens must be positive, got " + pageTokens);
+        }
+        if (kvHeads <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("kvHeads and headDim must be positive, got kvHeads="
+                    + kvHeads + " headDim=" + headDim);
+        }
+        Objects.requireNonNull(elementType, "elementType");
+    }
+
+    /** Bytes of one head vector: {@code headDim * elementBytes}. */
+    public long headBytes() {
+        return (long) headDim * elementType.bytes();
+    }
+
+    /** Bytes of K and V of one token over all KV heads. */
+    public long tokenBytes() {
+        return 2L * kvHeads * headBytes();
+    }
+
+    /** Bytes of a full page: {@code pageTokens * tokenBytes()}. */
+    public long pageBytes() {
+        return pageTokens * tokenBytes();
+    }
+
+    /** Byte offset, within the slot, of the keys (values at {@link #valuesBase()}). */
+    public long valuesBase() {
+        return (long) kvHeads * pageTokens * headBytes();
+    }
+
+    /** Byte offset within the slot of the key vector of {@code kvHead} at {@code token} of the page. */
+    public long keyOffset(int kvHead, int token) {
+        return ((long) kvHead * pageTokens + token) * headBytes();
+    }
+
+    /** Byte offset within the slot of the value vector of {@code kvHead} at {@code token} of the page. */
+    public long valueOffset(int kvHead, int token) {
+        return valuesBase() + keyOffset(kvHead, token);
+    }
+}

@@ -1,0 +1,427 @@
+package org.kvplace.core.cache;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import java.util.concurrent.locks.StampedLock;
+import org.kvplace.core.kernel.KvLayerView;
+import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierKind;
+
+/**
+ * One sequence of a {@link TieredKvCache}: a page table per layer and the operations of a decode
+ * step on it (append the new token's K and V, attend with a query).
+ *
+ * <p>Thread safety: all methods may be called from any thread. Appends and migrations of this
+ * sequence's pages are exclusive; attends and reads share. {@link #close()} returns every slot to
+ * its tier and is idempotent; other calls afterwards throw {@link IllegalStateException}.
+ */
+public final class Sequence implements AutoCloseable {
+
+    private final TieredKvCache cache;
+    private final int id;
+    private final ModelShape shape;
+    private final PageLayout layout;
+    private final long[][] pageTable; // [layer][page] -> handle
+    private final int[] tokens;       // per layer
+    private final LayerView[] views;
+    private final StampedLock lock = new StampedLock();
+    private volatile boolean closed;
+
+    Sequence(TieredKvCache cache, int id) {
+        this.cache = cache;
+        this.id = id;
+        this.shape = cache.shape();
+        this.layout = cache.layout();
+        this.pageTable = new long[shape.layers()][cache.pagesPerLayer()];
+        this.tokens = new int[shape.layers()];
+        this.views = new LayerView[shape.layers()];
+        for (int l = 0; l < views.length; l++) {
+            views[l] = new LayerView(l);
+        }
+    }
+
+    /** This sequence's id, unique within its cache. */
+    public int id() {
+        return id;
+    }
+
+    /** The cache this sequence belongs to. */
+    public TieredKvCache cache() {
+        return cache;
+    }
+
+    /**
+     * Appends one token's key and value of one layer.
+     *
+     * <p>A new page is allocated every {@code pageTokens} tokens: in the fast tier while it has room,
+     * else in the slow tier. Values are validated before anything is written, so a rejected call
+     * leaves the sequence unchanged.
+     *
+     * @param layer layer index in {@code [0, layers)}
+     * @param k key, {@code kvHeads * headDim} floats, KV head after KV head
+     * @param v value, same length as {@code k}
+     * @throws IllegalArgumentException on a bad layer, a wrong vector length, or a NaN or infinite
+     *     value (or one that overflows f16 in an f16 cache)
+     * @throws IllegalStateException if the layer already holds {@code maxTokens} tokens, or the
+     *     sequence or cache is closed
+     * @throws TierFullException if a new page is needed and both tiers are full
+     */
+    public void append(int layer, float[] k, float[] v) {
+        checkLayer(layer);
+        checkVector("k", k, layer);
+        checkVector("v", v, layer);
+        long stamp = lock.writeLock();
+        try {
+            ensureOpen();
+            int t = tokens[layer];
+            if (t >= shape.maxTokens()) {
+                throw new IllegalStateException("layer " + layer + " of sequence " + id + " already holds maxTokens="
+                        + shape.maxTokens() + " tokens");
+            }
+            int pageIndex = t / layout.pageTokens();
+            int inPage = t % layout.pageTokens();
+            if (inPage == 0) {
+                pageTable[layer][pageIndex] = cache.allocatePage(this, layer, t);
+            }
+            int index = Pages.index(pageTable[layer][pageIndex]);
+            Tier tier = cache.tierAt(index);
+            MemorySegment slab = tier.slab();
+            long base = tier.slotOffset(cache.slotAt(index));
+            int headDim = shape.headDim();
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                writeHead(slab, base + layout.keyOffset(h, inPage), k, h * headDim);
+                writeHead(slab, base + layout.valueOffset(h, inPage), v, h * headDim);
+                cache.updateKeyBounds(index, h, k, h * headDim, inPage == 0);
+            }
+            tier.chargeWrite(layout.tokenBytes());
+            cache.setTokensAt(index, inPage + 1);
+            tokens[layer] = t + 1;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private void writeHead(MemorySegment slab, long offset, float[] src, int srcOffset) {
+        if (layout.elementType() == ElementType.F32) {
+            MemorySegment.copy(src, srcOffset, slab, ValueLayout.JAVA_FLOAT, offset, shape.headDim());
+        } else {
+            ElementType type = layout.elementType();
+            for (int d = 0; d < shape.headDim(); d++) {
+                type.store(slab, offset + (long) d * type.bytes(), src[srcOffset + d]);
+            }
+        }
+    }
+
+    /**
+     * Dense decode attention of one query token over every token of {@code layer}.
+     *
+     * @param layer layer index
+     * @param q query, {@code queryHeads * headDim} floats with {@code queryHeads} a positive multiple of
+     *     {@code kvHeads}; query head {@code h} reads KV head {@code h / (queryHeads / kvHeads)}
+     * @param out receives the attention output, same length as {@code q}
+     * @throws IllegalArgumentException on a bad layer, a wrong length, or a NaN or infinite query value
+     * @throws IllegalStateException if the layer holds no token, or the sequence or cache is closed
+     */
+    public void attend(int layer, float[] q, float[] out) {
+        attend(layer, q, out, null, 0);
+    }
+
+    /**
+     * Sparse decode attention: like {@link #attend(int, float[], float[])} but reads only the pages
+     * {@code pages[0 .. pageCount-1]} (indices into this layer's page table, strictly increasing).
+     * {@code pages == null} means every page.
+     *
+     * @throws IllegalArgumentException also if a page index is out of range or the indices are not
+     *     strictly increasing, or {@code pageCount} is out of range
+     */
+    public void attend(int layer, float[] q, float[] out, int[] pages, int pageCount) {
+        checkLayer(layer);
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(out, "out");
+        int headDim = shape.headDim();
+        if (q.length == 0 || q.length % headDim != 0 || (q.length / headDim) % shape.kvHeads() != 0) {
+            throw new IllegalArgumentException("q length " + q.length + " is not a positive multiple of kvHeads*headDim="
+                    + shape.kvWidth() + " (queryHeads must be a multiple of kvHeads=" + shape.kvHeads() + ")");
+        }
+        if (out.length != q.length) {
+            throw new IllegalArgumentException("out length " + out.length + " differs from q length " + q.length);
+        }
+        for (int i = 0; i < q.length; i++) {
+            if (!Float.isFinite(q[i])) {
+                throw new IllegalArgumentException("q[" + i + "]=" + q[i] + " is not finite (layer " + layer
+                        + " of sequence " + id + ")");
+            }
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            if (tokens[layer] == 0) {
+                throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
+            }
+            if (pages != null) {
+                checkPages(layer, pages, pageCount);
+            }
+            cache.kernel().attend(views[layer], q, out, pages, pageCount);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private void checkPages(int layer, int[] pages, int pageCount) {
+        int n = pageCount(layer);
+        if (pageCount <= 0 || pageCount > pages.length) {
+            throw new IllegalArgumentException("pageCount " + pageCount + " out of range [1, " + pages.length + "]");
+        }
+        int prev = -1;
+        for (int i = 0; i < pageCount; i++) {
+            int p = pages[i];
+            if (p < 0 || p >= n) {
+                throw new IllegalArgumentException("pages[" + i + "]=" + p + " out of range [0, " + n + ") for layer "
+                        + layer + " of sequence " + id);
+            }
+            if (p <= prev) {
+                throw new IllegalArgumentException("pages must be strictly increasing: pages[" + i + "]=" + p
+                        + " after " + prev);
+            }
+            prev = p;
+        }
+    }
+
+    /**
+     * Copies the stored key of {@code token} of {@code layer} (all KV heads) into {@code dst}.
+     *
+     * @throws IllegalArgumentException on a bad layer or length
+     * @throws IndexOutOfBoundsException if the token is not stored
+     */
+    public void readKey(int layer, int token, float[] dst) {
+        read(layer, token, dst, true);
+    }
+
+    /** Like {@link #readKey} for the value. */
+    public void readValue(int layer, int token, float[] dst) {
+        read(layer, token, dst, false);
+    }
+
+    private void read(int layer, int token, float[] dst, boolean key) {
+        checkLayer(layer);
+        if (dst.length != shape.kvWidth()) {
+            throw new IllegalArgumentException("dst length " + dst.length + " != kvHeads*headDim=" + shape.kvWidth());
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            if (token < 0 || token >= tokens[layer]) {
+                throw new IndexOutOfBoundsException("token " + token + " out of range [0, " + tokens[layer]
+                        + ") for layer " + layer + " of sequence " + id);
+            }
+            int index = Pages.index(pageTable[layer][token / layout.pageTokens()]);
+            int inPage = token % layout.pageTokens();
+            Tier tier = cache.tierAt(index);
+            MemorySegment slab = tier.slab();
+            long base = tier.slotOffset(cache.slotAt(index));
+            ElementType type = layout.elementType();
+            int headDim = shape.headDim();
+            for (int h = 0; h < shape.kvHeads(); h++) {
+                long off = base + (key ? layout.keyOffset(h, inPage) : layout.valueOffset(h, inPage));
+                for (int d = 0; d < headDim; d++) {
+                    dst[h * headDim + d] = type.load(slab, off + (long) d * type.bytes());
+                }
+            }
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Tokens held by {@code layer}. */
+    public int tokens(int layer) {
+        checkLayer(layer);
+        long stamp = lock.readLock();
+        try {
+            return tokens[layer];
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Pages held by {@code layer}. */
+    public int pageCount(int layer) {
+        int t = tokens(layer);
+        return (t + layout.pageTokens() - 1) / layout.pageTokens();
+    }
+
+    /**
+     * The handle of page {@code page} of {@code layer}, for {@link TieredKvCache#migrate}.
+     *
+     * @throws IndexOutOfBoundsException if the page does not exist
+     */
+    public long pageHandle(int layer, int page) {
+        checkLayer(layer);
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+            if (page < 0 || page >= n) {
+                throw new IndexOutOfBoundsException("page " + page + " out of range [0, " + n + ") for layer " + layer
+                        + " of sequence " + id);
+            }
+            return pageTable[layer][page];
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Migrates one of this sequence's pages under the write lock; see {@link TieredKvCache#tryMigrate}. */
+    boolean migrateLocked(long page, TierKind target) {
+        long stamp = lock.writeLock();
+        try {
+            if (closed) {
+                throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+            }
+            int index = cache.resolveOwned(page, this);
+            return cache.copyAndFlip(page, index, target);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Returns every page's slot to its tier. Idempotent. */
+    @Override
+    public void close() {
+        long stamp = lock.writeLock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!cache.isClosed()) {
+                for (int l = 0; l < tokens.length; l++) {
+                    int n = (tokens[l] + layout.pageTokens() - 1) / layout.pageTokens();
+                    for (int p = 0; p < n; p++) {
+                        cache.freePage(Pages.index(pageTable[l][p]));
+                    }
+                    tokens[l] = 0;
+                }
+            }
+            cache.sequenceClosed();
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private void ensureOpen() {
+        cache.ensureOpen();
+        if (closed) {
+            throw new IllegalStateException("sequence " + id + " is closed");
+        }
+    }
+
+    private void checkLayer(int layer) {
+        if (layer < 0 || layer >= shape.layers()) {
+            throw new IllegalArgumentException("layer " + layer + " out of range [0, " + shape.layers() + ")");
+        }
+    }
+
+    private void checkVector(String name, float[] x, int layer) {
+        Objects.requireNonNull(x, name);
+        if (x.length != shape.kvWidth()) {
+            throw new IllegalArgumentException(name + " length " + x.length + " != kvHeads*headDim=" + shape.kvWidth()
+                    + " (layer " + layer + " of sequence " + id + ")");
+        }
+        ElementType type = layout.elementType();
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
+                        + " of sequence " + id + ")");
+            }
+            if (!Float.isFinite(type.round(x[i]))) {
+                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
+                        + " (layer " + layer + " of sequence " + id + ")");
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Sequence[" + id + (closed ? ", closed" : "") + "]";
+    }
+
+    /** Flyweight view of one layer for kernels; valid under the sequence's read lock. */
+    private final class LayerView implements KvLayerView {
+        private final int layer;
+
+        LayerView(int layer) {
+            this.layer = layer;
+        }
+
+        private int index(int page) {
+            return Pages.index(pageTable[layer][page]);
+        }
+
+        @Override
+        public PageLayout layout() {
+            return layout;
+        }
+
+        @Override
+        public int pageCount() {
+            return (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+        }
+
+        @Override
+        public int tokenCount() {
+            return tokens[layer];
+        }
+
+        @Override
+        public int pageTokens(int page) {
+            return cache.tokensAt(index(page));
+        }
+
+        @Override
+        public TierKind tier(int page) {
+            return cache.tierKindAt(index(page));
+        }
+
+        @Override
+        public MemorySegment segment(int page) {
+            return cache.tierAt(index(page)).slab();
+        }
+
+        @Override
+        public long offset(int page) {
+            int index = index(page);
+            return cache.tierAt(index).slotOffset(cache.slotAt(index));
+        }
+
+        @Override
+        public long pageHandle(int page) {
+            return pageTable[layer][page];
+        }
+
+        @Override
+        public void chargeRead(int page, long bytes) {
+            cache.tierAt(index(page)).chargeRead(bytes);
+        }
+
+        @Override
+        public MemorySegment metadata() {
+            return cache.metadata();
+        }
+
+        @Override
+        public long keyMinOffset(int page, int kvHead) {
+            return cache.keyMinOffset(index(page), kvHead);
+        }
+
+        @Override
+        public long keyMaxOffset(int page, int kvHead) {
+            return cache.keyMaxOffset(index(page), kvHead);
+        }
+    }
+}

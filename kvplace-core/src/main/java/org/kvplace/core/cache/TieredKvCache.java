@@ -1,0 +1,527 @@
+package org.kvplace.core.cache;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierKind;
+import org.kvplace.core.memory.TierSpec;
+
+/**
+ * A paged KV cache over two memory tiers.
+ *
+ * <p>Pages of {@link #layout()} live in slots of a fast and a slow {@link Tier}. Several
+ * {@link Sequence}s share the tiers; each keeps a page table per layer. New pages go to the fast
+ * tier while it has room, then to the slow tier. {@link #migrate} moves a page to the other tier:
+ * it copies the bytes to a free slot there and only then switches the page-table entry, so a
+ * reader never sees a half-copied page. Per page, the element-wise min and max of the keys of each
+ * KV head are kept in metadata that lives in the fast tier.
+ *
+ * <p>Pages are named by a {@code long} handle (index and generation); a handle of a freed page is
+ * rejected even after its index is reused.
+ *
+ * <p>Ownership: the cache owns both tiers and closes them in {@link #close()}, which is
+ * idempotent; every other call afterwards throws {@link IllegalStateException}. Thread safety:
+ * every method may be called from any thread. Operations on one sequence are serialised by the
+ * sequence's lock (appends and migrations exclusive, attends shared); different sequences proceed
+ * in parallel.
+ */
+public final class TieredKvCache implements AutoCloseable {
+
+    private static final byte NO_TIER = -1;
+
+    private final ModelShape shape;
+    private final PageLayout layout;
+    private final Tier fast;
+    private final Tier slow;
+    private final DecodeKernel kernel;
+    private final int pagesPerLayer;
+    private final int fastCapacity;
+    private final int slowCapacity;
+    private final int metaStride; // bytes of metadata per page: min and max per KV head
+    private final MemorySegment metadata;
+
+    // Page records, indexed by page index; guarded by 'pages' (allocation) and the owner's lock.
+    private final Object pages = new Object();
+    private final int[] pageGeneration;
+    private final byte[] pageTier;
+    private final int[] pageSlot;
+    private final int[] pageTokenCount;
+    private final Sequence[] pageOwner;
+    private final int[] freePageIndices;
+    private int freePageCount;
+
+    private final AtomicInteger nextSequenceId = new AtomicInteger();
+    private final AtomicInteger liveSequences = new AtomicInteger();
+    private final LongAdder migrations = new LongAdder();
+    private final LongAdder bytesMigrated = new LongAdder();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private TieredKvCache(Builder b) {
+        this.shape = Objects.requireNonNull(b.shape, "shape must be set");
+        this.layout = new PageLayout(b.pageTokens, shape.kvHeads(), shape.headDim(), b.elementType);
+        this.pagesPerLayer = (shape.maxTokens() + b.pageTokens - 1) / b.pageTokens;
+        long pageBytes = layout.pageBytes();
+        int fastPages = b.fastPages >= 0 ? b.fastPages : pagesFor("fast", b.fastBytes, pageBytes);
+        int slowPages = b.slowPages >= 0 ? b.slowPages : pagesFor("slow", b.slowBytes, pageBytes);
+        this.fastCapacity = fastPages;
+        this.slowCapacity = slowPages;
+        if (fastPages == 0 && slowPages == 0) {
+            throw new IllegalArgumentException("both tiers have zero pages of " + pageBytes + " bytes");
+        }
+        this.fast = new Tier(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
+        Tier s = null;
+        try {
+            s = new Tier(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
+            int total = Math.addExact(fastPages, slowPages);
+            this.metaStride = 2 * shape.kvHeads() * shape.headDim() * Float.BYTES;
+            this.metadata = fast.allocateAuxiliary(Math.multiplyExact((long) metaStride, total), 64);
+            this.pageGeneration = new int[total];
+            this.pageTier = new byte[total];
+            this.pageSlot = new int[total];
+            this.pageTokenCount = new int[total];
+            this.pageOwner = new Sequence[total];
+            this.freePageIndices = new int[total];
+            for (int i = 0; i < total; i++) {
+                pageTier[i] = NO_TIER;
+                freePageIndices[i] = total - 1 - i;
+            }
+            this.freePageCount = total;
+        } catch (RuntimeException e) {
+            fast.close();
+            if (s != null) {
+                s.close();
+            }
+            throw e;
+        }
+        this.slow = s;
+        // A tier configured with zero pages still has one slot (slabs cannot be empty): take it.
+        if (fastPages == 0) {
+            fast.allocateSlot();
+        }
+        if (slowPages == 0) {
+            slow.allocateSlot();
+        }
+        this.kernel = b.kernel != null ? b.kernel : Kernels.lookup();
+    }
+
+    private static int pagesFor(String tier, long bytes, long pageBytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException(tier + " tier size must be set (bytes or pages)");
+        }
+        long pages = bytes / pageBytes;
+        if (pages > Integer.MAX_VALUE - 1) {
+            throw new IllegalArgumentException(tier + " tier of " + bytes + " bytes holds too many pages of "
+                    + pageBytes + " bytes: " + pages);
+        }
+        return (int) pages;
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The model shape. */
+    public ModelShape shape() {
+        return shape;
+    }
+
+    /** The page layout. */
+    public PageLayout layout() {
+        return layout;
+    }
+
+    /** The kernel used by {@link Sequence#attend}. */
+    public DecodeKernel kernel() {
+        return kernel;
+    }
+
+    /** The fast or the slow tier. */
+    public Tier tier(TierKind kind) {
+        return kind == TierKind.FAST ? fast : slow;
+    }
+
+    /** Capacity of a tier in pages (as configured; zero if configured with none). */
+    public int capacityPages(TierKind kind) {
+        return kind == TierKind.FAST ? fastCapacity : slowCapacity;
+    }
+
+    /** Free pages of a tier. */
+    public int freePages(TierKind kind) {
+        return tier(kind).freeSlots();
+    }
+
+    /** Pages per layer a sequence can hold: {@code ceil(maxTokens / pageTokens)}. */
+    public int pagesPerLayer() {
+        return pagesPerLayer;
+    }
+
+    /**
+     * Starts a new, empty sequence. Close it (or call {@link Sequence#close()}) to return its slots.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
+    public Sequence newSequence() {
+        ensureOpen();
+        liveSequences.incrementAndGet();
+        return new Sequence(this, nextSequenceId.getAndIncrement());
+    }
+
+    /** Number of sequences not yet closed. */
+    public int liveSequences() {
+        return liveSequences.get();
+    }
+
+    /** Pages migrated since creation. */
+    public long migrations() {
+        return migrations.sum();
+    }
+
+    /** Bytes copied by migrations since creation. */
+    public long bytesMigrated() {
+        return bytesMigrated.sum();
+    }
+
+    /**
+     * Moves a page to {@code target}: copies its bytes into a free slot of that tier, then switches
+     * the page-table entry, then frees the old slot.
+     *
+     * @return {@code true} if the page moved, {@code false} if {@code target} has no free slot (nothing
+     *     changed)
+     * @throws IllegalArgumentException if the handle names no live page, or the page already sits in
+     *     {@code target}
+     * @throws IllegalStateException if the cache is closed
+     */
+    public boolean tryMigrate(long page, TierKind target) {
+        Objects.requireNonNull(target, "target");
+        ensureOpen();
+        Sequence owner;
+        synchronized (pages) {
+            owner = pageOwner[resolve(page)];
+        }
+        return owner.migrateLocked(page, target);
+    }
+
+    /**
+     * Like {@link #tryMigrate} but throws when the target tier is full.
+     *
+     * @throws TierFullException if {@code target} has no free slot (nothing changed)
+     */
+    public void migrate(long page, TierKind target) {
+        if (!tryMigrate(page, target)) {
+            Tier t = tier(target);
+ throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
+                    + ": it is full (" + capacityPages(target) + " pages of " + t.slotBytes() + " bytes, "
+                    + (long) capacityPages(target) * t.slotBytes() + " bytes)");
+        }
+    }
+
+    /**
+     * The tier page {@code page} sits in.
+     *
+     * @throws IllegalArgumentException if the handle names no live page
+     */
+    public TierKind tierOf(long page) {
+        synchronized (pages) {
+            return pageTier[resolve(page)] == 0 ? TierKind.FAST : TierKind.SLOW;
+        }
+    }
+
+    /**
+     * Tokens held by page {@code page}.
+     *
+     * @throws IllegalArgumentException if the handle names no live page
+     */
+    public int tokensOf(long page) {
+        synchronized (pages) {
+            return pageTokenCount[resolve(page)];
+        }
+    }
+
+    /** Whether {@code page} names a live page. */
+    public boolean isLive(long page) {
+        synchronized (pages) {
+            int index = Pages.index(page);
+            return index >= 0 && index < pageOwner.length && pageOwner[index] != null
+                    && pageGeneration[index] == Pages.generation(page);
+        }
+    }
+
+    // ---- package-private: used by Sequence -------------------------------------------------------
+
+    /** Resolves a handle to a page index; caller holds {@code pages}. */
+    private int resolve(long page) {
+        int index = Pages.index(page);
+        if (index < 0 || index >= pageOwner.length || pageOwner[index] == null
+                || pageGeneration[index] != Pages.generation(page)) {
+            throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+        }
+        return index;
+    }
+
+    /** Resolves a handle owned by {@code owner} (caller holds the owner's lock). */
+    int resolveOwned(long page, Sequence owner) {
+        synchronized (pages) {
+            int index = resolve(page);
+            if (pageOwner[index] != owner) {
+                throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+            }
+            return index;
+        }
+    }
+
+    /**
+     * Allocates a page for {@code owner}, in the fast tier if it has room, else in the slow tier.
+     *
+     * @throws TierFullException if both tiers are full
+     */
+    long allocatePage(Sequence owner, int layer, int token) {
+        synchronized (pages) {
+            int slot = fast.allocateSlot();
+            byte tier = 0;
+            if (slot < 0) {
+                slot = slow.allocateSlot();
+                tier = 1;
+            }
+            if (slot < 0) {
+                throw new TierFullException("both tiers are full: fast " + fastCapacity
+                        + " pages (" + fastCapacity * layout.pageBytes() + " bytes), slow " + slowCapacity
+                        + " pages (" + slowCapacity * layout.pageBytes() + " bytes), pages of " + layout.pageBytes()
+                        + " bytes; cannot append token " + token + " of layer " + layer + " of sequence "
+                        + owner.id());
+            }
+            int index = freePageIndices[--freePageCount];
+            pageTier[index] = tier;
+            pageSlot[index] = slot;
+            pageTokenCount[index] = 0;
+            pageOwner[index] = owner;
+            return Pages.handle(index, pageGeneration[index]);
+        }
+    }
+
+    /** Frees a page: returns its slot and retires its handle. Caller holds the owner's write lock. */
+    void freePage(int index) {
+        synchronized (pages) {
+            tierAt(index).freeSlot(pageSlot[index]);
+            pageTier[index] = NO_TIER;
+            pageOwner[index] = null;
+            pageTokenCount[index] = 0;
+            pageGeneration[index]++;
+            freePageIndices[freePageCount++] = index;
+        }
+    }
+
+    void sequenceClosed() {
+        liveSequences.decrementAndGet();
+    }
+
+    /**
+     * Copies page {@code index} to {@code target} and flips its entry. Caller holds the owner's
+     * write lock, so no reader or appender touches the page meanwhile.
+     */
+    boolean copyAndFlip(long page, int index, TierKind target) {
+        Tier from = tierAt(index);
+        if (from.kind() == target) {
+            throw new IllegalArgumentException("page " + Pages.describe(page) + " is already in tier " + target);
+        }
+        Tier to = tier(target);
+        int newSlot;
+        synchronized (pages) {
+            newSlot = to.allocateSlot();
+        }
+        if (newSlot < 0) {
+            return false;
+        }
+        int oldSlot = pageSlot[index];
+        long bytes = layout.pageBytes();
+        MemorySegment.copy(from.slab(), from.slotOffset(oldSlot), to.slab(), to.slotOffset(newSlot), bytes);
+        from.chargeRead(bytes);
+        to.chargeWrite(bytes);
+        synchronized (pages) {
+            pageSlot[index] = newSlot;
+            pageTier[index] = (byte) (target == TierKind.FAST ? 0 : 1);
+            from.freeSlot(oldSlot);
+        }
+        migrations.increment();
+        bytesMigrated.add(bytes);
+        return true;
+    }
+
+    Tier tierAt(int index) {
+        return pageTier[index] == 0 ? fast : slow;
+    }
+
+    TierKind tierKindAt(int index) {
+        return pageTier[index] == 0 ? TierKind.FAST : TierKind.SLOW;
+    }
+
+    int slotAt(int index) {
+        return pageSlot[index];
+    }
+
+    int tokensAt(int index) {
+        return pageTokenCount[index];
+    }
+
+    void setTokensAt(int index, int tokens) {
+        pageTokenCount[index] = tokens;
+    }
+
+    MemorySegment metadata() {
+        return metadata;
+    }
+
+    long keyMinOffset(int index, int kvHead) {
+        return (long) index * metaStride + (long) kvHead * 2 * shape.headDim() * Float.BYTES;
+    }
+
+    long keyMaxOffset(int index, int kvHead) {
+        return keyMinOffset(index, kvHead) + (long) shape.headDim() * Float.BYTES;
+    }
+
+    /** Records one appended key vector of {@code kvHead} into the page's min/max metadata. */
+    void updateKeyBounds(int index, int kvHead, float[] k, int kOffset, boolean first) {
+        long minOff = keyMinOffset(index, kvHead);
+        long maxOff = keyMaxOffset(index, kvHead);
+        for (int d = 0; d < shape.headDim(); d++) {
+            float v = layout.elementType().round(k[kOffset + d]);
+            long o = (long) d * Float.BYTES;
+            if (first) {
+                metadata.set(ValueLayout.JAVA_FLOAT, minOff + o, v);
+                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + o, v);
+            } else {
+                metadata.set(ValueLayout.JAVA_FLOAT, minOff + o, Math.min(v, metadata.get(ValueLayout.JAVA_FLOAT, minOff + o)));
+                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + o, Math.max(v, metadata.get(ValueLayout.JAVA_FLOAT, maxOff + o)));
+            }
+        }
+    }
+
+    /** Throws {@link IllegalStateException} if the cache is closed. */
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the cache is closed");
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Frees both tiers. Sequences of this cache are unusable afterwards. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                slow.close();
+            } finally {
+                fast.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TieredKvCache[" + shape + ", " + layout.pageTokens() + " tokens/page, " + layout.elementType()
+                + ", fast " + capacityPages(TierKind.FAST) + " pages, slow " + capacityPages(TierKind.SLOW)
+                + " pages, kernel " + kernel.name() + "]";
+    }
+
+    /** Builds a {@link TieredKvCache}. Set the shape and both tier sizes; the rest has defaults. */
+    public static final class Builder {
+        private ModelShape shape;
+        private int pageTokens = 16;
+        private ElementType elementType = ElementType.F32;
+        private long fastBytes = -1;
+        private long slowBytes = -1;
+        private int fastPages = -1;
+        private int slowPages = -1;
+        private double slowBytesPerSecond = Double.POSITIVE_INFINITY;
+        private DecodeKernel kernel;
+
+        private Builder() {}
+
+        /** The model shape (required). */
+        public Builder shape(ModelShape shape) {
+            this.shape = Objects.requireNonNull(shape, "shape");
+            return this;
+        }
+
+        /** Tokens per page (P), default 16. */
+        public Builder pageTokens(int pageTokens) {
+            if (pageTokens <= 0) {
+                throw new IllegalArgumentException("pageTokens must be positive, got " + pageTokens);
+            }
+            this.pageTokens = pageTokens;
+            return this;
+        }
+
+        /** Element type of K and V, default {@link ElementType#F32}. */
+        public Builder elementType(ElementType elementType) {
+            this.elementType = Objects.requireNonNull(elementType, "elementType");
+            return this;
+        }
+
+        /** Fast-tier size in bytes of page data (rounded down to whole pages). */
+        public Builder fastTierBytes(long bytes) {
+            this.fastBytes = nonNegative("fast tier bytes", bytes);
+            this.fastPages = -1;
+            return this;
+        }
+
+        /** Slow-tier size in bytes of page data (rounded down to whole pages). */
+        public Builder slowTierBytes(long bytes) {
+            this.slowBytes = nonNegative("slow tier bytes", bytes);
+            this.slowPages = -1;
+            return this;
+        }
+
+        /** Fast-tier size in pages. */
+        public Builder fastTierPages(int pages) {
+            this.fastPages = (int) nonNegative("fast tier pages", pages);
+            return this;
+        }
+
+        /** Slow-tier size in pages. */
+        public Builder slowTierPages(int pages) {
+            this.slowPages = (int) nonNegative("slow tier pages", pages);
+            return this;
+        }
+
+        /**
+         * Bandwidth of the slow tier in bytes per second; every read and write of it is throttled to
+         * this rate. Default: unthrottled ({@link Double#POSITIVE_INFINITY}).
+         */
+        public Builder slowTierBandwidth(double bytesPerSecond) {
+            if (!(bytesPerSecond > 0)) {
+                throw new IllegalArgumentException("slow tier bandwidth must be positive, got " + bytesPerSecond);
+            }
+            this.slowBytesPerSecond = bytesPerSecond;
+            return this;
+        }
+
+        /** The decode kernel; default {@link Kernels#lookup()}. */
+        public Builder kernel(DecodeKernel kernel) {
+            this.kernel = Objects.requireNonNull(kernel, "kernel");
+            return this;
+        }
+
+        private static long nonNegative(String what, long v) {
+            if (v < 0) {
+                throw new IllegalArgumentException(what + " must be >= 0, got " + v);
+            }
+            return v;
+        }
+
+        /** Allocates the tiers and returns the cache. */
+        public TieredKvCache build() {
+            return new TieredKvCache(this);
+        }
+    }
+}
