@@ -1,0 +1,235 @@
+package org.kvplace.core.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.kvplace.core.memory.TierKind;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TieredKvCacheTest {
+
+    private static final ModelShape SHAPE = new ModelShape(2, 2, 4, 64);
+
+    private final TieredKvCache cache = TieredKvCache.builder()
+            .shape(SHAPE).pageTokens(4).fastTierPages(2).slowTierPages(3).build();
+
+    @AfterEach
+    void close() {
+        cache.close();
+    }
+
+    private static void appendTokens(Sequence seq, int layer, int count) {
+        float[] k = new float[SHAPE.kvWidth()];
+        float[] v = new float[SHAPE.kvWidth()];
+        for (int t = seq.tokens(layer); count > 0; t++, count--) {
+            TestData.fill(k, seq.id(), layer, t, 0);
+            TestData.fill(v, seq.id(), layer, t, 1);
+            seq.append(layer, k, v);
+        }
+    }
+
+    @Test
+    void shouldLayOutPagesKeysThenValuesPerHead() {
+        PageLayout layout = cache.layout();
+        assertEquals(4 * 4, layout.headBytes());
+        assertEquals(2 * 2 * 16, layout.tokenBytes());
+        assertEquals(4 * 64, layout.pageBytes());
+        assertEquals(0, layout.keyOffset(0, 0));
+        assertEquals(16, layout.keyOffset(0, 1));
+        assertEquals(64, layout.keyOffset(1, 0));
+        assertEquals(128, layout.valuesBase());
+        assertEquals(128 + 64 + 32, layout.valueOffset(1, 2));
+    }
+
+    @Test
+    void shouldPlaceNewPagesInFastTierUntilFullThenSlow() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 12); // three pages
+        assertEquals(3, seq.pageCount(0));
+        assertEquals(TierKind.FAST, cache.tierOf(seq.pageHandle(0, 0)));
+        assertEquals(TierKind.FAST, cache.tierOf(seq.pageHandle(0, 1)));
+        assertEquals(TierKind.SLOW, cache.tierOf(seq.pageHandle(0, 2)));
+        assertEquals(0, cache.freePages(TierKind.FAST));
+        assertEquals(2, cache.freePages(TierKind.SLOW));
+        assertEquals(4, cache.tokensOf(seq.pageHandle(0, 2)));
+    }
+
+    @Test
+    void shouldKeepKeyMinAndMaxPerHeadInMetadata() {
+        float[] k1 = {1, -2, 3, 0, 5, 5, 5, 5};
+        float[] k2 = {-1, 4, 2, 0, 6, 4, 5, 7};
+        float[] v = new float[8];
+        var layer = new float[8];
+        // read the metadata through a kernel that only looks at it
+        float[][] seen = new float[2][];
+        TieredKvCache probe = TieredKvCache.builder().shape(SHAPE).pageTokens(4).fastTierPages(1).slowTierPages(1)
+                .kernel(new org.kvplace.core.kernel.DecodeKernel() {
+                    @Override
+                    public String name() {
+                        return "metadata-probe";
+                    }
+
+                    @Override
+                    public void attend(org.kvplace.core.kernel.KvLayerView view, float[] q, float[] out, int[] pages,
+                            int pageCount) {
+                        float[] min = new float[8];
+                        float[] max = new float[8];
+                        for (int h = 0; h < 2; h++) {
+                            for (int d = 0; d < 4; d++) {
+                                min[h * 4 + d] = view.metadata().get(java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                                        view.keyMinOffset(0, h) + 4L * d);
+                                max[h * 4 + d] = view.metadata().get(java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                                        view.keyMaxOffset(0, h) + 4L * d);
+                            }
+                        }
+                        seen[0] = min;
+                        seen[1] = max;
+                    }
+                }).build();
+        try (probe; Sequence s2 = probe.newSequence()) {
+            s2.append(0, k1, v);
+            s2.append(0, k2, v);
+            s2.attend(0, new float[8], layer);
+        }
+        assertArrayEquals(new float[] {-1, -2, 2, 0, 5, 4, 5, 5}, seen[0]);
+        assertArrayEquals(new float[] {1, 4, 3, 0, 6, 5, 5, 7}, seen[1]);
+    }
+
+    @Test
+    void shouldMoveBytesIntactAndSwitchTier() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 1, 6); // page 0 full (fast), page 1 half (fast)
+        long page0 = seq.pageHandle(1, 0);
+        cache.migrate(page0, TierKind.SLOW);
+        assertEquals(TierKind.SLOW, cache.tierOf(page0));
+        assertEquals(1, cache.migrations());
+        assertEquals(cache.layout().pageBytes(), cache.bytesMigrated());
+        long page1 = seq.pageHandle(1, 1);
+        cache.migrate(page1, TierKind.SLOW);
+        appendTokens(seq, 1, 2); // appends into the migrated, half-full page
+        cache.migrate(page1, TierKind.FAST);
+        float[] got = new float[SHAPE.kvWidth()];
+        float[] want = new float[SHAPE.kvWidth()];
+        for (int t = 0; t < 8; t++) {
+            seq.readKey(1, t, got);
+            TestData.fill(want, seq.id(), 1, t, 0);
+            assertArrayEquals(want, got, "key of token " + t);
+            seq.readValue(1, t, got);
+            TestData.fill(want, seq.id(), 1, t, 1);
+            assertArrayEquals(want, got, "value of token " + t);
+        }
+    }
+
+    @Test
+    void shouldFailCleanlyWhenMigrationTargetIsFull() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 20); // 5 pages: 2 fast, 3 slow; both tiers full
+        long slowPage = seq.pageHandle(0, 4);
+        assertFalse(cache.tryMigrate(slowPage, TierKind.FAST));
+        assertEquals(TierKind.SLOW, cache.tierOf(slowPage));
+        assertEquals(0, cache.migrations());
+        var e = assertThrows(TierFullException.class, () -> cache.migrate(slowPage, TierKind.FAST));
+        assertTrue(e.getMessage().contains("FAST") && e.getMessage().contains("2 pages"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectMigratingToTheTierThePageIsIn() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 1);
+        long page = seq.pageHandle(0, 0);
+        var e = assertThrows(IllegalArgumentException.class, () -> cache.migrate(page, TierKind.FAST));
+        assertTrue(e.getMessage().contains("already in tier FAST") && e.getMessage().contains(Pages.describe(page)),
+                e.getMessage());
+    }
+
+    @Test
+    void shouldRejectUnknownAndFreedPages() {
+        var unknown = assertThrows(IllegalArgumentException.class, () -> cache.migrate(Pages.handle(3, 0), TierKind.SLOW));
+        assertTrue(unknown.getMessage().contains("3#0"), unknown.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> cache.tierOf(Pages.handle(99, 0)));
+        assertThrows(IllegalArgumentException.class, () -> cache.tierOf(-1L));
+
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 1);
+        long page = seq.pageHandle(0, 0);
+        seq.close();
+        assertFalse(cache.isLive(page));
+        var freed = assertThrows(IllegalArgumentException.class, () -> cache.migrate(page, TierKind.SLOW));
+        assertTrue(freed.getMessage().contains(Pages.describe(page)), freed.getMessage());
+
+        // the index is reused by a new page, but the old handle stays dead
+        Sequence other = cache.newSequence();
+        appendTokens(other, 0, 1);
+        long reused = other.pageHandle(0, 0);
+        assertEquals(Pages.index(page), Pages.index(reused));
+        assertTrue(cache.isLive(reused));
+        assertThrows(IllegalArgumentException.class, () -> cache.tierOf(page));
+    }
+
+    @Test
+    void shouldReturnAllSlotsWhenSequencesClose() {
+        Sequence a = cache.newSequence();
+        Sequence b = cache.newSequence();
+        appendTokens(a, 0, 8);
+        appendTokens(b, 1, 9);
+        assertEquals(0, cache.freePages(TierKind.FAST));
+        assertEquals(2, cache.liveSequences());
+        a.close();
+        b.close();
+        b.close(); // idempotent
+        assertEquals(2, cache.freePages(TierKind.FAST));
+        assertEquals(3, cache.freePages(TierKind.SLOW));
+        assertEquals(0, cache.liveSequences());
+        var e = assertThrows(IllegalStateException.class, () -> appendTokens(a, 0, 1));
+        assertTrue(e.getMessage().contains("sequence " + a.id()), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectUseAfterCloseAndCloseTwiceQuietly() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 5);
+        cache.close();
+        cache.close();
+        assertTrue(cache.isClosed());
+        var e = assertThrows(IllegalStateException.class, () -> appendTokens(seq, 0, 1));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> seq.attend(0, new float[8], new float[8]));
+        assertThrows(IllegalStateException.class, cache::newSequence);
+        assertThrows(IllegalStateException.class, () -> cache.tryMigrate(0L, TierKind.SLOW));
+        seq.close(); // closing a sequence of a closed cache is harmless
+    }
+
+    @Test
+    void shouldSupportAZeroPageFastTier() {
+        try (TieredKvCache slowOnly = TieredKvCache.builder().shape(SHAPE).pageTokens(4).fastTierPages(0)
+                .slowTierPages(4).build(); Sequence seq = slowOnly.newSequence()) {
+            appendTokens(seq, 0, 4);
+            assertEquals(0, slowOnly.capacityPages(TierKind.FAST));
+            assertEquals(TierKind.SLOW, slowOnly.tierOf(seq.pageHandle(0, 0)));
+            assertFalse(slowOnly.tryMigrate(seq.pageHandle(0, 0), TierKind.FAST));
+        }
+    }
+
+    @Test
+    void shouldStoreF16ValuesRoundedToHalfPrecision() {
+        try (TieredKvCache half = TieredKvCache.builder().shape(SHAPE).pageTokens(4).elementType(ElementType.F16)
+                .fastTierPages(1).slowTierPages(1).build(); Sequence seq = half.newSequence()) {
+            assertEquals(2 * 2 * 4 * 2, half.layout().tokenBytes());
+            float[] k = {1.0f, 0.1f, -3.14159f, 65504f, 1e-3f, -0.0f, 2.5f, 100.25f};
+            seq.append(0, k, k);
+            float[] got = new float[8];
+            seq.readKey(0, 0, got);
+            for (int i = 0; i < 8; i++) {
+                assertEquals(Float.float16ToFloat(Float.floatToFloat16(k[i])), got[i], "element " + i);
+            }
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> seq.append(0, new float[] {0, 0, 0, 0, 0, 0, 0, 70000f}, new float[8]));
+            assertTrue(e.getMessage().contains("k[7]=70000.0") && e.getMessage().contains("F16"), e.getMessage());
+            assertEquals(1, seq.tokens(0));
+        }
+    }
+}
