@@ -271,17 +271,47 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** Migrates one of this sequence's pages under the write lock; see {@link TieredKvCache#tryMigrate}. */
+    /**
+     * Migrates one of this sequence's pages; see {@link TieredKvCache#tryMigrate}.
+     *
+     * <p>The copy runs under the read lock: appends wait, attends proceed (they read the old slot,
+     * which stays valid). The page-table entry flips under the write lock, after the copy is
+     * complete, so no reader sees a half-copied page and none is inside the old slot when it is
+     * freed. If an append slipped in between the two locks, the page is copied again.
+     */
     boolean migrateLocked(long page, TierKind target) {
-        long stamp = lock.writeLock();
+        long stamp = lock.readLock();
         try {
             if (closed) {
                 throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
             }
+            cache.ensureOpen();
             int index = cache.resolveOwned(page, this);
-            return cache.copyAndFlip(page, index, target);
+            int newSlot = cache.reserveTargetSlot(page, index, target);
+            if (newSlot < 0) {
+                return false;
+            }
+            int copiedTokens = cache.tokensAt(index);
+            cache.copyPage(index, newSlot);
+            long ws = lock.tryConvertToWriteLock(stamp);
+            if (ws == 0L) {
+                lock.unlockRead(stamp);
+                stamp = lock.writeLock();
+                if (closed || !cache.isLive(page)) {
+                    // The sequence closed meanwhile: its pages are gone, give the slot back.
+                    cache.releaseSlot(target, newSlot);
+                    throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                }
+                if (cache.tokensAt(index) != copiedTokens) {
+                    cache.copyPage(index, newSlot);
+                }
+            } else {
+                stamp = ws;
+            }
+            cache.flip(index, newSlot);
+            return true;
         } finally {
-            lock.unlockWrite(stamp);
+            lock.unlock(stamp);
         }
     }
 
@@ -333,15 +363,19 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalArgumentException(name + " length " + x.length + " != kvHeads*headDim=" + shape.kvWidth()
                     + " (layer " + layer + " of sequence " + id + ")");
         }
-        ElementType type = layout.elementType();
         for (int i = 0; i < x.length; i++) {
             if (!Float.isFinite(x[i])) {
                 throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
                         + " of sequence " + id + ")");
             }
-            if (!Float.isFinite(type.round(x[i]))) {
-                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
-                        + " (layer " + layer + " of sequence " + id + ")");
+        }
+        ElementType type = layout.elementType();
+        if (type != ElementType.F32) {
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(type.round(x[i]))) {
+                    throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
+                            + " (layer " + layer + " of sequence " + id + ")");
+                }
             }
         }
     }

@@ -232,4 +232,16 @@ class TieredKvCacheTest {
             assertEquals(1, seq.tokens(0));
         }
     }
+
+    @Test
+    void shouldThrottleSlowTierAtARatioOfMeasuredBandwidth() {
+        try (TieredKvCache c = TieredKvCache.builder().shape(SHAPE).pageTokens(4).fastTierPages(1).slowTierPages(1)
+                .slowTierBandwidthRatio(0.5).build()) {
+            double slow = c.tier(TierKind.SLOW).throttle().bytesPerSecond();
+            assertTrue(slow > 1e6, "implausible measured bandwidth: " + slow);
+            assertEquals(null, c.tier(TierKind.FAST).throttle());
+        }
+        assertThrows(IllegalArgumentException.class, () -> TieredKvCache.builder().slowTierBandwidthRatio(0));
+        assertThrows(IllegalArgumentException.class, () -> TieredKvCache.builder().slowTierBandwidthRatio(1.01));
+    }
 }
