@@ -59,6 +59,10 @@ class ConcurrencyTest {
                                 }
                                 attends.incrementAndGet();
                             }
+                            if (t % 100 == 99) {
+                                // Pace the writers so that migrations interleave with them whatever the scheduler does.
+                                awaitAtLeast(migrations, (t / 100 + 1) * 70, failures);
+                            }
                             int l = rnd.nextInt(layers);
                             int old = rnd.nextInt(t + 1);
                             seq.readValue(l, old, got);
@@ -99,7 +103,7 @@ class ConcurrencyTest {
                 failures.forEach(e::addSuppressed);
                 throw e;
             }
-            assertTrue(migrations.get() > 1_000, "too few migrations overlapped the writers: " + migrations.get());
+            assertTrue(migrations.get() >= 2_100, "too few migrations overlapped the writers: " + migrations.get());
             assertEquals(2 * tokens / 50, attends.get());
 
             float[] got = new float[shape.kvWidth()];
@@ -116,6 +120,16 @@ class ConcurrencyTest {
             }
             assertEquals(cache.capacityPages(TierKind.FAST), cache.freePages(TierKind.FAST));
             assertEquals(cache.capacityPages(TierKind.SLOW), cache.freePages(TierKind.SLOW));
+        }
+    }
+
+    private static void awaitAtLeast(AtomicInteger counter, int target, ConcurrentLinkedQueue<Throwable> failures) {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (counter.get() < target) {
+            if (!failures.isEmpty() || System.nanoTime() > deadline) {
+                throw new AssertionError("migrator stalled at " + counter.get() + " migrations, waiting for " + target);
+            }
+            Thread.yield();
         }
     }
 }
