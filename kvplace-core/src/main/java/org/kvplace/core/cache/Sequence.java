@@ -233,6 +233,45 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the key metadata of one page and KV head: the element-wise minimum and maximum of the
+     * keys stored in the page for that head (f32; for an f16 cache, of the stored, rounded values).
+     *
+     * @param layer layer index
+     * @param page page index within the layer
+     * @param kvHead KV head in {@code [0, kvHeads)}
+     * @param min receives {@code headDim} minimums
+     * @param max receives {@code headDim} maximums
+     * @throws IllegalArgumentException on a bad layer, head or array length
+     * @throws IndexOutOfBoundsException if the page does not exist
+     */
+    public void readKeyBounds(int layer, int page, int kvHead, float[] min, float[] max) {
+        checkLayer(layer);
+        if (kvHead < 0 || kvHead >= shape.kvHeads()) {
+            throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
+        }
+        if (min.length != shape.headDim() || max.length != shape.headDim()) {
+            throw new IllegalArgumentException("min/max lengths " + min.length + "/" + max.length + " != headDim="
+                    + shape.headDim());
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+            if (page < 0 || page >= n) {
+                throw new IndexOutOfBoundsException("page " + page + " out of range [0, " + n + ") for layer " + layer
+                        + " of sequence " + id);
+            }
+            int index = Pages.index(pageTable[layer][page]);
+            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0,
+                    min.length);
+            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0,
+                    max.length);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     /** Tokens held by {@code layer}. */
     public int tokens(int layer) {
         checkLayer(layer);

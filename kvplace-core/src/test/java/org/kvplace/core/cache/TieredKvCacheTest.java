@@ -60,43 +60,42 @@ class TieredKvCacheTest {
 
     @Test
     void shouldKeepKeyMinAndMaxPerHeadInMetadata() {
+        Sequence seq = cache.newSequence();
         float[] k1 = {1, -2, 3, 0, 5, 5, 5, 5};
         float[] k2 = {-1, 4, 2, 0, 6, 4, 5, 7};
+        float[] k3 = {9, 9, 9, 9, 9, 9, 9, 9};
         float[] v = new float[8];
-        var layer = new float[8];
-        // read the metadata through a kernel that only looks at it
-        float[][] seen = new float[2][];
-        TieredKvCache probe = TieredKvCache.builder().shape(SHAPE).pageTokens(4).fastTierPages(1).slowTierPages(1)
-                .kernel(new org.kvplace.core.kernel.DecodeKernel() {
-                    @Override
-                    public String name() {
-                        return "metadata-probe";
-                    }
-
-                    @Override
-                    public void attend(org.kvplace.core.kernel.KvLayerView view, float[] q, float[] out, int[] pages,
-                            int pageCount) {
-                        float[] min = new float[8];
-                        float[] max = new float[8];
-                        for (int h = 0; h < 2; h++) {
-                            for (int d = 0; d < 4; d++) {
-                                min[h * 4 + d] = view.metadata().get(java.lang.foreign.ValueLayout.JAVA_FLOAT,
-                                        view.keyMinOffset(0, h) + 4L * d);
-                                max[h * 4 + d] = view.metadata().get(java.lang.foreign.ValueLayout.JAVA_FLOAT,
-                                        view.keyMaxOffset(0, h) + 4L * d);
-                            }
-                        }
-                        seen[0] = min;
-                        seen[1] = max;
-                    }
-                }).build();
-        try (probe; Sequence s2 = probe.newSequence()) {
-            s2.append(0, k1, v);
-            s2.append(0, k2, v);
-            s2.attend(0, new float[8], layer);
+        seq.append(0, k1, v);
+        seq.append(0, k2, v);
+        for (int t = 0; t < 3; t++) {
+            seq.append(0, k3, v); // the fifth token opens page 1
         }
-        assertArrayEquals(new float[] {-1, -2, 2, 0, 5, 4, 5, 5}, seen[0]);
-        assertArrayEquals(new float[] {1, 4, 3, 0, 6, 5, 5, 7}, seen[1]);
+        float[] min = new float[4];
+        float[] max = new float[4];
+        seq.readKeyBounds(0, 0, 0, min, max);
+        assertArrayEquals(new float[] {-1, -2, 2, 0}, min);
+        assertArrayEquals(new float[] {9, 9, 9, 9}, max);
+        seq.readKeyBounds(0, 0, 1, min, max);
+        assertArrayEquals(new float[] {5, 4, 5, 5}, min);
+        seq.readKeyBounds(0, 1, 1, min, max);
+        assertArrayEquals(new float[] {9, 9, 9, 9}, min);
+        assertArrayEquals(new float[] {9, 9, 9, 9}, max);
+        // the bounds travel with the page: migration does not touch them
+        cache.migrate(seq.pageHandle(0, 0), TierKind.SLOW);
+        seq.readKeyBounds(0, 0, 0, min, max);
+        assertArrayEquals(new float[] {-1, -2, 2, 0}, min);
+    }
+
+    @Test
+    void shouldRejectHeadOutOfRangeWhenReadingKeyBounds() {
+        Sequence seq = cache.newSequence();
+        appendTokens(seq, 0, 1);
+        float[] a = new float[4];
+        var e = assertThrows(IllegalArgumentException.class, () -> seq.readKeyBounds(0, 0, 2, a, a));
+        assertTrue(e.getMessage().contains("kvHead 2"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> seq.readKeyBounds(0, 0, -1, a, a));
+        assertThrows(IllegalArgumentException.class, () -> seq.readKeyBounds(0, 0, 0, new float[3], a));
+        assertThrows(IndexOutOfBoundsException.class, () -> seq.readKeyBounds(0, 1, 0, a, a));
     }
 
     @Test
