@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.locks.StampedLock;
 import org.kvplace.core.kernel.KvLayerView;
+import org.kvplace.core.kernel.SparseAttention;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
 
@@ -163,6 +164,53 @@ public final class Sequence implements AutoCloseable {
                 checkPages(layer, pages, pageCount);
             }
             cache.kernel().attend(views[layer], q, out, pages, pageCount);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Sparse decode attention over both tiers: {@code attention} selects pages within its token
+     * budget, reads the fast-tier and slow-tier pages in two lanes and merges them; afterwards it
+     * reports the pages read and their attention mass.
+     *
+     * @param layer layer index
+     * @param q query, as for {@link #attend(int, float[], float[])}
+     * @param out receives the attention output, same length as {@code q}
+     * @param attention the caller's driver, built for this cache's shape and at least
+     *     {@link TieredKvCache#pagesPerLayer()} pages
+     * @throws IllegalArgumentException on a bad layer, a wrong length, a NaN or infinite query value,
+     *     or a driver that does not fit this cache
+     * @throws IllegalStateException if the layer holds no token, or the sequence or cache is closed
+     */
+    public void attend(int layer, float[] q, float[] out, SparseAttention attention) {
+        Objects.requireNonNull(attention, "attention");
+        checkLayer(layer);
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(out, "out");
+        if (attention.headDim() != shape.headDim() || attention.queryHeads() % shape.kvHeads() != 0
+                || attention.maxPages() < cache.pagesPerLayer()) {
+            throw new IllegalArgumentException(attention + " built for queryHeads=" + attention.queryHeads()
+                    + " headDim=" + attention.headDim() + " maxPages=" + attention.maxPages() + " does not fit kvHeads="
+                    + shape.kvHeads() + " headDim=" + shape.headDim() + " pagesPerLayer=" + cache.pagesPerLayer());
+        }
+        if (q.length != attention.queryHeads() * shape.headDim() || out.length != q.length) {
+            throw new IllegalArgumentException("q length " + q.length + " and out length " + out.length
+                    + " must be queryHeads*headDim=" + attention.queryHeads() * shape.headDim());
+        }
+        for (int i = 0; i < q.length; i++) {
+            if (!Float.isFinite(q[i])) {
+                throw new IllegalArgumentException("q[" + i + "]=" + q[i] + " is not finite (layer " + layer
+                        + " of sequence " + id + ")");
+            }
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            if (tokens[layer] == 0) {
+                throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
+            }
+            attention.attend(views[layer], q, out);
         } finally {
             lock.unlockRead(stamp);
         }

@@ -1,0 +1,179 @@
+package org.kvplace.core.kernel;
+
+import java.util.Arrays;
+
+/**
+ * A partial softmax state of decode attention over some of a layer's pages, per query head: the
+ * running maximum score {@code m}, the sum {@code s} of {@code exp(score - m)} and the weighted sum
+ * of values {@code acc = sum exp(score - m) * v}. Two states over disjoint page sets merge by
+ * log-sum-exp ({@link #merge}) into the state over their union, so the fast-tier and slow-tier lanes
+ * of a step can run independently and still give the result of one pass.
+ *
+ * <p>A state also records, per page it read and per query head, a reference score {@code r} and the
+ * page's sum {@code p = sum over the page's tokens of exp(score - r)}: enough to give each page's
+ * attention mass once the final maximum and sum are known ({@link #pageMass}). Page records are
+ * indexed by the page's position in the {@code pages} array passed to
+ * {@link DecodeKernel#attendPages}; a state built with {@code maxPages == 0} records none.
+ *
+ * <p>The arrays are exposed to {@link DecodeKernel} implementations, which update them in place.
+ * Ownership: a state belongs to one caller; it is not thread-safe. It allocates only in its
+ * constructor.
+ */
+public final class AttentionState {
+
+    private final int queryHeads;
+    private final int headDim;
+    private final int maxPages;
+    private final float[] max;
+    private final float[] sum;
+    private final float[] acc;
+    private final float[] pageRef;
+    private final float[] pageSum;
+
+    /**
+     * An empty state.
+     *
+     * @param queryHeads query heads, positive
+     * @param headDim elements per head vector, positive
+     * @param maxPages page records it can hold, {@code >= 0}
+     * @throws IllegalArgumentException if a size is out of range
+     */
+    public AttentionState(int queryHeads, int headDim, int maxPages) {
+        if (queryHeads <= 0 || headDim <= 0 || maxPages < 0) {
+            throw new IllegalArgumentException("queryHeads and headDim must be positive and maxPages >= 0, got queryHeads="
+                    + queryHeads + " headDim=" + headDim + " maxPages=" + maxPages);
+        }
+        this.queryHeads = queryHeads;
+        this.headDim = headDim;
+        this.maxPages = maxPages;
+        this.max = new float[queryHeads];
+        this.sum = new float[queryHeads];
+        this.acc = new float[Math.multiplyExact(queryHeads, headDim)];
+        this.pageRef = new float[Math.multiplyExact(maxPages, queryHeads)];
+        this.pageSum = new float[pageRef.length];
+        reset();
+    }
+
+    /** Query heads. */
+    public int queryHeads() {
+        return queryHeads;
+    }
+
+    /** Elements per head vector. */
+    public int headDim() {
+        return headDim;
+    }
+
+    /** Page records this state can hold; {@code 0} means it records none. */
+    public int maxPages() {
+        return maxPages;
+    }
+
+    /** Empties the state: maximum {@code -inf}, sums and accumulators zero. */
+    public void reset() {
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0f);
+        Arrays.fill(acc, 0f);
+    }
+
+    /** Running maximum score per query head (scores include the {@code 1/sqrt(headDim)} scale). */
+    public float[] max() {
+        return max;
+    }
+
+    /** Sum of {@code exp(score - max)} per query head. */
+    public float[] sum() {
+        return sum;
+    }
+
+    /** Weighted value sums relative to {@link #max()}, {@code queryHeads * headDim}, head after head. */
+    public float[] acc() {
+        return acc;
+    }
+
+    /** Page reference scores, {@code [position * queryHeads + head]}. */
+    public float[] pageRef() {
+        return pageRef;
+    }
+
+    /** Page sums of {@code exp(score - pageRef)}, {@code [position * queryHeads + head]}. */
+    public float[] pageSum() {
+        return pageSum;
+    }
+
+    /** Whether this state read no token yet (every head's maximum is {@code -inf}). */
+    public boolean isEmpty() {
+        return max[0] == Float.NEGATIVE_INFINITY;
+    }
+
+    /**
+     * Merges {@code other} (a state over pages disjoint from this one's) into this state by
+     * log-sum-exp; page records are not moved. {@code other} is unchanged.
+     *
+     * @throws IllegalArgumentException if the shapes differ
+     */
+    public void merge(AttentionState other) {
+        if (other.queryHeads != queryHeads || other.headDim != headDim) {
+            throw new IllegalArgumentException("cannot merge a state of " + other.queryHeads + "x" + other.headDim
+                    + " into one of " + queryHeads + "x" + headDim);
+        }
+        for (int h = 0; h < queryHeads; h++) {
+            float mb = other.max[h];
+            if (mb == Float.NEGATIVE_INFINITY) {
+                continue;
+            }
+            float ma = max[h];
+            float m = Math.max(ma, mb);
+            float ca = ma == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(ma - m);
+            float cb = (float) Math.exp(mb - m);
+            sum[h] = sum[h] * ca + other.sum[h] * cb;
+            int base = h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                acc[base + d] = acc[base + d] * ca + other.acc[base + d] * cb;
+            }
+            max[h] = m;
+        }
+    }
+
+    /**
+     * Writes the attention output {@code acc / sum} for every head into {@code out}.
+     *
+     * @param out {@code queryHeads * headDim} floats
+     * @throws IllegalArgumentException if {@code out} has the wrong length
+     * @throws IllegalStateException if the state is empty
+     */
+    public void finish(float[] out) {
+        if (out.length != acc.length) {
+            throw new IllegalArgumentException("out length " + out.length + " != queryHeads*headDim=" + acc.length);
+        }
+        if (isEmpty()) {
+            throw new IllegalStateException("no token was attended");
+        }
+        for (int h = 0; h < queryHeads; h++) {
+            float inv = 1f / sum[h];
+            int base = h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                out[base + d] = acc[base + d] * inv;
+            }
+        }
+    }
+
+    /**
+     * The attention mass of the page recorded at {@code position}: the sum over query heads of the
+     * probability the heads gave to its tokens, in {@code [0, queryHeads]}, relative to the final
+     * state {@code total} (this state itself, or the merge of all lanes).
+     *
+     * @throws IndexOutOfBoundsException if {@code position} is not below {@link #maxPages()}
+     */
+    public float pageMass(int position, AttentionState total) {
+        if (position < 0 || position >= maxPages) {
+            throw new IndexOutOfBoundsException("position " + position + " out of range [0, " + maxPages + ")");
+        }
+        float mass = 0f;
+        int base = position * queryHeads;
+        for (int h = 0; h < queryHeads; h++) {
+            mass += pageSum[base + h] * (float) Math.exp(pageRef[base + h] - total.max[h]) / total.sum[h];
+        }
+        return mass;
+    }
+}

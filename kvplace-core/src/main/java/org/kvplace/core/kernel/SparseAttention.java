@@ -1,0 +1,343 @@
+package org.kvplace.core.kernel;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.memory.TierKind;
+
+/**
+ * One decode thread's driver of sparse attention over both tiers: scores pages from their key
+ * metadata, selects pages within a token budget ({@link PageSelection}), splits the selected pages
+ * by tier, reads the fast-tier lane on the calling thread while a dedicated thread reads the
+ * slow-tier lane (which waits for the slow tier's throttle), and merges the two partial
+ * {@link AttentionState}s by log-sum-exp. After each {@link #attend} it reports the pages read,
+ * their tiers and attention mass, and each lane's time.
+ *
+ * <p>Ownership and lifetime: all scratch is allocated in the constructor and reused, so
+ * {@link #attend} does not allocate. The slow-lane thread (a daemon) starts on the first step that
+ * has pages in both tiers and stops in {@link #close()}, which is idempotent; {@code attend} after
+ * {@code close} throws {@link IllegalStateException}. Thread safety: an instance is confined to one
+ * decode thread at a time; the results read back belong to the last step.
+ */
+public final class SparseAttention implements AutoCloseable {
+
+    private final DecodeKernel kernel;
+    private final int queryHeads;
+    private final int headDim;
+    private final int maxPages;
+    private final int budgetTokens;
+    private final boolean parallelLanes;
+
+    private final PageSelection selection;
+    private final float[] scores;
+    private final int[] selected;
+    private final float[] mass;
+    private final byte[] tiers;
+    private final int[] fastPages;
+    private final int[] slowPages;
+    private final int[] fastPositions;
+    private final int[] slowPositions;
+    private final AttentionState fastState;
+    private final AttentionState slowState;
+    private int selectedCount;
+    private int fastCount;
+    private int slowCount;
+    private long fastNanos;
+    private long slowNanos;
+
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private Thread worker;
+    // Hand-off to the slow lane: plain fields published by the volatile write of 'posted'.
+    private KvLayerView slowLayer;
+    private float[] slowQuery;
+    private volatile int posted;
+    private volatile int done;
+    private volatile Thread waiter;
+    private volatile Throwable slowFailure;
+
+    /**
+     * A driver for one model shape and budget.
+     *
+     * @param kernel the kernel that scores and reads pages
+     * @param queryHeads query heads of the model, a positive multiple of its KV heads
+     * @param headDim elements per head vector
+     * @param maxPages most pages a layer may hold (the cache's pages per layer)
+     * @param budgetTokens tokens read per step at most (the sink and newest pages count against it
+     *     and are read whatever it is), or {@link PageSelection#ALL} for dense attention
+     * @param parallelLanes whether the slow-tier lane runs on its own thread concurrently with the
+     *     fast-tier lane ({@code false} runs them one after the other on the calling thread)
+     * @throws IllegalArgumentException if a size is not positive or the budget is negative
+     */
+    public SparseAttention(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, int budgetTokens,
+            boolean parallelLanes) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+        if (queryHeads <= 0 || headDim <= 0 || maxPages <= 0) {
+            throw new IllegalArgumentException("queryHeads, headDim and maxPages must be positive, got queryHeads="
+                    + queryHeads + " headDim=" + headDim + " maxPages=" + maxPages);
+        }
+        if (budgetTokens < 0) {
+            throw new IllegalArgumentException("budgetTokens must be >= 0, got " + budgetTokens);
+        }
+        this.queryHeads = queryHeads;
+        this.headDim = headDim;
+        this.maxPages = maxPages;
+        this.budgetTokens = budgetTokens;
+        this.parallelLanes = parallelLanes;
+        this.selection = new PageSelection(maxPages);
+        this.scores = new float[maxPages];
+        this.selected = new int[maxPages];
+        this.mass = new float[maxPages];
+        this.tiers = new byte[maxPages];
+        this.fastPages = new int[maxPages];
+        this.slowPages = new int[maxPages];
+        this.fastPositions = new int[maxPages];
+        this.slowPositions = new int[maxPages];
+        this.fastState = new AttentionState(queryHeads, headDim, maxPages);
+        this.slowState = new AttentionState(queryHeads, headDim, maxPages);
+    }
+
+    /** The kernel used. */
+    public DecodeKernel kernel() {
+        return kernel;
+    }
+
+    /** The budget in tokens ({@link PageSelection#ALL} for dense). */
+    public int budgetTokens() {
+        return budgetTokens;
+    }
+
+    /** Query heads this driver was built for. */
+    public int queryHeads() {
+        return queryHeads;
+    }
+
+    /** Elements per head vector this driver was built for. */
+    public int headDim() {
+        return headDim;
+    }
+
+    /** Most pages per layer this driver accepts. */
+    public int maxPages() {
+        return maxPages;
+    }
+
+    /**
+     * One step of attention of {@code q} over {@code layer}: select, read both lanes, merge, write
+     * {@code out}. Called by {@code Sequence.attend} under the sequence's read lock.
+     *
+     * @param layer the layer's pages, valid for the duration of the call
+     * @param q query, {@code queryHeads * headDim} floats
+     * @param out receives the output, same length
+     * @throws IllegalArgumentException if the lengths, the layout or the page count do not match
+     *     this driver, or the layer holds no token
+     * @throws IllegalStateException if this driver is closed
+     */
+    public void attend(KvLayerView layer, float[] q, float[] out) {
+        if (closed.get()) {
+            throw new IllegalStateException("SparseAttention is closed");
+        }
+        PageLayout layout = layer.layout();
+        int n = layer.pageCount();
+        if (layout.headDim() != headDim || queryHeads % layout.kvHeads() != 0) {
+            throw new IllegalArgumentException("layout " + layout + " does not fit queryHeads=" + queryHeads
+                    + " headDim=" + headDim);
+        }
+        if (q.length != queryHeads * headDim || out.length != q.length) {
+            throw new IllegalArgumentException("q length " + q.length + " and out length " + out.length
+                    + " must be queryHeads*headDim=" + queryHeads * headDim);
+        }
+        if (n <= 0 || n > maxPages) {
+            throw new IllegalArgumentException("layer pageCount " + n + " out of range [1, " + maxPages + "]");
+        }
+        int tokenCount = layer.tokenCount();
+        if (budgetTokens >= tokenCount) {
+            for (int p = 0; p < n; p++) {
+                selected[p] = p;
+            }
+            selectedCount = n;
+        } else {
+            kernel.scorePages(layer, q, scores);
+            selectedCount = selection.select(scores, n, tokenCount, layout.pageTokens(), budgetTokens, selected);
+        }
+        fastCount = 0;
+        slowCount = 0;
+        for (int i = 0; i < selectedCount; i++) {
+            int page = selected[i];
+            if (layer.tier(page) == TierKind.FAST) {
+                tiers[i] = 0;
+                fastPositions[fastCount] = i;
+                fastPages[fastCount++] = page;
+            } else {
+                tiers[i] = 1;
+                slowPositions[slowCount] = i;
+                slowPages[slowCount++] = page;
+            }
+        }
+        fastState.reset();
+        slowState.reset();
+        fastNanos = 0;
+        slowNanos = 0;
+        if (parallelLanes && fastCount > 0 && slowCount > 0) {
+            int ticket = postSlowLane(layer, q);
+            runFastLane(layer, q);
+            awaitSlowLane(ticket);
+        } else {
+            runFastLane(layer, q);
+            runSlowLane(layer, q);
+        }
+        fastState.merge(slowState);
+        fastState.finish(out);
+        for (int j = 0; j < fastCount; j++) {
+            mass[fastPositions[j]] = fastState.pageMass(j, fastState);
+        }
+        for (int j = 0; j < slowCount; j++) {
+            mass[slowPositions[j]] = slowState.pageMass(j, fastState);
+        }
+    }
+
+    private void runFastLane(KvLayerView layer, float[] q) {
+        if (fastCount > 0) {
+            long t0 = System.nanoTime();
+            kernel.attendPages(layer, q, fastPages, 0, fastCount, fastState);
+            fastNanos = System.nanoTime() - t0;
+        }
+    }
+
+    private void runSlowLane(KvLayerView layer, float[] q) {
+        if (slowCount > 0) {
+            long t0 = System.nanoTime();
+            kernel.attendPages(layer, q, slowPages, 0, slowCount, slowState);
+            slowNanos = System.nanoTime() - t0;
+        }
+    }
+
+    private int postSlowLane(KvLayerView layer, float[] q) {
+        if (worker == null) {
+            worker = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this::slowLaneLoop);
+            worker.start();
+        }
+        slowLayer = layer;
+        slowQuery = q;
+        slowFailure = null;
+        waiter = Thread.currentThread();
+        int ticket = posted + 1;
+        posted = ticket;
+        LockSupport.unpark(worker);
+        return ticket;
+    }
+
+    private void awaitSlowLane(int ticket) {
+        int spins = 0;
+        while (done != ticket) {
+            if (spins < 20_000) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        slowLayer = null;
+        slowQuery = null;
+        Throwable failure = slowFailure;
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private void slowLaneLoop() {
+        int seen = 0;
+        while (true) {
+            int ticket;
+            while ((ticket = posted) == seen) {
+                if (closed.get()) {
+                    return;
+                }
+                LockSupport.park(this);
+            }
+            seen = ticket;
+            try {
+                runSlowLane(slowLayer, slowQuery);
+            } catch (Throwable t) {
+                slowFailure = t;
+            }
+            done = ticket;
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /** Pages read by the last step. */
+    public int selectedCount() {
+        return selectedCount;
+    }
+
+    /**
+     * The {@code i}-th page read by the last step; pages are in increasing order.
+     *
+     * @throws IndexOutOfBoundsException if {@code i} is not below {@link #selectedCount()}
+     */
+    public int selectedPage(int i) {
+        Objects.checkIndex(i, selectedCount);
+        return selected[i];
+    }
+
+    /**
+     * The attention mass of the {@code i}-th page read by the last step: the sum over query heads of
+     * the probability given to its tokens, in {@code [0, queryHeads]}; over all pages read the masses
+     * add up to {@code queryHeads}.
+     *
+     * @throws IndexOutOfBoundsException if {@code i} is not below {@link #selectedCount()}
+     */
+    public float pageMass(int i) {
+        Objects.checkIndex(i, selectedCount);
+        return mass[i];
+    }
+
+    /**
+     * The tier the {@code i}-th page was read from in the last step.
+     *
+     * @throws IndexOutOfBoundsException if {@code i} is not below {@link #selectedCount()}
+     */
+    public TierKind pageTier(int i) {
+        Objects.checkIndex(i, selectedCount);
+        return tiers[i] == 0 ? TierKind.FAST : TierKind.SLOW;
+    }
+
+    /** Pages the last step read from the fast tier. */
+    public int fastLanePages() {
+        return fastCount;
+    }
+
+    /** Pages the last step read from the slow tier. */
+    public int slowLanePages() {
+        return slowCount;
+    }
+
+    /** Nanoseconds the fast-tier lane of the last step took (0 if it read nothing). */
+    public long fastLaneNanos() {
+        return fastNanos;
+    }
+
+    /** Nanoseconds the slow-tier lane of the last step took, throttle included (0 if it read nothing). */
+    public long slowLaneNanos() {
+        return slowNanos;
+    }
+
+    /** Stops the slow-lane thread. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true) && worker != null) {
+            LockSupport.unpark(worker);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SparseAttention[" + kernel.name() + ", budget "
+                + (budgetTokens == PageSelection.ALL ? "all" : budgetTokens + " tokens")
+                + (parallelLanes ? ", parallel lanes" : ", sequential lanes") + "]";
+    }
+}

@@ -1,0 +1,104 @@
+package org.kvplace.core.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.memory.TierKind;
+
+class SparseAttentionTest {
+
+    @ParameterizedTest
+    @CsvSource({"64, 16, 4, 700, 128, true", "64, 16, 4, 700, 128, false", "8, 3, 2, 100, 20, true",
+        "32, 8, 1, 257, 2147483647, true"})
+    void shouldAttendOverTheSelectedPagesOfBothTiers(int headDim, int pageTokens, int group, int tokens, int budget,
+            boolean parallel) {
+        int kvHeads = 2;
+        PageLayout layout = new PageLayout(pageTokens, kvHeads, headDim, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, tokens, 4, 8, TestLayer.Fill.UNIFORM, 0.4);
+                SparseAttention attention = new SparseAttention(Kernels.scalar(), kvHeads * group, headDim,
+                        layer.pageCount(), budget, parallel)) {
+            float[] q = TestLayer.query(kvHeads * group, headDim, 17, 2f);
+            float[] out = new float[q.length];
+            attention.attend(layer, q, out);
+
+            int n = layer.pageCount();
+            float[] scores = new float[n];
+            Kernels.scalar().scorePages(layer, q, scores);
+            int[] expectedPages = new int[n];
+            int count = new PageSelection(n).select(scores, n, tokens, pageTokens, budget, expectedPages);
+            int[] got = new int[attention.selectedCount()];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = attention.selectedPage(i);
+                assertEquals(layer.tier(got[i]), attention.pageTier(i));
+            }
+            assertArrayEquals(Arrays.copyOf(expectedPages, count), got);
+            int readTokens = 0;
+            for (int page : got) {
+                readTokens += layer.pageTokens(page);
+            }
+            assertTrue(budget >= tokens ? readTokens == tokens : readTokens <= budget, "read " + readTokens);
+
+            Oracle expected = Oracle.attend(layer, q, got, got.length);
+            ScalarDecodeKernelTest.assertClose(expected.out, out, 1e-5);
+            double total = 0;
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(expected.mass[i], attention.pageMass(i), 1e-4, "mass of page " + got[i]);
+                total += attention.pageMass(i);
+            }
+            assertEquals(kvHeads * group, total, 1e-3);
+            assertEquals(got.length, attention.fastLanePages() + attention.slowLanePages());
+            for (int p = 0; p < n; p++) {
+                boolean read = Arrays.binarySearch(got, p) >= 0;
+                assertEquals(read ? layer.pageTokens(p) * layout.tokenBytes() : 0, layer.charged[p], "page " + p);
+            }
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameResultWithParallelOrSequentialLanesStepAfterStep() {
+        PageLayout layout = new PageLayout(16, 2, 64, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, 500, 8, 0, TestLayer.Fill.UNIFORM, 0.5);
+                SparseAttention par = new SparseAttention(Kernels.scalar(), 4, 64, 40, 256, true);
+                SparseAttention seq = new SparseAttention(Kernels.scalar(), 4, 64, 40, 256, false)) {
+            for (int step = 0; step < 20; step++) {
+                float[] q = TestLayer.query(4, 64, step, 1f);
+                float[] a = new float[q.length];
+                float[] b = new float[q.length];
+                layer.setTier(step % layer.pageCount(), step % 2 == 0 ? TierKind.SLOW : TierKind.FAST);
+                par.attend(layer, q, a);
+                seq.attend(layer, q, b);
+                assertArrayEquals(b, a, "step " + step);
+                assertTrue(par.slowLanePages() > 0 && par.fastLanePages() > 0);
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectMismatchedInputAndUseAfterClose() {
+        PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, 30, 1, 0, TestLayer.Fill.UNIFORM, 0)) {
+            SparseAttention a = new SparseAttention(Kernels.scalar(), 4, 8, 8, 8, true);
+            assertThrows(IllegalArgumentException.class, () -> a.attend(layer, new float[31], new float[31]));
+            assertThrows(IllegalArgumentException.class, () -> a.attend(layer, new float[32], new float[16]));
+            SparseAttention small = new SparseAttention(Kernels.scalar(), 4, 8, 7, 8, true);
+            assertThrows(IllegalArgumentException.class, () -> small.attend(layer, new float[32], new float[32]));
+            SparseAttention odd = new SparseAttention(Kernels.scalar(), 3, 8, 8, 8, true);
+            assertThrows(IllegalArgumentException.class, () -> odd.attend(layer, new float[24], new float[24]));
+            assertThrows(IllegalArgumentException.class, () -> new SparseAttention(Kernels.scalar(), 4, 8, 8, -1, true));
+            assertThrows(IllegalArgumentException.class, () -> new SparseAttention(Kernels.scalar(), 0, 8, 8, 1, true));
+            a.attend(layer, new float[32], new float[32]);
+            assertThrows(IndexOutOfBoundsException.class, () -> a.selectedPage(a.selectedCount()));
+            a.close();
+            a.close();
+            assertThrows(IllegalStateException.class, () -> a.attend(layer, new float[32], new float[32]));
+        }
+    }
+}
