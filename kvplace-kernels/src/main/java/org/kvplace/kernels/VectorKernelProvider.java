@@ -1,0 +1,97 @@
+package org.kvplace.kernels;
+
+import java.util.Optional;
+import org.kvplace.core.kernel.AttentionState;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.kernel.KvLayerView;
+
+/**
+ * The {@link DecodeKernel} service of this module: the Vector API kernel ({@code "panama"}) when
+ * the {@code jdk.incubator.vector} module is present and readable, else the scalar reference with
+ * one warning that says how to enable the fast kernel.
+ *
+ * <p>On the module path {@link java.util.ServiceLoader} calls {@link #provider()}, which returns
+ * the chosen kernel itself. On the class path (where {@code META-INF/services} names this class) it
+ * calls the public constructor, and the instance delegates to the same kernel. The choice is made
+ * once per class loader, and the Vector API classes are loaded by name only after the check, so the
+ * fallback path never touches them.
+ *
+ * <p>Thread-safe and stateless, like the kernel it delegates to.
+ */
+public final class VectorKernelProvider implements DecodeKernel {
+
+    private static final String VECTOR_MODULE = "jdk.incubator.vector";
+    private static final String PANAMA_KERNEL = "org.kvplace.kernels.internal.panama.PanamaDecodeKernel";
+
+    private final DecodeKernel delegate;
+
+    /** For {@link java.util.ServiceLoader} on the class path: delegates to {@link #provider()}. */
+    public VectorKernelProvider() {
+        this.delegate = Holder.INSTANCE;
+    }
+
+    /**
+     * The kernel this module provides: the Vector API kernel, or the scalar reference when the
+     * Vector API is unavailable.
+     *
+     * @return a shared, thread-safe kernel
+     */
+    public static DecodeKernel provider() {
+        return Holder.INSTANCE;
+    }
+
+    /** Whether the Vector API kernel is active (the incubator module was present and readable). */
+    public static boolean vectorized() {
+        return Holder.INSTANCE != Kernels.scalar();
+    }
+
+    static DecodeKernel create() {
+        Optional<Module> vector = ModuleLayer.boot().findModule(VECTOR_MODULE);
+        if (vector.isEmpty() || !VectorKernelProvider.class.getModule().canRead(vector.get())) {
+            return fallback("the " + VECTOR_MODULE + " module is not " + (vector.isEmpty() ? "present" : "readable")
+                    + "; run with --add-modules " + VECTOR_MODULE + " for the vectorised decode kernel");
+        }
+        try {
+            return (DecodeKernel) Class.forName(PANAMA_KERNEL).getMethod("create").invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            return fallback("the vectorised decode kernel could not start (" + cause + ")");
+        }
+    }
+
+    private static DecodeKernel fallback(String why) {
+        System.getLogger(VectorKernelProvider.class.getName()).log(System.Logger.Level.WARNING,
+                "kvplace: using the scalar reference decode kernel: " + why);
+        return Kernels.scalar();
+    }
+
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    @Override
+    public void attend(KvLayerView layer, float[] q, float[] out, int[] pages, int pageCount) {
+        delegate.attend(layer, q, out, pages, pageCount);
+    }
+
+    @Override
+    public void scorePages(KvLayerView layer, float[] q, float[] scores) {
+        delegate.scorePages(layer, q, scores);
+    }
+
+    @Override
+    public void attendPages(KvLayerView layer, float[] q, int[] pages, int from, int to, AttentionState state) {
+        delegate.attendPages(layer, q, pages, from, to, state);
+    }
+
+    @Override
+    public String toString() {
+        return delegate.toString();
+    }
+
+    private static final class Holder {
+        static final DecodeKernel INSTANCE = create();
+    }
+}

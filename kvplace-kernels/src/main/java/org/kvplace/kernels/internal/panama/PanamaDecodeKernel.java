@@ -1,0 +1,216 @@
+package org.kvplace.kernels.internal.panama;
+
+import java.lang.foreign.MemorySegment;
+import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.kernel.AttentionState;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.KvLayerView;
+
+/**
+ * The Vector API {@link DecodeKernel}. Attention runs page by page and KV head by KV head: the
+ * page's scores for one query head are computed into a small buffer, their maximum updates the
+ * running maximum once per page (one rescale of the accumulator at most), the softmax numerators
+ * are taken with a vector {@code exp}, and the weighted value rows are summed chunk by chunk with
+ * the accumulator chunk held in a register. All query heads of a GQA group read the page's K and V
+ * while they are in L1, so each page crosses the memory bus once. f16 pages are widened into a
+ * per-thread f32 block first ({@link PanamaHalf}).
+ *
+ * <p>Stateless and thread-safe; per-thread scratch grows on first use and is then reused, so a
+ * call allocates nothing once warm.
+ */
+public final class PanamaDecodeKernel implements DecodeKernel {
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private PanamaDecodeKernel() {}
+
+    /**
+     * Creates the kernel.
+     *
+     * @throws UnsupportedOperationException if the vector width is not 128, 256 or 512 bits
+     */
+    public static PanamaDecodeKernel create() {
+        int lanes = PanamaConstants.LANES;
+        if (lanes != 4 && lanes != 8 && lanes != 16) {
+            throw new UnsupportedOperationException("unsupported float vector of " + lanes + " lanes");
+        }
+        return new PanamaDecodeKernel();
+    }
+
+    /** Float lanes per vector of this kernel. */
+    public static int lanes() {
+        return PanamaConstants.LANES;
+    }
+
+    @Override
+    public String name() {
+        return "panama";
+    }
+
+    @Override
+    public void attend(KvLayerView layer, float[] q, float[] out, int[] pages, int pageCount) {
+        int headDim = layer.layout().headDim();
+        Scratch scratch = SCRATCH.get();
+        AttentionState state = scratch.state(q.length / headDim, headDim);
+        state.reset();
+        if (pages == null) {
+            int n = layer.pageCount();
+            int[] all = scratch.allPages(n);
+            attendPages(layer, q, all, 0, n, state);
+        } else {
+            attendPages(layer, q, pages, 0, pageCount, state);
+        }
+        state.finish(out);
+    }
+
+    @Override
+    public void scorePages(KvLayerView layer, float[] q, float[] scores) {
+        PageLayout layout = layer.layout();
+        int headDim = layout.headDim();
+        int kvHeads = layout.kvHeads();
+        int group = q.length / headDim / kvHeads;
+        int n = layer.pageCount();
+        assert scores.length >= n;
+        MemorySegment meta = layer.metadata();
+        float[] lanes = SCRATCH.get().lanes;
+        for (int p = 0; p < n; p++) {
+            float best = Float.NEGATIVE_INFINITY;
+            for (int kv = 0; kv < kvHeads; kv++) {
+                long minOff = layer.keyMinOffset(p, kv);
+                long maxOff = layer.keyMaxOffset(p, kv);
+                for (int g = 0; g < group; g++) {
+                    float b = PanamaBounds.bound(q, (kv * group + g) * headDim, meta, minOff, maxOff, headDim, lanes);
+                    best = Math.max(best, b);
+                }
+            }
+            scores[p] = best;
+        }
+    }
+
+    @Override
+    public void attendPages(KvLayerView layer, float[] q, int[] pages, int from, int to, AttentionState state) {
+        PageLayout layout = layer.layout();
+        int headDim = layout.headDim();
+        int kvHeads = layout.kvHeads();
+        int queryHeads = q.length / headDim;
+        int group = queryHeads / kvHeads;
+        assert state.queryHeads() == queryHeads && state.headDim() == headDim;
+        assert state.maxPages() == 0 || to <= state.maxPages();
+        boolean f16 = layout.elementType() == ElementType.F16;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Scratch scratch = SCRATCH.get();
+        float[] w = scratch.weights(layout.pageTokens());
+        boolean record = state.maxPages() > 0;
+        long headBytes = layout.headBytes();
+        for (int i = from; i < to; i++) {
+            int page = pages[i];
+            int tokens = layer.pageTokens(page);
+            layer.chargeRead(page, tokens * layout.tokenBytes());
+            MemorySegment seg = layer.segment(page);
+            long base = layer.offset(page);
+            for (int kv = 0; kv < kvHeads; kv++) {
+                MemorySegment kSeg = seg;
+                MemorySegment vSeg = seg;
+                long kOff = base + layout.keyOffset(kv, 0);
+                long vOff = base + layout.valueOffset(kv, 0);
+                long rowBytes = headBytes;
+                if (f16) {
+                    int n = tokens * headDim;
+                    scratch.ensureBlock(n);
+                    PanamaHalf.widen(seg, kOff, scratch.keys, n);
+                    PanamaHalf.widen(seg, vOff, scratch.values, n);
+                    kSeg = scratch.keySegment;
+                    vSeg = scratch.valueSegment;
+                    kOff = 0;
+                    vOff = 0;
+                    rowBytes = (long) headDim * Float.BYTES;
+                }
+                for (int g = 0; g < group; g++) {
+                    int h = kv * group + g;
+                    float pageSum = attendHead(q, h * headDim, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes,
+                            tokens, w, state, h);
+                    if (record) {
+                        state.pageRef()[i * queryHeads + h] = state.max()[h];
+                        state.pageSum()[i * queryHeads + h] = pageSum;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Folds one page of one query head into the state; returns the page's sum relative to the new maximum. */
+    private static float attendHead(float[] q, int qOff, int headDim, float scale, MemorySegment kSeg, long kOff,
+            MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, AttentionState state, int h) {
+        for (int t = 0; t < tokens; t++) {
+            w[t] = PanamaMath.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
+        }
+        float pageMax = PanamaMath.max(w, tokens);
+        float[] max = state.max();
+        float[] sum = state.sum();
+        float[] acc = state.acc();
+        float old = max[h];
+        if (pageMax > old) {
+            if (old != Float.NEGATIVE_INFINITY) {
+                float c = (float) Math.exp(old - pageMax);
+                sum[h] *= c;
+                PanamaMath.scale(acc, qOff, headDim, c);
+            }
+            max[h] = pageMax;
+        }
+        float pageSum = PanamaMath.expInPlace(w, tokens, max[h]);
+        sum[h] += pageSum;
+        PanamaMath.weightedSum(acc, qOff, w, tokens, vSeg, vOff, rowBytes, headDim);
+        return pageSum;
+    }
+
+    @Override
+    public String toString() {
+        return "PanamaDecodeKernel[" + PanamaConstants.F + "]";
+    }
+
+    /** Per-thread scratch; grows, never shrinks. */
+    private static final class Scratch {
+        final float[] lanes = new float[PanamaBounds.LOGICAL_LANES];
+        float[] weights = new float[64];
+        float[] keys = new float[0];
+        float[] values = new float[0];
+        MemorySegment keySegment = MemorySegment.ofArray(keys);
+        MemorySegment valueSegment = MemorySegment.ofArray(values);
+        AttentionState state;
+        int[] allPages = new int[0];
+
+        float[] weights(int pageTokens) {
+            if (weights.length < pageTokens) {
+                weights = new float[pageTokens];
+            }
+            return weights;
+        }
+
+        void ensureBlock(int n) {
+            if (keys.length < n) {
+                keys = new float[n];
+                values = new float[n];
+                keySegment = MemorySegment.ofArray(keys);
+                valueSegment = MemorySegment.ofArray(values);
+            }
+        }
+
+        AttentionState state(int queryHeads, int headDim) {
+            if (state == null || state.queryHeads() != queryHeads || state.headDim() != headDim) {
+                state = new AttentionState(queryHeads, headDim, 0);
+            }
+            return state;
+        }
+
+        int[] allPages(int n) {
+            if (allPages.length < n) {
+                allPages = new int[n];
+                for (int i = 0; i < n; i++) {
+                    allPages[i] = i;
+                }
+            }
+            return allPages;
+        }
+    }
+}
