@@ -4,5 +4,6 @@
  */
 module org.kvplace.bench {
     requires org.kvplace.core;
+    requires org.kvplace.kernels;
     requires jmh.core;
 }

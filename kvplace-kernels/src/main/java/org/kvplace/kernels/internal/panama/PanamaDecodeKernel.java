@@ -100,7 +100,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         boolean f16 = layout.elementType() == ElementType.F16;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Scratch scratch = SCRATCH.get();
-        float[] w = scratch.weights(layout.pageTokens());
+        float[] w = scratch.weights(group * layout.pageTokens());
         boolean record = state.maxPages() > 0;
         long headBytes = layout.headBytes();
         for (int i = from; i < to; i++) {
@@ -126,42 +126,74 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                     vOff = 0;
                     rowBytes = (long) headDim * Float.BYTES;
                 }
-                for (int g = 0; g < group; g++) {
-                    int h = kv * group + g;
-                    float pageSum = attendHead(q, h * headDim, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes,
-                            tokens, w, state, h);
-                    if (record) {
-                        state.pageRef()[i * queryHeads + h] = state.max()[h];
-                        state.pageSum()[i * queryHeads + h] = pageSum;
-                    }
-                }
+                attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w, state,
+                        record ? i * queryHeads : -1);
             }
         }
     }
 
-    /** Folds one page of one query head into the state; returns the page's sum relative to the new maximum. */
-    private static float attendHead(float[] q, int qOff, int headDim, float scale, MemorySegment kSeg, long kOff,
-            MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, AttentionState state, int h) {
-        for (int t = 0; t < tokens; t++) {
-            w[t] = PanamaMath.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
+    /**
+     * Folds one page of one KV head into the state of its {@code group} query heads {@code h0 ..}:
+     * scores of all heads (K read once per batch of four heads), per-head softmax bookkeeping, then
+     * the weighted V rows (V read once per batch of four heads). {@code recordBase} is the page's
+     * record offset in the state, or {@code -1}.
+     */
+    private static void attendGroup(float[] q, int h0, int group, int headDim, float scale, MemorySegment kSeg,
+            long kOff, MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, AttentionState state,
+            int recordBase) {
+        int g = 0;
+        if (headDim == 8 * PanamaConstants.LANES) {
+            for (; g + 2 <= group; g += 2) {
+                PanamaMath.dot2x8(q, (h0 + g) * headDim, (h0 + g + 1) * headDim, kSeg, kOff, rowBytes, tokens, w,
+                        g * tokens, (g + 1) * tokens, scale);
+            }
         }
-        float pageMax = PanamaMath.max(w, tokens);
+        for (; g + 4 <= group; g += 4) {
+            PanamaMath.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * tokens, scale);
+        }
+        for (; g < group; g++) {
+            int qOff = (h0 + g) * headDim;
+            for (int t = 0; t < tokens; t++) {
+                w[g * tokens + t] = PanamaMath.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
+            }
+        }
         float[] max = state.max();
         float[] sum = state.sum();
         float[] acc = state.acc();
-        float old = max[h];
-        if (pageMax > old) {
-            if (old != Float.NEGATIVE_INFINITY) {
-                float c = (float) Math.exp(old - pageMax);
-                sum[h] *= c;
-                PanamaMath.scale(acc, qOff, headDim, c);
+        for (g = 0; g < group; g++) {
+            int h = h0 + g;
+            int wOff = g * tokens;
+            float pageMax = PanamaMath.max(w, wOff, tokens);
+            float old = max[h];
+            if (pageMax > old) {
+                if (old != Float.NEGATIVE_INFINITY) {
+                    float c = (float) Math.exp(old - pageMax);
+                    sum[h] *= c;
+                    PanamaMath.scale(acc, h * headDim, headDim, c);
+                }
+                max[h] = pageMax;
             }
-            max[h] = pageMax;
+            float pageSum = PanamaMath.expInPlace(w, wOff, tokens, max[h]);
+            sum[h] += pageSum;
+            if (recordBase >= 0) {
+                state.pageRef()[recordBase + h] = max[h];
+                state.pageSum()[recordBase + h] = pageSum;
+            }
         }
-        float pageSum = PanamaMath.expInPlace(w, tokens, max[h]);
-        sum[h] += pageSum;
-        PanamaMath.weightedSum(acc, qOff, w, tokens, vSeg, vOff, rowBytes, headDim);
-        return pageSum;
+        g = 0;
+        if (headDim == 8 * PanamaConstants.LANES) {
+            for (; g + 2 <= group; g += 2) {
+                PanamaMath.weightedSum2x8(acc, (h0 + g) * headDim, (h0 + g + 1) * headDim, w, g * tokens,
+                        (g + 1) * tokens, tokens, vSeg, vOff, rowBytes);
+            }
+        }
+        for (; g + 4 <= group; g += 4) {
+            PanamaMath.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * tokens, tokens, vSeg, vOff,
+                    rowBytes);
+        }
+        for (; g < group; g++) {
+            PanamaMath.weightedSum(acc, (h0 + g) * headDim, w, g * tokens, tokens, vSeg, vOff, rowBytes, headDim);
+        }
     }
 
     @Override

@@ -1,0 +1,187 @@
+package org.kvplace.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.Pages;
+import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierKind;
+import org.kvplace.kernels.internal.panama.PanamaReadBaseline;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Decode attention of one Llama-3.1-8B layer (32 query heads, 8 KV heads of 128 dims, pages of 16
+ * tokens) over a context of {@code contextTokens}, on one thread, KV in the fast tier (ordinary
+ * DRAM; 256 MiB to 1 GiB of f32, well past the last-level cache from 32,768 tokens on).
+ *
+ * <ul>
+ *   <li>{@code vector}: the Vector API kernel ({@code kvplace-kernels}) through
+ *       {@link Sequence#attend(int, float[], float[], SparseAttention)}: select, read, merge.</li>
+ *   <li>{@code scalar}: the same step on the scalar reference kernel.</li>
+ *   <li>{@code readBaseline}: a plain vectorised sum over exactly the KV bytes the step reads (all
+ *       pages for dense, the selected pages for sparse): the memory-bandwidth limit of the run.</li>
+ * </ul>
+ * {@code budget} is {@code all} (dense) or a token budget (sparse, Quest selection). Bytes read per
+ * step: dense {@code contextTokens * 8 KiB} for f32 and half that for f16; sparse {@code 2048} tokens
+ * of KV plus the page metadata scanned for selection ({@code 8 KiB} per page of 16 tokens, f32).
+ *
+ * <p>The vector methods fork with {@code --add-modules=jdk.incubator.vector} on their own
+ * {@code @Fork} and fail if the Vector API kernel is not active; the scalar fork runs without it.
+ *
+ * <p>Run: {@code java -jar kvplace-bench/target/benchmarks.jar DecodeAttentionBenchmark}
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+// Equal -Xms/-Xmx and pre-touch keep heap growth out of the measurement; KV and metadata are off-heap.
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g"})
+public class DecodeAttentionBenchmark {
+
+    static final int LAYERS = 1;
+    static final int QUERY_HEADS = 32;
+    static final int KV_HEADS = 8;
+    static final int HEAD_DIM = 128;
+    static final int PAGE_TOKENS = 16;
+
+    /** One layer of context in the fast tier and a fixed query. */
+    @State(Scope.Thread)
+    public static class Context {
+        @Param({"8192", "32768", "131072"})
+        public int contextTokens;
+
+        @Param({"F32", "F16"})
+        public ElementType elementType;
+
+        /** {@code all} for dense attention, else the sparse budget in tokens. */
+        @Param({"all", "2048"})
+        public String budget;
+
+        TieredKvCache cache;
+        Sequence seq;
+        SparseAttention vector;
+        SparseAttention scalar;
+        boolean vectorized;
+        float[] q;
+        float[] out;
+        long[] readOffsets; // byte offset in the fast slab of each page the step reads
+        long pageReadBytes;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            int pages = contextTokens / PAGE_TOKENS;
+            cache = TieredKvCache.builder().shape(new ModelShape(LAYERS, KV_HEADS, HEAD_DIM, contextTokens))
+                    .pageTokens(PAGE_TOKENS).elementType(elementType).fastTierPages(pages).slowTierPages(0).build();
+            seq = cache.newSequence();
+            fill(seq, contextTokens, 1);
+            q = gaussian(QUERY_HEADS * HEAD_DIM, new SplittableRandom(2));
+            out = new float[q.length];
+            int budgetTokens = budget.equals("all") ? PageSelection.ALL : Integer.parseInt(budget);
+            DecodeKernel active = Kernels.lookup();
+            vectorized = active.name().equals("panama");
+            vector = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens, false);
+            scalar = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens,
+                    false);
+            // The pages a step reads (selection depends only on q and the keys, fixed here).
+            seq.attend(0, q, out, vector);
+            Tier fast = cache.tier(TierKind.FAST);
+            readOffsets = new long[vector.selectedCount()];
+            for (int i = 0; i < readOffsets.length; i++) {
+                long handle = seq.pageHandle(0, vector.selectedPage(i));
+                readOffsets[i] = fast.slotOffset(slotOf(fast, handle, i, vector.selectedPage(i)));
+            }
+            pageReadBytes = cache.layout().pageBytes();
+            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step%n", vector,
+                    readOffsets.length, readOffsets.length * pageReadBytes / 1048576.0);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            vector.close();
+            scalar.close();
+            cache.close();
+        }
+    }
+
+    /**
+     * Pages are appended in order into an empty fast tier, which hands out slots from 0 upwards, so
+     * page {@code p} sits in slot {@code p}; checked here against the handle so that a change of
+     * allocation order cannot silently make the baseline read other bytes.
+     */
+    static int slotOf(Tier fast, long handle, int i, int page) {
+        if (Pages.index(handle) != page) {
+            throw new IllegalStateException("page " + page + " has index " + Pages.index(handle)
+                    + "; the baseline assumes pages in allocation order");
+        }
+        return page;
+    }
+
+    static void fill(Sequence seq, int tokens, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] k = new float[KV_HEADS * HEAD_DIM];
+        float[] v = new float[k.length];
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < k.length; i++) {
+                k[i] = (float) rnd.nextGaussian();
+                v[i] = (float) rnd.nextGaussian();
+            }
+            seq.append(0, k, v);
+        }
+    }
+
+    static float[] gaussian(int n, SplittableRandom rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    @Benchmark
+    @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g",
+        "--add-modules=jdk.incubator.vector"})
+    public float vector(Context c) {
+        if (!c.vectorized) {
+            throw new IllegalStateException("the Vector API kernel is not active in this fork");
+        }
+        c.seq.attend(0, c.q, c.out, c.vector);
+        return c.out[0];
+    }
+
+    @Benchmark
+    public float scalar(Context c) {
+        c.seq.attend(0, c.q, c.out, c.scalar);
+        return c.out[0];
+    }
+
+    @Benchmark
+    @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g",
+        "--add-modules=jdk.incubator.vector"})
+    public float readBaseline(Context c) {
+        var slab = c.cache.tier(TierKind.FAST).slab();
+        float sum = 0f;
+        for (long off : c.readOffsets) {
+            sum += PanamaReadBaseline.sum(slab, off, c.pageReadBytes);
+        }
+        return sum;
+    }
+}
