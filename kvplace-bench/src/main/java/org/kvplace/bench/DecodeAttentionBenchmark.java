@@ -156,6 +156,93 @@ public class DecodeAttentionBenchmark {
         return x;
     }
 
+    /**
+     * Dense attention over 32,768 tokens (256 MiB of f32 KV) with the newest quarter of the pages in a
+     * slow tier throttled to {@link #SLOW_BYTES_PER_SECOND}: the fast-tier lane and the throttled
+     * slow-tier lane run concurrently ({@code twoLanesParallel}) or one after the other
+     * ({@code twoLanesSequential}). The per-lane times of the parallel steps are printed at the end
+     * of each iteration, so the step time can be compared with the larger of the two lanes.
+     */
+    @State(Scope.Thread)
+    public static class TwoTiers {
+        static final int TOKENS = 32768;
+
+        TieredKvCache cache;
+        Sequence seq;
+        SparseAttention parallel;
+        SparseAttention sequential;
+        float[] q;
+        float[] out;
+        long steps;
+        long fastNanos;
+        long slowNanos;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            int pages = TOKENS / PAGE_TOKENS;
+            cache = TieredKvCache.builder().shape(new ModelShape(LAYERS, KV_HEADS, HEAD_DIM, TOKENS))
+                    .pageTokens(PAGE_TOKENS).fastTierPages(pages * 3 / 4).slowTierPages(pages / 4)
+                    .slowTierBandwidth(SLOW_BYTES_PER_SECOND).build();
+            seq = cache.newSequence();
+            fill(seq, TOKENS, 3);
+            q = gaussian(QUERY_HEADS * HEAD_DIM, new SplittableRandom(4));
+            out = new float[q.length];
+            DecodeKernel active = Kernels.lookup();
+            if (!active.name().equals("panama")) {
+                throw new IllegalStateException("the Vector API kernel is not active in this fork");
+            }
+            parallel = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, pages, PageSelection.ALL, true);
+            sequential = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, pages, PageSelection.ALL, false);
+        }
+
+        @Setup(Level.Iteration)
+        public void resetLaneTimes() {
+            steps = 0;
+            fastNanos = 0;
+            slowNanos = 0;
+        }
+
+        @TearDown(Level.Iteration)
+        public void printLaneTimes() {
+            if (steps > 0) {
+                System.out.printf("%n[lanes] %d steps: fast lane %.2f ms, slow lane %.2f ms per step%n", steps,
+                        fastNanos / 1e6 / steps, slowNanos / 1e6 / steps);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            parallel.close();
+            sequential.close();
+            cache.close();
+        }
+    }
+
+    /** The slow tier's emulated bandwidth in {@link TwoTiers}: about a quarter of this machine's DRAM read rate. */
+    static final double SLOW_BYTES_PER_SECOND = 3.5e9;
+
+    @Benchmark
+    @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g",
+        "--add-modules=jdk.incubator.vector"})
+    public float twoLanesParallel(TwoTiers t) {
+        t.seq.attend(0, t.q, t.out, t.parallel);
+        t.steps++;
+        t.fastNanos += t.parallel.fastLaneNanos();
+        t.slowNanos += t.parallel.slowLaneNanos();
+        return t.out[0];
+    }
+
+    @Benchmark
+    @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g",
+        "--add-modules=jdk.incubator.vector"})
+    public float twoLanesSequential(TwoTiers t) {
+        t.seq.attend(0, t.q, t.out, t.sequential);
+        t.steps++;
+        t.fastNanos += t.sequential.fastLaneNanos();
+        t.slowNanos += t.sequential.slowLaneNanos();
+        return t.out[0];
+    }
+
     @Benchmark
     @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:MaxDirectMemorySize=4g",
         "--add-modules=jdk.incubator.vector"})

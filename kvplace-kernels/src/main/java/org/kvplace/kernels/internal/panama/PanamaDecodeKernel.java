@@ -73,15 +73,18 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         int n = layer.pageCount();
         assert scores.length >= n;
         MemorySegment meta = layer.metadata();
-        float[] lanes = SCRATCH.get().lanes;
+        Scratch scratch = SCRATCH.get();
+        float[] qp = scratch.positive(q.length);
+        float[] qn = scratch.negative;
+        float[] bounds = scratch.bounds(group);
+        PanamaBounds.split(q, qp, qn);
         for (int p = 0; p < n; p++) {
             float best = Float.NEGATIVE_INFINITY;
             for (int kv = 0; kv < kvHeads; kv++) {
-                long minOff = layer.keyMinOffset(p, kv);
-                long maxOff = layer.keyMaxOffset(p, kv);
+                PanamaBounds.bounds(qp, qn, kv * group * headDim, group, headDim, meta, layer.keyMinOffset(p, kv),
+                        layer.keyMaxOffset(p, kv), scratch.lanes, bounds);
                 for (int g = 0; g < group; g++) {
-                    float b = PanamaBounds.bound(q, (kv * group + g) * headDim, meta, minOff, maxOff, headDim, lanes);
-                    best = Math.max(best, b);
+                    best = Math.max(best, bounds[g]);
                 }
             }
             scores[p] = best;
@@ -203,7 +206,10 @@ public final class PanamaDecodeKernel implements DecodeKernel {
 
     /** Per-thread scratch; grows, never shrinks. */
     private static final class Scratch {
-        final float[] lanes = new float[PanamaBounds.LOGICAL_LANES];
+        final float[] lanes = new float[4 * PanamaBounds.LOGICAL_LANES];
+        float[] positive = new float[0];
+        float[] negative = new float[0];
+        float[] bounds = new float[8];
         float[] weights = new float[64];
         float[] keys = new float[0];
         float[] values = new float[0];
@@ -211,6 +217,21 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         MemorySegment valueSegment = MemorySegment.ofArray(values);
         AttentionState state;
         int[] allPages = new int[0];
+
+        float[] positive(int n) {
+            if (positive.length != n) {
+                positive = new float[n];
+                negative = new float[n];
+            }
+            return positive;
+        }
+
+        float[] bounds(int group) {
+            if (bounds.length < group) {
+                bounds = new float[group];
+            }
+            return bounds;
+        }
 
         float[] weights(int pageTokens) {
             if (weights.length < pageTokens) {
