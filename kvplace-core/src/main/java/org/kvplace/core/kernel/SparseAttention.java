@@ -188,12 +188,8 @@ public final class SparseAttention implements AutoCloseable {
         }
         fastState.merge(slowState);
         fastState.finish(out);
-        for (int j = 0; j < fastCount; j++) {
-            mass[fastPositions[j]] = fastState.pageMass(j, fastState);
-        }
-        for (int j = 0; j < slowCount; j++) {
-            mass[slowPositions[j]] = slowState.pageMass(j, fastState);
-        }
+        fastState.pageMasses(fastCount, fastState, mass, fastPositions);
+        slowState.pageMasses(slowCount, fastState, mass, slowPositions);
     }
 
     private void runFastLane(KvLayerView layer, float[] q) {

@@ -49,6 +49,30 @@ class AttentionStateTest {
     }
 
     @Test
+    void shouldReportTheSameMassesInBulkAsPageByPage() {
+        AttentionState s = new AttentionState(2, 1, 3);
+        s.max()[0] = 1f;
+        s.max()[1] = 2f;
+        s.sum()[0] = 4f;
+        s.sum()[1] = 3f;
+        float[] refs = {1f, 0.5f, 0.5f, 2f, 1f, 2f}; // [position * 2 + head]
+        float[] sums = {1f, 2f, 1.5f, 0.5f, 0.25f, 1f};
+        System.arraycopy(refs, 0, s.pageRef(), 0, refs.length);
+        System.arraycopy(sums, 0, s.pageSum(), 0, sums.length);
+        float[] dst = {9f, 9f, 9f, 9f};
+        s.pageMasses(3, s, dst, new int[] {3, 0, 2});
+        // position 0: head 0: 1*e^0/4 = 0.25; head 1: 2*e^(0.5-2)/3
+        assertEquals(0.25 + 2 * Math.exp(-1.5) / 3, dst[3], 1e-6);
+        assertEquals(1.5 * Math.exp(0.5 - 1) / 4 + 0.5 * Math.exp(0) / 3, dst[0], 1e-6);
+        assertEquals(0.25 * Math.exp(0) / 4 + 1 * Math.exp(0) / 3, dst[2], 1e-6);
+        assertEquals(9f, dst[1]);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(s.pageMass(i, s), dst[new int[] {3, 0, 2}[i]], 1e-6);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> s.pageMasses(4, s, dst, new int[] {0, 1, 2, 3}));
+    }
+
+    @Test
     void shouldRejectBadShapesAndUse() {
         assertThrows(IllegalArgumentException.class, () -> new AttentionState(0, 4, 0));
         assertThrows(IllegalArgumentException.class, () -> new AttentionState(1, 0, 0));
