@@ -104,7 +104,11 @@ class EquivalenceTest {
                     assertEquals(sparseScalar.pageMass(i), sparseActive.pageMass(i), 1e-4 * queryHeads,
                             "mass of selected page " + i);
                 }
-                Tolerance.assertClose(expected, actual, Tolerance.of(layer, q, selected, selected.length), "sparse");
+                double sparseTol = Tolerance.of(layer, q, selected, selected.length);
+                Tolerance.assertClose(expected, actual, sparseTol, "sparse");
+                SCALAR.attend(layer, q, expected, selected, selected.length);
+                ACTIVE.attend(layer, q, actual, selected, selected.length);
+                Tolerance.assertClose(expected, actual, sparseTol, "attend over a page list");
             }
         }
     }
