@@ -46,8 +46,10 @@ public interface DecodeKernel {
      * the bound is evaluated in this exact order: with {@code qp = max(q_d, 0)} and
      * {@code qn = min(q_d, 0)}, sixteen float accumulators {@code a[0..15]} start at {@code +0} and
      * for {@code d = 0 .. headDim-1} in order {@code a[d % 16] = fma(qn, min_d, fma(qp, max_d,
-     * a[d % 16]))}; then {@code bound = a[0] + a[1] + ... + a[15]} added left to right. This equals
-     * the formula above up to rounding.
+     * a[d % 16]))}; then they are added by halving: {@code a[i] += a[i + 8]} for {@code i < 8},
+     * {@code a[i] += a[i + 4]} for {@code i < 4}, {@code a[i] += a[i + 2]} for {@code i < 2}, and
+     * {@code bound = a[0] + a[1]} (a tree of depth four rather than a chain of fifteen dependent adds).
+     * This equals the formula above up to rounding.
      *
      * @param layer the pages, valid for the duration of the call
      * @param q query, {@code queryHeads * headDim} floats

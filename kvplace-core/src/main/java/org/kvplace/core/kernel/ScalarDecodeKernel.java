@@ -109,11 +109,12 @@ public final class ScalarDecodeKernel implements DecodeKernel {
                         int lane = d % BOUND_LANES;
                         lanes[lane] = Math.fma(Math.min(qd, 0f), lo, Math.fma(Math.max(qd, 0f), hi, lanes[lane]));
                     }
-                    float bound = 0f;
-                    for (float a : lanes) {
-                        bound += a;
+                    for (int width = BOUND_LANES / 2; width > 1; width /= 2) {
+                        for (int i = 0; i < width; i++) {
+                            lanes[i] += lanes[i + width];
+                        }
                     }
-                    best = Math.max(best, bound);
+                    best = Math.max(best, lanes[0] + lanes[1]);
                 }
             }
             scores[p] = best;

@@ -6,11 +6,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Quest page bounds in the exact evaluation order that {@code DecodeKernel.scorePages} defines:
  * sixteen logical accumulators, {@code a[d % 16] = fma(min(q,0), min_d, fma(max(q,0), max_d, a))},
- * summed left to right. A 512-bit vector holds the sixteen accumulators; narrower species split
+ * summed by halving. A 512-bit vector holds the sixteen accumulators; narrower species split
  * them across two or four vectors, so every width gives bit-identical results to the scalar
  * reference and page selection is identical.
  */
@@ -49,6 +50,11 @@ final class PanamaBounds {
         int blocks = headDim / LOGICAL_LANES;
         int g = 0;
         if (F.length() == 16) {
+            if (headDim % LOGICAL_LANES == 0) {
+                for (; g + 4 <= heads; g += 4) {
+                    bounds512x4(qp, qn, qOff + g * headDim, headDim, meta, minOff, maxOff, blocks, out, g);
+                }
+            }
             for (; g + 4 <= heads; g += 4) {
                 body512x4(qp, qn, qOff + g * headDim, headDim, meta, minOff, maxOff, blocks, lanes);
                 for (int j = 0; j < 4; j++) {
@@ -68,7 +74,7 @@ final class PanamaBounds {
         }
     }
 
-    /** Scalar tail into the same logical lanes, then the fixed left-to-right sum. */
+    /** Scalar tail into the same logical lanes, then the fixed halving sum. */
     private static float finish(float[] qp, float[] qn, int qOff, MemorySegment meta, long minOff, long maxOff,
             int headDim, int blocks, float[] lanes, int base) {
         for (int d = blocks * LOGICAL_LANES; d < headDim; d++) {
@@ -77,11 +83,22 @@ final class PanamaBounds {
             int lane = base + d % LOGICAL_LANES;
             lanes[lane] = Math.fma(qn[qOff + d], lo, Math.fma(qp[qOff + d], hi, lanes[lane]));
         }
-        float sum = 0f;
-        for (int i = 0; i < LOGICAL_LANES; i++) {
-            sum += lanes[base + i];
-        }
-        return sum;
+        // The halving tree of DecodeKernel.scorePages: i + 8, then i + 4, i + 2, i + 1.
+        float[] a = lanes;
+        int b = base;
+        float h0 = a[b] + a[b + 8];
+        float h1 = a[b + 1] + a[b + 9];
+        float h2 = a[b + 2] + a[b + 10];
+        float h3 = a[b + 3] + a[b + 11];
+        float h4 = a[b + 4] + a[b + 12];
+        float h5 = a[b + 5] + a[b + 13];
+        float h6 = a[b + 6] + a[b + 14];
+        float h7 = a[b + 7] + a[b + 15];
+        float q0 = h0 + h4;
+        float q1 = h1 + h5;
+        float q2 = h2 + h6;
+        float q3 = h3 + h7;
+        return (q0 + q2) + (q1 + q3);
     }
 
     private static FloatVector step(float[] qp, float[] qn, int qOff, MemorySegment meta, long minOff, long maxOff,
@@ -90,6 +107,49 @@ final class PanamaBounds {
         FloatVector lo = FloatVector.fromMemorySegment(F, meta, minOff + o, ByteOrder.nativeOrder());
         FloatVector hi = FloatVector.fromMemorySegment(F, meta, maxOff + o, ByteOrder.nativeOrder());
         return FloatVector.fromArray(F, qn, qOff + d).fma(lo, FloatVector.fromArray(F, qp, qOff + d).fma(hi, acc));
+    }
+
+    /** Lane {@code i} takes lane {@code i + 8}, {@code i + 4}, {@code i + 2} (mod 16): the halving sum's steps. */
+    private static final VectorShuffle<Float> HALF = VectorShuffle.iota(F, 8, 1, true);
+    private static final VectorShuffle<Float> QUARTER = VectorShuffle.iota(F, 4, 1, true);
+    private static final VectorShuffle<Float> EIGHTH = VectorShuffle.iota(F, 2, 1, true);
+
+    /**
+     * Four heads at 512 bits with no scalar tail ({@code headDim % 16 == 0}): the halving sum runs
+     * in registers (three rotate-and-add steps, then lane 0 plus lane 1), the same additions in the
+     * same order as the scalar {@link #finish}, so the result is bit-identical.
+     */
+    private static void bounds512x4(float[] qp, float[] qn, int qOff, int headDim, MemorySegment meta, long minOff,
+            long maxOff, int blocks, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int d = b * 16;
+            long o = (long) d * Float.BYTES;
+            FloatVector lo = FloatVector.fromMemorySegment(F, meta, minOff + o, ByteOrder.nativeOrder());
+            FloatVector hi = FloatVector.fromMemorySegment(F, meta, maxOff + o, ByteOrder.nativeOrder());
+            int i = qOff + d;
+            a0 = FloatVector.fromArray(F, qn, i).fma(lo, FloatVector.fromArray(F, qp, i).fma(hi, a0));
+            i += headDim;
+            a1 = FloatVector.fromArray(F, qn, i).fma(lo, FloatVector.fromArray(F, qp, i).fma(hi, a1));
+            i += headDim;
+            a2 = FloatVector.fromArray(F, qn, i).fma(lo, FloatVector.fromArray(F, qp, i).fma(hi, a2));
+            i += headDim;
+            a3 = FloatVector.fromArray(F, qn, i).fma(lo, FloatVector.fromArray(F, qp, i).fma(hi, a3));
+        }
+        out[outOff] = halvingSum(a0);
+        out[outOff + 1] = halvingSum(a1);
+        out[outOff + 2] = halvingSum(a2);
+        out[outOff + 3] = halvingSum(a3);
+    }
+
+    private static float halvingSum(FloatVector a) {
+        FloatVector h = a.add(a.rearrange(HALF));
+        FloatVector q = h.add(h.rearrange(QUARTER));
+        FloatVector e = q.add(q.rearrange(EIGHTH));
+        return e.lane(0) + e.lane(1);
     }
 
     /** Four heads at once at 512 bits: each metadata block is loaded once for the four. */
