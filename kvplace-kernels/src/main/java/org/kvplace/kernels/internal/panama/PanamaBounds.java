@@ -109,69 +109,6 @@ final class PanamaBounds {
         return FloatVector.fromArray(F, qn, qOff + d).fma(lo, FloatVector.fromArray(F, qp, qOff + d).fma(hi, acc));
     }
 
-    /** Whether {@link #boundsPair} applies: 512-bit vectors, no scalar tail, heads in fours. */
-    static boolean pairs(int heads, int headDim) {
-        return F.length() == 16 && headDim % LOGICAL_LANES == 0 && heads % 4 == 0;
-    }
-
-    /**
-     * Like {@link #bounds} for two pages at once ({@link #pairs} must hold): each query block is
-     * loaded once for both pages, so a block costs twelve loads for sixteen FMAs instead of twenty.
-     * Writes the larger bound over the heads of page A to {@code best[0]}, of page B to {@code best[1]}
-     * (both start from their current values).
-     */
-    static void boundsPair(float[] qp, float[] qn, int qOff, int heads, int headDim, MemorySegment meta, long minA,
-            long maxA, long minB, long maxB, float[] best) {
-        int blocks = headDim / LOGICAL_LANES;
-        float bestA = best[0];
-        float bestB = best[1];
-        for (int g = 0; g < heads; g += 4) {
-            int q0 = qOff + g * headDim;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            FloatVector b0 = FloatVector.zero(F);
-            FloatVector b1 = FloatVector.zero(F);
-            FloatVector b2 = FloatVector.zero(F);
-            FloatVector b3 = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                int d = b * 16;
-                long o = (long) d * Float.BYTES;
-                FloatVector loA = FloatVector.fromMemorySegment(F, meta, minA + o, ByteOrder.nativeOrder());
-                FloatVector hiA = FloatVector.fromMemorySegment(F, meta, maxA + o, ByteOrder.nativeOrder());
-                FloatVector loB = FloatVector.fromMemorySegment(F, meta, minB + o, ByteOrder.nativeOrder());
-                FloatVector hiB = FloatVector.fromMemorySegment(F, meta, maxB + o, ByteOrder.nativeOrder());
-                int i = q0 + d;
-                FloatVector p = FloatVector.fromArray(F, qp, i);
-                FloatVector n = FloatVector.fromArray(F, qn, i);
-                a0 = n.fma(loA, p.fma(hiA, a0));
-                b0 = n.fma(loB, p.fma(hiB, b0));
-                i += headDim;
-                p = FloatVector.fromArray(F, qp, i);
-                n = FloatVector.fromArray(F, qn, i);
-                a1 = n.fma(loA, p.fma(hiA, a1));
-                b1 = n.fma(loB, p.fma(hiB, b1));
-                i += headDim;
-                p = FloatVector.fromArray(F, qp, i);
-                n = FloatVector.fromArray(F, qn, i);
-                a2 = n.fma(loA, p.fma(hiA, a2));
-                b2 = n.fma(loB, p.fma(hiB, b2));
-                i += headDim;
-                p = FloatVector.fromArray(F, qp, i);
-                n = FloatVector.fromArray(F, qn, i);
-                a3 = n.fma(loA, p.fma(hiA, a3));
-                b3 = n.fma(loB, p.fma(hiB, b3));
-            }
-            bestA = Math.max(bestA, Math.max(Math.max(halvingSum(a0), halvingSum(a1)),
-                    Math.max(halvingSum(a2), halvingSum(a3))));
-            bestB = Math.max(bestB, Math.max(Math.max(halvingSum(b0), halvingSum(b1)),
-                    Math.max(halvingSum(b2), halvingSum(b3))));
-        }
-        best[0] = bestA;
-        best[1] = bestB;
-    }
-
     /** Lane {@code i} takes lane {@code i + 8}, {@code i + 4}, {@code i + 2} (mod 16): the halving sum's steps. */
     private static final VectorShuffle<Float> HALF = VectorShuffle.iota(F, 8, 1, true);
     private static final VectorShuffle<Float> QUARTER = VectorShuffle.iota(F, 4, 1, true);

@@ -78,22 +78,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] qn = scratch.negative;
         float[] bounds = scratch.bounds(group);
         PanamaBounds.split(q, qp, qn);
-        int p = 0;
-        if (PanamaBounds.pairs(group, headDim)) {
-            float[] pair = scratch.pair;
-            for (; p + 2 <= n; p += 2) {
-                pair[0] = Float.NEGATIVE_INFINITY;
-                pair[1] = Float.NEGATIVE_INFINITY;
-                for (int kv = 0; kv < kvHeads; kv++) {
-                    PanamaBounds.boundsPair(qp, qn, kv * group * headDim, group, headDim, meta,
-                            layer.keyMinOffset(p, kv), layer.keyMaxOffset(p, kv), layer.keyMinOffset(p + 1, kv),
-                            layer.keyMaxOffset(p + 1, kv), pair);
-                }
-                scores[p] = pair[0];
-                scores[p + 1] = pair[1];
-            }
-        }
-        for (; p < n; p++) {
+        for (int p = 0; p < n; p++) {
             float best = Float.NEGATIVE_INFINITY;
             for (int kv = 0; kv < kvHeads; kv++) {
                 PanamaBounds.bounds(qp, qn, kv * group * headDim, group, headDim, meta, layer.keyMinOffset(p, kv),
@@ -225,7 +210,6 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] positive = new float[0];
         float[] negative = new float[0];
         float[] bounds = new float[8];
-        final float[] pair = new float[2];
         float[] weights = new float[64];
         float[] keys = new float[0];
         float[] values = new float[0];
