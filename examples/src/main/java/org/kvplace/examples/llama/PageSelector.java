@@ -6,9 +6,13 @@ import java.util.Arrays;
  * Chooses the KV pages sparse attention reads, Quest-style, within a budget of pages.
  *
  * <p>Per layer and page it keeps the element-wise min and max of the keys appended so far (fed by
- * {@link #observe}). A page's score for a query is the largest, over query heads, of the upper
- * bound {@code sum_d max(q_d * min_d, q_d * max_d)} of the dot product of that head's query with
- * any key of the page (read through the head's KV group). The sink page 0 and the newest page are
+ * {@link #observe}). For each query head, {@code b(p) = sum_d max(q_d * min_d, q_d * max_d)} bounds
+ * the dot product of the head's query with any key of page {@code p} (through the head's KV
+ * group). One page list serves all heads (the cache's sparse attend takes one list per layer), so
+ * the heads' bounds are combined: each head contributes {@code softmax_p(b(p) / sqrt(headDim))},
+ * the attention mass the page could at most draw if its bound were reached, and a page's score is
+ * the sum over heads. (The largest bound over heads did worse: see docs/decode.md.) The sink page
+ * 0 and the newest page are
  * always read; the remaining budget goes to the highest scores (ties: the lower page index). The
  * result is sorted ascending, as {@code Sequence.attend} expects. When the layer has no more
  * pages than the budget, every page is selected.
@@ -30,6 +34,7 @@ public final class PageSelector {
     private final float[][] max;
     private final int[] pagesSeen;
     private final float[] scores;
+    private final float[] bounds;
 
     /**
      * @param layers layers
@@ -61,6 +66,7 @@ public final class PageSelector {
         this.max = new float[layers][maxPages * kvWidth];
         this.pagesSeen = new int[layers];
         this.scores = new float[maxPages];
+        this.bounds = new float[maxPages];
     }
 
     /** Pages read per step at most. */
@@ -103,19 +109,31 @@ public final class PageSelector {
         float[] lo = min[layer];
         float[] hi = max[layer];
         int kvWidth = kvHeads * headDim;
-        for (int p = 0; p < n; p++) {
-            float best = Float.NEGATIVE_INFINITY;
-            for (int h = 0; h < group * kvHeads; h++) {
-                int kb = p * kvWidth + (h / group) * headDim;
-                int qb = h * headDim;
+        int heads = group * kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        java.util.Arrays.fill(scores, 0, n, 0f);
+        for (int h = 0; h < heads; h++) {
+            int qb = h * headDim;
+            int kh = (h / group) * headDim;
+            float top = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < n; p++) {
+                int kb = p * kvWidth + kh;
                 float s = 0f;
                 for (int d = 0; d < headDim; d++) {
                     float qd = q[qb + d];
                     s += Math.max(qd * lo[kb + d], qd * hi[kb + d]);
                 }
-                best = Math.max(best, s);
+                bounds[p] = s * scale;
+                top = Math.max(top, bounds[p]);
             }
-            scores[p] = best;
+            float sum = 0f;
+            for (int p = 0; p < n; p++) {
+                bounds[p] = (float) Math.exp(bounds[p] - top);
+                sum += bounds[p];
+            }
+            for (int p = 0; p < n; p++) {
+                scores[p] += bounds[p] / sum;
+            }
         }
         // Sink and newest first, then the best of the rest by repeated maximum (n is small).
         scores[0] = Float.NaN;
