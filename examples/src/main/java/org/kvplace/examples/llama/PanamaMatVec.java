@@ -1,0 +1,63 @@
+package org.kvplace.examples.llama;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API dot products. Loaded only by name from {@link MatVecs} when the
+ * {@code jdk.incubator.vector} module is present; f16 and Q8_0 rows use the scalar loops.
+ */
+final class PanamaMatVec extends ScalarMatVec {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    /** Public no-argument constructor for reflective loading. */
+    public PanamaMatVec() {}
+
+    @Override
+    public String name() {
+        return "panama";
+    }
+
+    @Override
+    public float dotF32(MemorySegment w, long offset, float[] x, int n) {
+        int lanes = SPECIES.length();
+        if (n < 2 * lanes) {
+            return super.dotF32(w, offset, x, n);
+        }
+        // Four independent accumulators hide the FMA latency.
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        FloatVector acc2 = FloatVector.zero(SPECIES);
+        FloatVector acc3 = FloatVector.zero(SPECIES);
+        int i = 0;
+        int bound4 = n - n % (4 * lanes);
+        for (; i < bound4; i += 4 * lanes) {
+            acc0 = load(w, offset, i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+            acc1 = load(w, offset, i + lanes).fma(FloatVector.fromArray(SPECIES, x, i + lanes), acc1);
+            acc2 = load(w, offset, i + 2 * lanes).fma(FloatVector.fromArray(SPECIES, x, i + 2 * lanes), acc2);
+            acc3 = load(w, offset, i + 3 * lanes).fma(FloatVector.fromArray(SPECIES, x, i + 3 * lanes), acc3);
+        }
+        int bound = SPECIES.loopBound(n);
+        for (; i < bound; i += lanes) {
+            acc0 = load(w, offset, i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += w.get(F32, offset + (long) i * Float.BYTES) * x[i];
+        }
+        return sum;
+    }
+
+    private static FloatVector load(MemorySegment w, long offset, int i) {
+        return FloatVector.fromMemorySegment(SPECIES, w, offset + (long) i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override
+    public String toString() {
+        return "panama matvec (" + SPECIES.vectorBitSize() + "-bit, " + SPECIES.length() + " lanes)";
+    }
+}
