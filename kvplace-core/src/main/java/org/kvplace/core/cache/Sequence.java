@@ -3,6 +3,7 @@ package org.kvplace.core.cache;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.memory.Tier;
@@ -26,6 +27,7 @@ public final class Sequence implements AutoCloseable {
     private final int[] tokens;       // per layer
     private final LayerView[] views;
     private final StampedLock lock = new StampedLock();
+    private final ReentrantLock migrationLock = new ReentrantLock(); // one migration of this sequence at a time
     private volatile boolean closed;
 
     Sequence(TieredKvCache cache, int id) {
@@ -168,8 +170,9 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /** Caller holds the lock: reads {@code tokens} directly (StampedLock is not re-entrant). */
     private void checkPages(int layer, int[] pages, int pageCount) {
-        int n = pageCount(layer);
+        int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
         if (pageCount <= 0 || pageCount > pages.length) {
             throw new IllegalArgumentException("pageCount " + pageCount + " out of range [1, " + pages.length + "]");
         }
@@ -233,6 +236,45 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the key metadata of one page and KV head: the element-wise minimum and maximum of the
+     * keys stored in the page for that head (f32; for an f16 cache, of the stored, rounded values).
+     *
+     * @param layer layer index
+     * @param page page index within the layer
+     * @param kvHead KV head in {@code [0, kvHeads)}
+     * @param min receives {@code headDim} minimums
+     * @param max receives {@code headDim} maximums
+     * @throws IllegalArgumentException on a bad layer, head or array length
+     * @throws IndexOutOfBoundsException if the page does not exist
+     */
+    public void readKeyBounds(int layer, int page, int kvHead, float[] min, float[] max) {
+        checkLayer(layer);
+        if (kvHead < 0 || kvHead >= shape.kvHeads()) {
+            throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
+        }
+        if (min.length != shape.headDim() || max.length != shape.headDim()) {
+            throw new IllegalArgumentException("min/max lengths " + min.length + "/" + max.length + " != headDim="
+                    + shape.headDim());
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+            if (page < 0 || page >= n) {
+                throw new IndexOutOfBoundsException("page " + page + " out of range [0, " + n + ") for layer " + layer
+                        + " of sequence " + id);
+            }
+            int index = Pages.index(pageTable[layer][page]);
+            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0,
+                    min.length);
+            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0,
+                    max.length);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     /** Tokens held by {@code layer}. */
     public int tokens(int layer) {
         checkLayer(layer);
@@ -271,17 +313,54 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** Migrates one of this sequence's pages under the write lock; see {@link TieredKvCache#tryMigrate}. */
+    /**
+     * Migrates one of this sequence's pages; see {@link TieredKvCache#tryMigrate}.
+     *
+     * <p>Migrations of one sequence are serialised by {@code migrationLock}, so between the copy and
+     * the flip only an append can change the page. The copy runs under the read lock: appends wait,
+     * attends proceed (they read the old slot, which stays valid). The page-table entry flips under
+     * the write lock, after the copy is complete, so no reader sees a half-copied page and none is
+     * inside the old slot when it is freed. If an append slipped in between the two locks, the page
+     * is copied again.
+     */
     boolean migrateLocked(long page, TierKind target) {
-        long stamp = lock.writeLock();
+        migrationLock.lock();
         try {
-            if (closed) {
-                throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+            long stamp = lock.readLock();
+            try {
+                if (closed) {
+                    throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                }
+                cache.ensureOpen();
+                int index = cache.resolveOwned(page, this);
+                int newSlot = cache.reserveTargetSlot(page, index, target);
+                if (newSlot < 0) {
+                    return false;
+                }
+                int copiedTokens = cache.tokensAt(index);
+                cache.copyPage(index, newSlot);
+                long ws = lock.tryConvertToWriteLock(stamp);
+                if (ws == 0L) {
+                    lock.unlockRead(stamp);
+                    stamp = lock.writeLock();
+                    if (closed || !cache.isLive(page)) {
+                        // The sequence closed meanwhile: its pages are gone, give the slot back.
+                        cache.releaseSlot(target, newSlot);
+                        throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                    }
+                    if (cache.tokensAt(index) != copiedTokens) {
+                        cache.copyPage(index, newSlot);
+                    }
+                } else {
+                    stamp = ws;
+                }
+                cache.flip(index, newSlot);
+                return true;
+            } finally {
+                lock.unlock(stamp);
             }
-            int index = cache.resolveOwned(page, this);
-            return cache.copyAndFlip(page, index, target);
         } finally {
-            lock.unlockWrite(stamp);
+            migrationLock.unlock();
         }
     }
 
@@ -290,7 +369,11 @@ public final class Sequence implements AutoCloseable {
         return closed;
     }
 
-    /** Returns every page's slot to its tier. Idempotent. */
+    /**
+     * Returns every page's slot to its tier. Idempotent. If freeing a page fails (the cache is being
+     * closed by another thread), the remaining pages are still released and the first failure is
+     * rethrown.
+     */
     @Override
     public void close() {
         long stamp = lock.writeLock();
@@ -299,16 +382,26 @@ public final class Sequence implements AutoCloseable {
                 return;
             }
             closed = true;
+            RuntimeException failure = null;
             if (!cache.isClosed()) {
                 for (int l = 0; l < tokens.length; l++) {
                     int n = (tokens[l] + layout.pageTokens() - 1) / layout.pageTokens();
                     for (int p = 0; p < n; p++) {
-                        cache.freePage(Pages.index(pageTable[l][p]));
+                        try {
+                            cache.freePage(Pages.index(pageTable[l][p]));
+                        } catch (RuntimeException e) {
+                            if (failure == null) {
+                                failure = e;
+                            }
+                        }
                     }
                     tokens[l] = 0;
                 }
             }
             cache.sequenceClosed();
+            if (failure != null) {
+                throw failure;
+            }
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -333,15 +426,19 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalArgumentException(name + " length " + x.length + " != kvHeads*headDim=" + shape.kvWidth()
                     + " (layer " + layer + " of sequence " + id + ")");
         }
-        ElementType type = layout.elementType();
         for (int i = 0; i < x.length; i++) {
             if (!Float.isFinite(x[i])) {
                 throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
                         + " of sequence " + id + ")");
             }
-            if (!Float.isFinite(type.round(x[i]))) {
-                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
-                        + " (layer " + layer + " of sequence " + id + ")");
+        }
+        ElementType type = layout.elementType();
+        if (type != ElementType.F32) {
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(type.round(x[i]))) {
+                    throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
+                            + " (layer " + layer + " of sequence " + id + ")");
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.memory.TierSpec;
@@ -65,7 +66,7 @@ public final class TieredKvCache implements AutoCloseable {
     private TieredKvCache(Builder b) {
         this.shape = Objects.requireNonNull(b.shape, "shape must be set");
         this.layout = new PageLayout(b.pageTokens, shape.kvHeads(), shape.headDim(), b.elementType);
-        this.pagesPerLayer = (shape.maxTokens() + b.pageTokens - 1) / b.pageTokens;
+        this.pagesPerLayer = (int) ((shape.maxTokens() + (long) b.pageTokens - 1) / b.pageTokens);
         long pageBytes = layout.pageBytes();
         int fastPages = b.fastPages >= 0 ? b.fastPages : pagesFor("fast", b.fastBytes, pageBytes);
         int slowPages = b.slowPages >= 0 ? b.slowPages : pagesFor("slow", b.slowBytes, pageBytes);
@@ -74,6 +75,7 @@ public final class TieredKvCache implements AutoCloseable {
         if (fastPages == 0 && slowPages == 0) {
             throw new IllegalArgumentException("both tiers have zero pages of " + pageBytes + " bytes");
         }
+        this.kernel = b.kernel != null ? b.kernel : Kernels.lookup(); // before any memory is allocated
         this.fast = new Tier(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
         Tier s = null;
         try {
@@ -92,7 +94,7 @@ public final class TieredKvCache implements AutoCloseable {
                 freePageIndices[i] = total - 1 - i;
             }
             this.freePageCount = total;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fast.close();
             if (s != null) {
                 s.close();
@@ -107,7 +109,6 @@ public final class TieredKvCache implements AutoCloseable {
         if (slowPages == 0) {
             slow.allocateSlot();
         }
-        this.kernel = b.kernel != null ? b.kernel : Kernels.lookup();
     }
 
     private static int pagesFor(String tier, long bytes, long pageBytes) {
@@ -216,7 +217,7 @@ public final class TieredKvCache implements AutoCloseable {
     public void migrate(long page, TierKind target) {
         if (!tryMigrate(page, target)) {
             Tier t = tier(target);
- throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
+            throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
                     + ": it is full (" + capacityPages(target) + " pages of " + t.slotBytes() + " bytes, "
                     + (long) capacityPages(target) * t.slotBytes() + " bytes)");
         }
@@ -322,35 +323,52 @@ public final class TieredKvCache implements AutoCloseable {
     }
 
     /**
-     * Copies page {@code index} to {@code target} and flips its entry. Caller holds the owner's
-     * write lock, so no reader or appender touches the page meanwhile.
+     * Takes a free slot of {@code target} for page {@code index}, or returns {@code -1} when
+     * {@code target} is full. Caller holds the owner's lock (read or write).
      */
-    boolean copyAndFlip(long page, int index, TierKind target) {
-        Tier from = tierAt(index);
-        if (from.kind() == target) {
+    int reserveTargetSlot(long page, int index, TierKind target) {
+        if (tierKindAt(index) == target) {
             throw new IllegalArgumentException("page " + Pages.describe(page) + " is already in tier " + target);
         }
-        Tier to = tier(target);
-        int newSlot;
         synchronized (pages) {
-            newSlot = to.allocateSlot();
+            return tier(target).allocateSlot();
         }
-        if (newSlot < 0) {
-            return false;
-        }
-        int oldSlot = pageSlot[index];
+    }
+
+    /**
+     * Copies page {@code index} into {@code newSlot} of the other tier, charging the read and the
+     * write. Caller holds the owner's lock, so appends cannot change the page meanwhile.
+     */
+    void copyPage(int index, int newSlot) {
+        Tier from = tierAt(index);
+        Tier to = from == fast ? slow : fast;
         long bytes = layout.pageBytes();
-        MemorySegment.copy(from.slab(), from.slotOffset(oldSlot), to.slab(), to.slotOffset(newSlot), bytes);
+        MemorySegment.copy(from.slab(), from.slotOffset(pageSlot[index]), to.slab(), to.slotOffset(newSlot), bytes);
         from.chargeRead(bytes);
         to.chargeWrite(bytes);
+    }
+
+    /**
+     * Points page {@code index} at {@code newSlot} of the other tier and frees its old slot. Caller
+     * holds the owner's write lock, so no reader is inside the old slot.
+     */
+    void flip(int index, int newSlot) {
         synchronized (pages) {
+            Tier from = tierAt(index);
+            int oldSlot = pageSlot[index];
             pageSlot[index] = newSlot;
-            pageTier[index] = (byte) (target == TierKind.FAST ? 0 : 1);
+            pageTier[index] = (byte) (from == fast ? 1 : 0);
             from.freeSlot(oldSlot);
         }
         migrations.increment();
-        bytesMigrated.add(bytes);
-        return true;
+        bytesMigrated.add(layout.pageBytes());
+    }
+
+    /** Returns a reserved slot that a migration did not use. */
+    void releaseSlot(TierKind kind, int slot) {
+        synchronized (pages) {
+            tier(kind).freeSlot(slot);
+        }
     }
 
     Tier tierAt(int index) {
@@ -389,15 +407,26 @@ public final class TieredKvCache implements AutoCloseable {
     void updateKeyBounds(int index, int kvHead, float[] k, int kOffset, boolean first) {
         long minOff = keyMinOffset(index, kvHead);
         long maxOff = keyMaxOffset(index, kvHead);
-        for (int d = 0; d < shape.headDim(); d++) {
-            float v = layout.elementType().round(k[kOffset + d]);
+        int headDim = shape.headDim();
+        ElementType type = layout.elementType();
+        if (first) {
+            for (int d = 0; d < headDim; d++) {
+                float v = type == ElementType.F32 ? k[kOffset + d] : type.round(k[kOffset + d]);
+                metadata.set(ValueLayout.JAVA_FLOAT, minOff + (long) d * Float.BYTES, v);
+                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + (long) d * Float.BYTES, v);
+            }
+            return;
+        }
+        for (int d = 0; d < headDim; d++) {
+            float v = type == ElementType.F32 ? k[kOffset + d] : type.round(k[kOffset + d]);
             long o = (long) d * Float.BYTES;
-            if (first) {
+            float min = metadata.get(ValueLayout.JAVA_FLOAT, minOff + o);
+            float max = metadata.get(ValueLayout.JAVA_FLOAT, maxOff + o);
+            if (v < min) {
                 metadata.set(ValueLayout.JAVA_FLOAT, minOff + o, v);
+            }
+            if (v > max) {
                 metadata.set(ValueLayout.JAVA_FLOAT, maxOff + o, v);
-            } else {
-                metadata.set(ValueLayout.JAVA_FLOAT, minOff + o, Math.min(v, metadata.get(ValueLayout.JAVA_FLOAT, minOff + o)));
-                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + o, Math.max(v, metadata.get(ValueLayout.JAVA_FLOAT, maxOff + o)));
             }
         }
     }
@@ -443,6 +472,7 @@ public final class TieredKvCache implements AutoCloseable {
         private int fastPages = -1;
         private int slowPages = -1;
         private double slowBytesPerSecond = Double.POSITIVE_INFINITY;
+        private double slowRatio = Double.NaN;
         private DecodeKernel kernel;
 
         private Builder() {}
@@ -503,6 +533,22 @@ public final class TieredKvCache implements AutoCloseable {
                 throw new IllegalArgumentException("slow tier bandwidth must be positive, got " + bytesPerSecond);
             }
             this.slowBytesPerSecond = bytesPerSecond;
+            this.slowRatio = Double.NaN;
+            return this;
+        }
+
+        /**
+         * Throttles the slow tier to {@code ratio} times this machine's measured memory bandwidth
+         * ({@link MemoryBandwidth#measureCopy} over 64 MiB, measured once when {@link #build()} runs),
+         * for example {@code 450.0 / 4900.0} to emulate a GH200's slow tier.
+         *
+         * @param ratio slow over fast bandwidth, in (0, 1]
+         */
+        public Builder slowTierBandwidthRatio(double ratio) {
+            if (!(ratio > 0 && ratio <= 1)) {
+                throw new IllegalArgumentException("slow tier bandwidth ratio must be in (0, 1], got " + ratio);
+            }
+            this.slowRatio = ratio;
             return this;
         }
 
@@ -521,6 +567,9 @@ public final class TieredKvCache implements AutoCloseable {
 
         /** Allocates the tiers and returns the cache. */
         public TieredKvCache build() {
+            if (!Double.isNaN(slowRatio)) {
+                slowBytesPerSecond = slowRatio * MemoryBandwidth.measureCopy(64L << 20, 3);
+            }
             return new TieredKvCache(this);
         }
     }

@@ -1,2 +1,0 @@
-/** JMH benchmarks of kvplace. */
-package org.kvplace.bench;
