@@ -24,6 +24,7 @@ public final class LlamaDecoder {
     private final LlamaConfig c;
     private final Sequence seq;
     private final PageSelector selector;
+    private final AttentionObserver observer;
     private final int maxTokens;
     private final float[] x;
     private final float[] xb;
@@ -50,6 +51,15 @@ public final class LlamaDecoder {
      * @throws IllegalArgumentException if the cache shape does not match the model
      */
     public LlamaDecoder(LlamaModel model, Sequence seq, PageSelector selector) {
+        this(model, seq, selector, null);
+    }
+
+    /**
+     * Like {@link #LlamaDecoder(LlamaModel, Sequence, PageSelector)}, reporting the pages each
+     * layer's attention reads to {@code observer} (may be {@code null}).
+     */
+    public LlamaDecoder(LlamaModel model, Sequence seq, PageSelector selector, AttentionObserver observer) {
+        this.observer = observer;
         this.model = Objects.requireNonNull(model, "model");
         this.seq = Objects.requireNonNull(seq, "seq");
         this.c = model.config();
@@ -124,14 +134,23 @@ public final class LlamaDecoder {
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
             seq.append(l, k, v);
+            int n;
             if (selector == null) {
                 seq.attend(l, q, att);
-                pagesRead += seq.pageCount(l);
+                n = seq.pageCount(l);
+                if (observer != null) {
+                    for (int p = 0; p < n; p++) {
+                        pages[p] = p;
+                    }
+                }
             } else {
                 selector.observe(l, pos, k);
-                int n = selector.select(l, q, pages);
+                n = selector.select(l, q, pages);
                 seq.attend(l, q, att, pages, n);
-                pagesRead += n;
+            }
+            pagesRead += n;
+            if (observer != null) {
+                observer.attended(pos, l, pages, n);
             }
             m.wo[l].matvec(att, xb2);
             add(x, xb2);
@@ -149,7 +168,7 @@ public final class LlamaDecoder {
         rmsNorm(x, x, m.outputNorm);
         m.output.matvec(x, logits);
         position++;
-        endStep();
+        endStep(pos);
         return logits;
     }
 
@@ -158,8 +177,11 @@ public final class LlamaDecoder {
      * {@code Sequence} gains an end-of-step call (plan and run page migrations, record the step),
      * it is made here. Today nothing migrates on its own.
      */
-    private void endStep() {
-        // Placement engine hook: seq.endStep() once the library provides it.
+    private void endStep(int pos) {
+        // Placement engine hook: call seq.endStep() here once the library provides it.
+        if (observer != null) {
+            observer.stepEnded(pos);
+        }
     }
 
     private void rmsNorm(float[] out, float[] in, float[] weight) {

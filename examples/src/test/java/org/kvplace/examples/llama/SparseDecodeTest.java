@@ -10,6 +10,8 @@ import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.cache.TieredKvCache;
 
 class SparseDecodeTest {
 
@@ -40,6 +42,46 @@ class SparseDecodeTest {
         int[] sparse = LlamaGreedyTest.greedy(model, 40, 128, CacheConfig.defaults());
         String text = model.tokenizer().decode(LlamaGreedyTest.prepend(model.tokenizer().bos(), sparse));
         assertTrue(text.startsWith(LlamaGreedyTest.EXPECTED_START), text);
+    }
+
+    @Test
+    void shouldReportThePagesEachLayerReadAndTheEndOfEveryStep() {
+        LlamaConfig c = model.config();
+        CacheConfig cc = CacheConfig.defaults();
+        int tokens = 70;
+        int[] steps = new int[1];
+        int[] calls = new int[1];
+        try (TieredKvCache cache = cc.build(c, tokens); Sequence seq = cache.newSequence()) {
+            PageSelector selector = new PageSelector(c.layers(), cache.pagesPerLayer(), 16, 3, c.heads(), c.kvHeads(),
+                    c.headDim());
+            AttentionObserver observer = new AttentionObserver() {
+                @Override
+                public void attended(int position, int layer, int[] pages, int count) {
+                    int newest = position / 16;
+                    assertEquals(steps[0], position);
+                    assertEquals(calls[0] % c.layers(), layer);
+                    assertEquals(Math.min(3, newest + 1), count, "pages read at position " + position);
+                    assertEquals(0, pages[0]);
+                    assertEquals(newest, pages[count - 1]);
+                    calls[0]++;
+                }
+
+                @Override
+                public void stepEnded(int position) {
+                    assertEquals(steps[0]++, position);
+                }
+            };
+            LlamaDecoder d = new LlamaDecoder(model, seq, selector, observer);
+            DecodeLoop.run(d, model.tokenizer(), new int[] {1}, tokens, new Sampler(c.vocabSize(), 0f, 1f, 0), false,
+                    null);
+            assertEquals(tokens, steps[0]);
+            assertEquals(tokens * c.layers(), calls[0]);
+            long expected = 0;
+            for (int pos = 0; pos < tokens; pos++) {
+                expected += (long) c.layers() * Math.min(3, pos / 16 + 1);
+            }
+            assertEquals(expected, d.pagesRead());
+        }
     }
 
     @Test
