@@ -130,6 +130,20 @@ class GgufFileTest {
         assertMentions(e, p.toString(), "truncated", "llama.block_count");
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void shouldRejectEveryTruncationWithAFormatException(int version) throws IOException {
+        byte[] all = sample(version).bytes();
+        for (int cut = 0; cut < all.length; cut++) {
+            Path p = dir.resolve("cut" + cut + ".gguf");
+            Files.write(p, Arrays.copyOf(all, cut));
+            GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(p).close(),
+                    "file cut at " + cut + " of " + all.length + " bytes");
+            assertMentions(e, p.toString(), "offset");
+            Files.delete(p);
+        }
+    }
+
     @Test
     void shouldRejectMissingRequiredKeyAndTensor() throws IOException {
         Path p = sample(3).write(dir, "nokey.gguf");
