@@ -2,17 +2,24 @@ package org.kvplace.examples.llama;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API dot products. Loaded only by name from {@link MatVecs} when the
- * {@code jdk.incubator.vector} module is present; f16 and Q8_0 rows use the scalar loops.
+ * {@code jdk.incubator.vector} module is present. F32 and Q8_0 rows are vectorised (Q8_0 when the
+ * preferred float species has 8 or 16 lanes, so that a 64- or 128-bit byte vector widens into it);
+ * f16 rows use the scalar loop.
  */
 final class PanamaMatVec extends ScalarMatVec {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Bytes species with as many lanes as {@link #SPECIES}, or null when no such shape exists. */
+    private static final VectorSpecies<Byte> BYTES = SPECIES.length() == 8 || SPECIES.length() == 16
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE)) : null;
 
     /** Public no-argument constructor for reflective loading. */
     public PanamaMatVec() {}
@@ -50,6 +57,28 @@ final class PanamaMatVec extends ScalarMatVec {
             sum += w.get(F32, offset + (long) i * Float.BYTES) * x[i];
         }
         return sum;
+    }
+
+    @Override
+    public float dotQ8(MemorySegment w, long offset, float[] x, int n) {
+        assert n % 32 == 0 : n;
+        if (BYTES == null) {
+            return super.dotQ8(w, offset, x, n);
+        }
+        int lanes = SPECIES.length();
+        // Widen each chunk of int8 quants to floats, scale by the block's f16 scale, and accumulate
+        // into one vector; one reduction per row.
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (int b = 0; b < n / 32; b++) {
+            long block = offset + 34L * b;
+            FloatVector scale = FloatVector.broadcast(SPECIES, Float.float16ToFloat(w.get(F16, block)));
+            for (int i = 0; i < 32; i += lanes) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(BYTES, w, block + 2 + i,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, SPECIES, 0);
+                acc = q.mul(scale).fma(FloatVector.fromArray(SPECIES, x, b * 32 + i), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     private static FloatVector load(MemorySegment w, long offset, int i) {
