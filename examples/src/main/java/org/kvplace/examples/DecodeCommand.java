@@ -50,6 +50,7 @@ final class DecodeCommand {
               --slow-pages N        slow-tier capacity in pages (default: all the pages the run needs)
               --fast-bytes B        fast-tier capacity in bytes (rounded down to whole pages)
               --slow-bytes B        slow-tier capacity in bytes (rounded down to whole pages)
+              --kv-type f32|f16     element type of the cached keys and values (default f32)
               --slow-bandwidth GBPS throttle the slow tier to GBPS gigabytes per second (default: unthrottled)
               --no-stop             keep going after the model ends a text (EOS or BOS)
               --compare-dense       also decode with dense attention and report how many tokens match
@@ -80,6 +81,7 @@ final class DecodeCommand {
         boolean compare = false;
         int warmup = 0;
         boolean progress = false;
+        ElementType kvType = ElementType.F32;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -103,6 +105,11 @@ final class DecodeCommand {
                 case "--compare-dense" -> compare = true;
                 case "--warmup" -> warmup = Options.intValue(args, ++i, "--warmup", 0, 1000);
                 case "--progress" -> progress = true;
+                case "--kv-type" -> kvType = switch (Options.value(args, ++i, "--kv-type")) {
+                    case "f32" -> ElementType.F32;
+                    case "f16" -> ElementType.F16;
+                    default -> throw new UsageException("--kv-type must be f32 or f16, got '" + args[i] + "'");
+                };
                 default -> throw new UsageException("unknown option '" + args[i] + "'");
             }
         }
@@ -126,11 +133,11 @@ final class DecodeCommand {
                         + positions + " positions; the model's context is " + c.contextLength());
             }
             int maxTokens = (int) positions;
-            long pageBytes = new PageLayout(pageTokens, c.kvHeads(), c.headDim(), ElementType.F32).pageBytes();
+            long pageBytes = new PageLayout(pageTokens, c.kvHeads(), c.headDim(), kvType).pageBytes();
             CacheConfig cc = new CacheConfig(pageTokens,
                     fastBytes >= 0 ? pages(fastBytes, pageBytes) : fastPages,
                     slowBytes >= 0 ? pages(slowBytes, pageBytes) : slowPages,
-                    slowGbps * 1e9);
+                    slowGbps * 1e9, kvType);
             int budgetPages = budget == 0 ? 0 : Math.max(2, budget / pageTokens);
             err.printf("model      %s: %d layers, dim %d, %d heads / %d KV heads of %d, ffn %d, vocab %d, context %d%n",
                     path.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),

@@ -1,5 +1,7 @@
 package org.kvplace.examples.llama;
 
+import java.util.Objects;
+import org.kvplace.core.cache.ElementType;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 
@@ -11,8 +13,10 @@ import org.kvplace.core.cache.TieredKvCache;
  * @param slowPages slow-tier pages, or -1 for all the pages the run needs
  * @param slowBytesPerSecond slow-tier read/write bandwidth in bytes per second, or
  *     {@code Double.POSITIVE_INFINITY} for unthrottled
+ * @param elementType element type of the cached keys and values
  */
-public record CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond) {
+public record CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond,
+        ElementType elementType) {
 
     /** Validates; messages name the bad value. */
     public CacheConfig {
@@ -26,9 +30,15 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
         if (!(slowBytesPerSecond > 0)) {
             throw new IllegalArgumentException("slowBytesPerSecond must be positive, got " + slowBytesPerSecond);
         }
+        Objects.requireNonNull(elementType, "elementType");
     }
 
-    /** Default: 16-token pages, half of the pages fast, all of them slow, unthrottled. */
+    /** F32 keys and values. */
+    public CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond) {
+        this(pageTokens, fastPages, slowPages, slowBytesPerSecond, ElementType.F32);
+    }
+
+    /** Default: 16-token pages, half of the pages fast, all of them slow, unthrottled, F32. */
     public static CacheConfig defaults() {
         return new CacheConfig(16, -1, -1, Double.POSITIVE_INFINITY);
     }
@@ -53,6 +63,7 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
                 .fastTierPages(fast)
                 .slowTierPages(slow)
                 .slowTierBandwidth(slowBytesPerSecond)
+                .elementType(elementType)
                 .build();
     }
 }

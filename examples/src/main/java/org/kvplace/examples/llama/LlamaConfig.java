@@ -70,6 +70,19 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
         int kvHeads = f.intOr("llama.attention.head_count_kv", heads);
         int headDim = heads > 0 && dim % heads == 0 ? dim / heads : -1;
         headDim = f.intOr("llama.attention.key_length", headDim);
+        int ropeDims = f.intOr("llama.rope.dimension_count", headDim);
+        if (ropeDims != headDim) {
+            throw f.error("llama.rope.dimension_count is " + ropeDims + " but heads have " + headDim
+                    + " dimensions; partial rotary embeddings are not supported");
+        }
+        if (f.has("llama.rope.scaling.type") && !f.requireString("llama.rope.scaling.type").equals("none")) {
+            throw f.error("llama.rope.scaling.type '" + f.requireString("llama.rope.scaling.type")
+                    + "' is not supported");
+        }
+        if (f.tensorOrNull("rope_freqs.weight") != null) {
+            throw f.error("tensor 'rope_freqs.weight' at offset " + f.tensorOrNull("rope_freqs.weight").fileOffset()
+                    + ": rotary frequency factors are not supported");
+        }
         GgufTensor embd = f.tensor("token_embd.weight");
         int vocab = embd.dims().length == 2 ? (int) embd.dims()[1] : -1;
         try {

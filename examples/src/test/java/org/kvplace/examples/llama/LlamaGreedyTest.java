@@ -66,6 +66,14 @@ class LlamaGreedyTest {
         assertArrayEquals(dense, slowOnly);
     }
 
+    @Test
+    void shouldDecodeTheKnownStoryWithAnF16KvCache() {
+        int[] tokens = greedy(model, 40, 0, new CacheConfig(16, -1, -1, Double.POSITIVE_INFINITY,
+                org.kvplace.core.cache.ElementType.F16));
+        String text = model.tokenizer().decode(prepend(model.tokenizer().bos(), tokens));
+        assertTrue(text.startsWith(EXPECTED_START), "greedy text with an f16 cache was: " + text);
+    }
+
     static int[] prepend(int first, int[] rest) {
         int[] all = new int[rest.length + 1];
         all[0] = first;
