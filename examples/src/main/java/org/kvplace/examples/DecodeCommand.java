@@ -217,7 +217,8 @@ final class DecodeCommand {
             long t0 = System.nanoTime();
             int[] generated = DecodeLoop.run(d, tok, prompt, tokens, sampler, stop, (prev, next) -> {
                 if (out != null) {
-                    out.write(tok.pieceBytes(prev, next), 0, tok.pieceBytes(prev, next).length);
+                    byte[] piece = tok.pieceBytes(prev, next);
+                    out.write(piece, 0, piece.length);
                     out.flush();
                 }
                 if (bar != null) {

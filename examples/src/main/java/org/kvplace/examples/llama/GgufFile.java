@@ -68,6 +68,9 @@ public final class GgufFile implements AutoCloseable {
                     + " big-endian files are not supported)");
         }
         long tensorCount = count("tensor count");
+        if (tensorCount > Integer.MAX_VALUE - 8) {
+            throw error("tensor count at offset 8 is " + tensorCount + ", more than this reader holds");
+        }
         long kvCount = count("metadata key/value count");
         this.metadataStart = pos;
         for (long i = 0; i < kvCount; i++) {
@@ -370,7 +373,11 @@ public final class GgufFile implements AutoCloseable {
 
     private Object array(String what) throws GgufFormatException {
         int elemType = u32("element type of array " + what);
+        long at = pos;
         long n = count("length of array " + what);
+        if (n > Integer.MAX_VALUE - 8) {
+            throw error("array " + what + " at offset " + at + " has " + n + " elements, more than this reader holds");
+        }
         int len = (int) n;
         switch (elemType) {
             case 6 -> {
