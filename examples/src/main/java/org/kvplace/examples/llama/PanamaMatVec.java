@@ -17,6 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanamaMatVec extends ScalarMatVec {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Bytes species with as many lanes as {@link #SPECIES}, or null when no such shape exists. */
     private static final VectorSpecies<Byte> BYTES = SPECIES.length() == 8 || SPECIES.length() == 16
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE)) : null;
@@ -35,7 +36,8 @@ final class PanamaMatVec extends ScalarMatVec {
         if (n < 2 * lanes) {
             return super.dotF32(w, offset, x, n);
         }
-        // Four independent accumulators hide the FMA latency.
+        // Four independent accumulators hide the FMA latency. Loads stay inline: a vector returned
+        // from a helper that is not inlined is boxed (an allocation per load).
         FloatVector acc0 = FloatVector.zero(SPECIES);
         FloatVector acc1 = FloatVector.zero(SPECIES);
         FloatVector acc2 = FloatVector.zero(SPECIES);
@@ -43,14 +45,20 @@ final class PanamaMatVec extends ScalarMatVec {
         int i = 0;
         int bound4 = n - n % (4 * lanes);
         for (; i < bound4; i += 4 * lanes) {
-            acc0 = load(w, offset, i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
-            acc1 = load(w, offset, i + lanes).fma(FloatVector.fromArray(SPECIES, x, i + lanes), acc1);
-            acc2 = load(w, offset, i + 2 * lanes).fma(FloatVector.fromArray(SPECIES, x, i + 2 * lanes), acc2);
-            acc3 = load(w, offset, i + 3 * lanes).fma(FloatVector.fromArray(SPECIES, x, i + 3 * lanes), acc3);
+            long o = offset + (long) i * Float.BYTES;
+            long step = (long) lanes * Float.BYTES;
+            acc0 = FloatVector.fromMemorySegment(SPECIES, w, o, LE).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+            acc1 = FloatVector.fromMemorySegment(SPECIES, w, o + step, LE)
+                    .fma(FloatVector.fromArray(SPECIES, x, i + lanes), acc1);
+            acc2 = FloatVector.fromMemorySegment(SPECIES, w, o + 2 * step, LE)
+                    .fma(FloatVector.fromArray(SPECIES, x, i + 2 * lanes), acc2);
+            acc3 = FloatVector.fromMemorySegment(SPECIES, w, o + 3 * step, LE)
+                    .fma(FloatVector.fromArray(SPECIES, x, i + 3 * lanes), acc3);
         }
         int bound = SPECIES.loopBound(n);
         for (; i < bound; i += lanes) {
-            acc0 = load(w, offset, i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+            acc0 = FloatVector.fromMemorySegment(SPECIES, w, offset + (long) i * Float.BYTES, LE)
+                    .fma(FloatVector.fromArray(SPECIES, x, i), acc0);
         }
         float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -74,15 +82,11 @@ final class PanamaMatVec extends ScalarMatVec {
             FloatVector scale = FloatVector.broadcast(SPECIES, Float.float16ToFloat(w.get(F16, block)));
             for (int i = 0; i < 32; i += lanes) {
                 FloatVector q = (FloatVector) ByteVector.fromMemorySegment(BYTES, w, block + 2 + i,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, SPECIES, 0);
+                        LE).convertShape(VectorOperators.B2F, SPECIES, 0);
                 acc = q.mul(scale).fma(FloatVector.fromArray(SPECIES, x, b * 32 + i), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static FloatVector load(MemorySegment w, long offset, int i) {
-        return FloatVector.fromMemorySegment(SPECIES, w, offset + (long) i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override
