@@ -50,10 +50,22 @@ class DecodeCommandTest {
     }
 
     @Test
+    void shouldSizeTiersInBytesAsWholePages() {
+        // A page of stories260K: 16 tokens x (K and V) x 4 KV heads x 8 dims x 4 bytes = 4096 bytes.
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "20", "--fast-bytes", "12287",
+                "--slow-bytes", "40960"));
+        String stats = err.toString(StandardCharsets.UTF_8);
+        assertTrue(stats.contains("fast 2 pages, slow 10 pages"), stats);
+    }
+
+    @Test
     void shouldReportUsageErrorsWithStatus2() {
         assertEquals(2, run("decode", "--tokens", "zero"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--tokens expects an integer, got 'zero'"));
         assertEquals(2, run("decode", "--fast-pages", "3", "--fast-bytes", "4096"));
+        assertEquals(2, run("decode", "--kv-type", "f8"));
+        assertEquals(2, run("decode", "--top-p", "0"));
+        assertEquals(2, run("decode", "--bogus"));
         assertEquals(2, run("decode", "--model", model(), "--tokens", "600"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("context is 512"), err.toString());
     }
