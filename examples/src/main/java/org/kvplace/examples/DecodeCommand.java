@@ -92,7 +92,7 @@ final class DecodeCommand {
                 case "--prompt" -> prompt = Options.value(args, ++i, "--prompt");
                 case "--tokens" -> tokens = Options.intValue(args, ++i, "--tokens", 1, 1 << 24);
                 case "--temperature" -> temperature = Options.doubleValue(args, ++i, "--temperature", 0, 100);
-                case "--top-p" -> topP = Options.doubleValue(args, ++i, "--top-p", Double.MIN_VALUE, 1);
+                case "--top-p" -> topP = Options.doubleValue(args, ++i, "--top-p", 1e-6, 1);
                 case "--seed" -> seed = Options.longValue(args, ++i, "--seed");
                 case "--budget" -> budget = Options.intValue(args, ++i, "--budget", 1, 1 << 24);
                 case "--page-tokens" -> pageTokens = Options.intValue(args, ++i, "--page-tokens", 1, 1 << 16);
