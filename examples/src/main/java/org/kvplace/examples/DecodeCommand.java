@@ -138,6 +138,14 @@ final class DecodeCommand {
                     fastBytes >= 0 ? pages(fastBytes, pageBytes) : fastPages,
                     slowBytes >= 0 ? pages(slowBytes, pageBytes) : slowPages,
                     slowGbps * 1e9, kvType);
+            int needed = cc.pagesNeeded(c, maxTokens);
+            int fastCap = cc.fastPages() >= 0 ? cc.fastPages() : (needed + 1) / 2;
+            int slowCap = cc.slowPages() >= 0 ? cc.slowPages() : needed;
+            if ((long) fastCap + slowCap < needed) {
+                throw new UsageException("the tiers hold " + fastCap + " + " + slowCap + " pages of " + pageBytes
+                        + " bytes; this run needs " + needed + " (" + c.layers() + " layers x "
+                        + (needed / c.layers()) + " pages of " + pageTokens + " tokens)");
+            }
             int budgetPages = budget == 0 ? 0 : Math.max(2, budget / pageTokens);
             err.printf("model      %s: %d layers, dim %d, %d heads / %d KV heads of %d, ffn %d, vocab %d, context %d%n",
                     path.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),

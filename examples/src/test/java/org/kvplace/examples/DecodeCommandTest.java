@@ -66,6 +66,8 @@ class DecodeCommandTest {
         assertEquals(2, run("decode", "--kv-type", "f8"));
         assertEquals(2, run("decode", "--top-p", "0"));
         assertEquals(2, run("decode", "--bogus"));
+        assertEquals(2, run("decode", "--model", model(), "--tokens", "20", "--fast-pages", "1", "--slow-pages", "1"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("this run needs 10"), err.toString());
         assertEquals(2, run("decode", "--model", model(), "--tokens", "600"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("context is 512"), err.toString());
     }
