@@ -116,6 +116,13 @@ final class DecodeCommand {
         if (fastPages >= 0 && fastBytes >= 0 || slowPages >= 0 && slowBytes >= 0) {
             throw new UsageException("give a tier's size in pages or in bytes, not both");
         }
+        try {
+            MatVec.get();
+        } catch (ExceptionInInitializerError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            err.println("kvplace decode: " + cause.getMessage());
+            return 1;
+        }
         Path path = Path.of(model);
         if (!Files.isRegularFile(path)) {
             err.println("kvplace decode: model file " + path.toAbsolutePath().normalize() + " not found; pass --model FILE"
