@@ -10,6 +10,7 @@ module org.kvplace.core {
     exports org.kvplace.core.memory;
     exports org.kvplace.core.cache;
     exports org.kvplace.core.kernel;
+    exports org.kvplace.core.model;
 
     uses org.kvplace.core.kernel.DecodeKernel;
 }
