@@ -11,6 +11,8 @@ module org.kvplace.core {
     exports org.kvplace.core.cache;
     exports org.kvplace.core.kernel;
     exports org.kvplace.core.model;
+    exports org.kvplace.core.trace;
+    exports org.kvplace.core.placement;
 
     uses org.kvplace.core.kernel.DecodeKernel;
 }
