@@ -13,6 +13,7 @@ module org.kvplace.core {
     exports org.kvplace.core.model;
     exports org.kvplace.core.trace;
     exports org.kvplace.core.placement;
+    exports org.kvplace.core.sim;
 
     uses org.kvplace.core.kernel.DecodeKernel;
 }

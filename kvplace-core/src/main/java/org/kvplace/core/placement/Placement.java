@@ -14,6 +14,9 @@ public interface Placement {
     /** The largest number of units one layer can hold in this run (ids are below it). */
     int maxUnits();
 
+    /** Units of {@code layer} created so far (ids {@code 0..units-1}); new units take the next id. */
+    int units(int layer);
+
     /** Bytes of one unit (for all sequences the driver stands for). */
     long unitBytes();
 

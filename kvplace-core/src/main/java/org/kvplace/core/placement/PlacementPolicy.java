@@ -39,11 +39,13 @@ public interface PlacementPolicy {
 
     /**
      * Chooses the tier of a unit that is being created. The policy may add demotions to
-     * {@code plan} to make room; the driver applies them before placing the unit.
+     * {@code plan} to make room; the driver applies them before placing the unit. During the
+     * prompt {@code future} is {@link Lookahead#NONE}; during decoding it is relative to the
+     * step that creates the unit.
      *
      * @return true to place it in the fast tier (then it must fit after the plan's demotions)
      */
-    boolean placeNew(int layer, int unit, Placement placement, MigrationPlan plan);
+    boolean placeNew(int layer, int unit, Lookahead future, Placement placement, MigrationPlan plan);
 
     /**
      * Plans the moves after a step's reads. Bytes moved here are charged to this step.
