@@ -9,7 +9,8 @@ package org.kvplace.core.placement;
  * pages of the same layer (lowest page index first) that step {@code (n+1, l)} does not read;
  * when none is left, the remaining pages stay slow. New pages go to the fast tier while it has
  * room, else to the slow tier (the next step's promotion brings them in if they are read).
- * Reads of any token of a page read the whole page. No allocation per step.
+ * On a token trace the driver chooses which pages a step reads (the simulator: Quest-style,
+ * the pages holding the most read tokens within the step's token budget). No allocation per step.
  */
 public final class PagePolicy implements PlacementPolicy {
 

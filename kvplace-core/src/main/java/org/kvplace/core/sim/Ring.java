@@ -22,6 +22,8 @@ final class Ring implements Lookahead {
     private final TraceStep[] slots;
     private final int[] fine;
     private final TraceStep scratch;
+    private final int[] counts;
+    private final int[] hist;
     private final long total;
     private long loaded;
     private long current;
@@ -45,6 +47,8 @@ final class Ring implements Lookahead {
         }
         this.fine = new int[slots.length];
         this.scratch = factor == 1 ? null : TraceStep.forHeader(h);
+        this.counts = new int[factor == 1 ? 0 : Math.max(coarseUnits, (Bits.words(h.maxUnits()) + 1) * 64 / factor) + 1];
+        this.hist = new int[factor + 1];
     }
 
     void load(long s) throws IOException {
@@ -87,11 +91,14 @@ final class Ring implements Lookahead {
         return false;
     }
 
+    // Quest-style selection: read the units holding the most read tokens, as many as the step's
+    // budget fills (ceil(fine reads / factor) units), ties toward newer units.
     private void coarsen(TraceStep from, TraceStep to, int n, int l) {
         int units = (int) (((long) n + g - 1) / g);
         to.reset(n, l, units);
         long[] src = from.readBits();
-        long[] dst = to.readBits();
+        int[] c = counts;
+        java.util.Arrays.fill(c, 0, units, 0);
         int words = Bits.words(from.unitCount());
         if (factor <= 64 && 64 % factor == 0) {
             int per = 64 / factor;
@@ -103,17 +110,31 @@ final class Ring implements Lookahead {
                 }
                 int base = w * per;
                 for (int j = 0; j < per; j++) {
-                    if (((word >>> (j * factor)) & mask) != 0) {
-                        int c = base + j;
-                        dst[c >>> 6] |= 1L << c;
-                    }
+                    c[base + j] = Long.bitCount((word >>> (j * factor)) & mask);
                 }
             }
         } else {
             int fu = from.unitCount();
             for (int i = Bits.nextSet(src, 0, fu); i >= 0; i = Bits.nextSet(src, i + 1, fu)) {
-                int c = i / factor;
-                dst[c >>> 6] |= 1L << c;
+                c[i / factor]++;
+            }
+        }
+        int budget = (from.readCount() + factor - 1) / factor;
+        java.util.Arrays.fill(hist, 0);
+        for (int u = 0; u < units; u++) {
+            hist[c[u]]++;
+        }
+        int threshold = factor;
+        int above = 0; // units with a count above the threshold
+        while (threshold > 0 && above + hist[threshold] < budget) {
+            above += hist[threshold];
+            threshold--;
+        }
+        int atThreshold = budget - above;
+        long[] dst = to.readBits();
+        for (int u = units - 1; u >= 0; u--) {
+            if (c[u] > threshold || (c[u] == threshold && c[u] > 0 && atThreshold-- > 0)) {
+                dst[u >>> 6] |= 1L << u;
             }
         }
         to.recount();

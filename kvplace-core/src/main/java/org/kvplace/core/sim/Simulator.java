@@ -21,9 +21,13 @@ import org.kvplace.core.trace.TraceStep;
  * <p>Per run: the prompt's units are created first (unit by unit, all layers of a unit in turn,
  * through {@link PlacementPolicy#placeNew}); then for each step {@code (n, l)} the reads are
  * priced against the placement before the step, the unit holding token {@code n} is created if
- * {@code n} opens one, the policy plans, and the plan is applied and charged to the step. A
- * policy with a coarser granularity than the trace sees coarsened reads (a unit is read when
- * any of its tokens is). The all-fast and balanced-bound references are computed from the
+ * {@code n} opens one, the policy plans, and the plan is applied and charged to the step.
+ *
+ * <p>A policy with a coarser granularity than the trace (the page baseline on a token trace)
+ * sees the reads selected Quest-style: the units holding the most read tokens, as many as the
+ * step's token budget fills ({@code ceil(reads / factor)} units, ties toward newer units). It
+ * thus reads as many bytes as the token policies but not the same tokens; what that costs in
+ * model quality is outside the cost model. The all-fast and balanced-bound references are computed from the
  * trace's own granularity in the same pass.
  *
  * <p><b>Batch:</b> one trace stands for every sequence of {@link ModelProfile#batch()}: KV
@@ -75,6 +79,11 @@ public final class Simulator {
     /** The balanced bound of the last run, as a result. */
     public SimulationResult balancedReference() {
         return balanced;
+    }
+
+    /** Steps replayed by the last run. */
+    public long lastSteps() {
+        return lastSteps;
     }
 
     /** Simulated steps per second of wall time in the last run. */

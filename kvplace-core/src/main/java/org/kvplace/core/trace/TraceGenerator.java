@@ -13,12 +13,11 @@ public final class TraceGenerator implements AccessTrace {
     private final TraceHeader header;
     private final int sinkUnits;
     private final int recentUnits;
-    private final long[][] member;   // persistent set per layer, as bits
-    private final int[][] list;      // its ids, unordered
-    private final int[][] where;     // index of an id in list
+    private final long[][] member;   // persistent set per layer, as bits (a few KiB: stays in cache)
     private final int[] size;
     private final long[] rng;        // SplitMix64 state per layer
-    private final int[] removed;     // ids dropped this step: kept out of this step's draws
+    private final long[] blocked;    // ids dropped this step: kept out of this step's draws
+    private final int[] removed;     // the same ids as a list, to clear `blocked` cheaply
     private int removedCount;
     private long step;
     private boolean closed;
@@ -32,11 +31,10 @@ public final class TraceGenerator implements AccessTrace {
         this.sinkUnits = (cfg.sinkTokens() + cfg.unitTokens() - 1) / cfg.unitTokens();
         this.recentUnits = (cfg.recentTokens() + cfg.unitTokens() - 1) / cfg.unitTokens();
         this.member = new long[layers][Bits.words(max) + 1];
-        this.list = new int[layers][max];
-        this.where = new int[layers][max];
         this.size = new int[layers];
         this.rng = new long[layers];
         this.removed = new int[max];
+        this.blocked = new long[Bits.words(max) + 1];
         for (int l = 0; l < layers; l++) {
             rng[l] = cfg.seed() * 0x9E3779B97F4A7C15L + (l + 1) * 0xBF58476D1CE4E5B9L;
         }
@@ -74,23 +72,31 @@ public final class TraceGenerator implements AccessTrace {
 
         int remove = stochasticRound(cfg.variation() * size[l], l);
         for (int i = 0; i < remove && size[l] > 0; i++) {
-            removeAt(l, (int) bounded(l, size[l]));
+            removeRandom(l, lo, hi);
         }
         while (size[l] > target) {
-            removeAt(l, (int) bounded(l, size[l]));
+            removeRandom(l, lo, hi);
         }
         while (size[l] < target) {
-            int c;
-            if (uniform(l) < cfg.recencyBias()) {
-                int q = Math.max(1, mid / 4);
-                c = hi - 1 - (int) bounded(l, q);
-            } else {
-                c = lo + (int) bounded(l, mid);
+            int c = -1;
+            // rejection sampling keeps the draw's distribution; after a few misses (a saturated
+            // region) fall back to the next free unit after a uniform point of the middle
+            for (int tries = 0; tries < 16 && c < 0; tries++) {
+                int d;
+                if (uniform(l) < cfg.recencyBias()) {
+                    int q = Math.max(1, mid / 4);
+                    d = hi - 1 - (int) bounded(l, q);
+                } else {
+                    d = lo + (int) bounded(l, mid);
+                }
+                if (!Bits.get(member[l], d) && !Bits.get(blocked, d)) {
+                    c = d;
+                }
             }
-            if (Bits.get(member[l], c)) {
-                // probe forward (wrapping) to the next free unit of the middle
-                int f = Bits.nextClear(member[l], c, hi);
-                c = f >= 0 ? f : Bits.nextClear(member[l], lo, c);
+            if (c < 0) {
+                int d = lo + (int) bounded(l, mid);
+                int f = nextFree(member[l], d, hi);
+                c = f >= 0 ? f : nextFree(member[l], lo, d);
                 if (c < 0) {          // only just-dropped units are free: let them back in
                     releaseRemoved(l);
                     continue;
@@ -111,22 +117,56 @@ public final class TraceGenerator implements AccessTrace {
 
     private void add(int l, int id) {
         Bits.set(member[l], id);
-        where[l][id] = size[l];
-        list[l][size[l]++] = id;
+        size[l]++;
     }
 
-    private void removeAt(int l, int idx) {
-        int[] ls = list[l];
-        int id = ls[idx];
-        int last = ls[--size[l]];
-        ls[idx] = last;
-        where[l][last] = idx;
-        removed[removedCount++] = id; // its bit stays set until releaseRemoved
+    // Drops a uniformly drawn member (rejection sampling over the middle; after many misses, the
+    // next member after a uniform point). Touches only the layer's small bit set.
+    private void removeRandom(int l, int lo, int hi) {
+        long[] m = member[l];
+        int id = -1;
+        for (int tries = 0; tries < 64 && id < 0; tries++) {
+            int d = lo + (int) bounded(l, hi - lo);
+            if (Bits.get(m, d)) {
+                id = d;
+            }
+        }
+        if (id < 0) {
+            int c = lo + (int) bounded(l, hi - lo);
+            id = Bits.nextSet(m, c, hi);
+            if (id < 0) {
+                id = Bits.nextSet(m, lo, c);
+            }
+        }
+        Bits.clear(m, id);
+        Bits.set(blocked, id);
+        size[l]--;
+        removed[removedCount++] = id;
+    }
+
+    // The first id in [from, to) that is neither a member nor dropped this step, or -1.
+    private int nextFree(long[] m, int from, int to) {
+        if (from >= to) {
+            return -1;
+        }
+        int wi = from >>> 6;
+        long word = ~(m[wi] | blocked[wi]) & (-1L << from);
+        int last = (to - 1) >>> 6;
+        while (true) {
+            if (word != 0) {
+                int i = (wi << 6) + Long.numberOfTrailingZeros(word);
+                return i < to ? i : -1;
+            }
+            if (++wi > last) {
+                return -1;
+            }
+            word = ~(m[wi] | blocked[wi]);
+        }
     }
 
     private void releaseRemoved(int l) {
         for (int i = 0; i < removedCount; i++) {
-            Bits.clear(member[l], removed[i]);
+            Bits.clear(blocked, removed[i]);
         }
         removedCount = 0;
     }
