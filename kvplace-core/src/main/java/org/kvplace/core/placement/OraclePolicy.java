@@ -8,8 +8,8 @@ import java.util.Arrays;
  *
  * <p>After a step of layer {@code l} at position {@code n}, each unit of layer {@code l} is scored
  * {@code sum 1/k} over the steps {@code (n+k, l)}, {@code k = 1..Wn}, that read it. Of the
- * slow-tier units with a positive score, the {@code ceil(R * count)} best are promoted, best
- * first. Room comes from demoting fast units of layer {@code l} that no step of the window
+ * slow-tier units with a positive score, the {@code ceil(R * count)} best are promoted (fewer
+ * when room runs out: then the best that fit, found by quickselect). Room comes from demoting fast units of layer {@code l} that no step of the window
  * reads (lowest index first), only as much as the promotions need; when none is left the
  * remaining candidates stay slow. New units go to the fast tier while it has room; when it is
  * full, a new unit that the window reads displaces one unread unit of its layer, else it goes
@@ -22,6 +22,9 @@ public final class OraclePolicy implements PlacementPolicy {
     private final double fraction;
     private long[] union = new long[0];
     private long[] keys = new long[0];
+    private float[] score = new float[0];
+    private final long[][] win;
+    private final float[] inv;
 
     /**
      * @param window   look-ahead {@code Wn} in decode tokens, at least 1
@@ -37,6 +40,11 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         this.window = window;
         this.fraction = fraction;
+        this.win = new long[window + 1][];
+        this.inv = new float[window + 1];
+        for (int k = 1; k <= window; k++) {
+            inv[k] = 1f / k;
+        }
     }
 
     /** The look-ahead {@code Wn}. */
@@ -67,6 +75,7 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         if (keys.length < placement.maxUnits()) {
             keys = new long[placement.maxUnits()];
+            score = new float[placement.maxUnits() + 64];
         }
     }
 
@@ -79,6 +88,7 @@ public final class OraclePolicy implements PlacementPolicy {
             if (r == null) {
                 break;
             }
+            win[k] = r;
             for (int w = 0; w < words; w++) {
                 union[w] |= r[w];
             }
@@ -120,35 +130,49 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         long lastMask = (units & 63) == 0 ? -1L : (1L << units) - 1;
         long[] f = placement.fastBits(layer);
-        // candidates: slow units read in the window, keyed (score bits << 32 | ~id) to sort by score
+        // candidates: slow units read in the window, scored word by word, then keyed
+        // (score bits << 32 | ~id) so that larger keys are better (ties: lower id)
         int nc = 0;
+        int evictableCount = 0;
         for (int w = 0; w < words; w++) {
             long cand = union[w] & ~f[w];
             if (w == words - 1) {
                 cand &= lastMask;
             }
+            evictableCount += Long.bitCount(f[w] & ~union[w]);
+            if (cand == 0) {
+                continue;
+            }
+            for (int k = 1; k <= seen; k++) {
+                long hit = win[k][w] & cand;
+                while (hit != 0) {
+                    score[(w << 6) + Long.numberOfTrailingZeros(hit)] += inv[k];
+                    hit &= hit - 1;
+                }
+            }
             while (cand != 0) {
                 int id = (w << 6) + Long.numberOfTrailingZeros(cand);
                 cand &= cand - 1;
-                float score = 0;
-                for (int k = 1; k <= seen; k++) {
-                    if (Bits.get(future.futureReads(layer, k), id)) {
-                        score += 1f / k;
-                    }
-                }
-                keys[nc++] = ((long) Float.floatToIntBits(score) << 32) | (~id & 0xFFFFFFFFL);
+                keys[nc++] = ((long) Float.floatToIntBits(score[id]) << 32) | (~id & 0xFFFFFFFFL);
+                score[id] = 0;
             }
         }
         if (nc == 0) {
             return;
         }
-        int take = (int) Math.ceil(fraction * nc - 1e-9);
-        Arrays.sort(keys, 0, nc);
         long free = placement.fastFreeBytes();
         long ub = placement.unitBytes();
+        long room = free / ub + evictableCount;
+        int take = (int) Math.min(room, (long) Math.ceil(fraction * nc - 1e-9));
+        if (take <= 0) {
+            return;
+        }
+        if (take < nc) {
+            selectTop(keys, nc, take); // keys[nc - take, nc) now hold the best `take`
+        }
         int evictWord = 0;
         long evictable = f[0] & ~union[0];
-        for (int i = nc - 1; i >= nc - take; i--) {
+        for (int i = nc - take; i < nc; i++) {
             int id = ~(int) keys[i];
             while (free < ub) {
                 while (evictable == 0 && ++evictWord < words) {
@@ -163,6 +187,40 @@ public final class OraclePolicy implements PlacementPolicy {
             }
             plan.promote(layer, id);
             free -= ub;
+        }
+    }
+
+    // Quickselect: afterwards the `top` largest keys occupy a[n - top, n), in no particular order.
+    static void selectTop(long[] a, int n, int top) {
+        int target = n - top;
+        int lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            long x = a[lo], y = a[mid], z = a[hi];
+            long pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) {
+                    i++;
+                }
+                while (a[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    long t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (target <= j) {
+                hi = j;
+            } else if (target >= i) {
+                lo = i;
+            } else {
+                return;
+            }
         }
     }
 
