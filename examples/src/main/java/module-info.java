@@ -2,4 +2,5 @@
 module org.kvplace.examples {
     requires org.kvplace.core;
     requires static jdk.incubator.vector;
+    requires java.desktop;
 }

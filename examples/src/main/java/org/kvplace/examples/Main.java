@@ -27,6 +27,7 @@ public final class Main {
         try {
             return switch (args[0]) {
                 case "demo" -> DemoCommand.run(rest, out, err);
+                case "simulate" -> SimulateCommand.run(rest, out, err);
                 case "decode" -> DecodeCommand.run(rest, out, err);
                 default -> {
                     err.println("kvplace: unknown command '" + args[0] + "'");
@@ -48,6 +49,7 @@ public final class Main {
                 Commands:
                   demo       append a synthetic sequence to a tiered cache, attend, migrate, and report
                              the bytes read per tier
+                  simulate   replay an access trace through placement policies under the cost model
                   decode     run a Llama GGUF model (such as stories260K) with its KV cache in kvplace
 
                 Run 'kvplace COMMAND --help' for a command's options.
