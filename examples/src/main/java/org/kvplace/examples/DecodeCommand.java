@@ -10,6 +10,7 @@ import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
+import org.kvplace.examples.llama.AttentionObserver;
 import org.kvplace.examples.llama.CacheConfig;
 import org.kvplace.examples.llama.DecodeLoop;
 import org.kvplace.examples.llama.LlamaConfig;
@@ -19,6 +20,7 @@ import org.kvplace.examples.llama.MatVec;
 import org.kvplace.examples.llama.PageSelector;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
+import org.kvplace.examples.llama.TraceRecorder;
 
 /**
  * {@code kvplace decode}: runs a Llama-architecture GGUF model with its KV cache in a kvplace
@@ -53,6 +55,10 @@ final class DecodeCommand {
               --kv-type f32|f16     element type of the cached keys and values (default f32)
               --slow-bandwidth GBPS throttle the slow tier to GBPS gigabytes per second (default: unthrottled)
               --no-stop             keep going after the model ends a text (EOS or BOS)
+              --record-trace FILE   write the pages each layer read at each decoded position as a kvplace
+                                    trace (implies --no-stop), and FILE.model.properties describing the
+                                    model's bytes, so that 'kvplace simulate --trace FILE --model
+                                    FILE.model.properties' replays the run
               --compare-dense       also decode with dense attention and report how many tokens match
               --warmup RUNS         decode RUNS times first without output (JIT warm-up for timing)
               --progress            show a progress bar on standard error
@@ -82,6 +88,7 @@ final class DecodeCommand {
         int warmup = 0;
         boolean progress = false;
         ElementType kvType = ElementType.F32;
+        String recordTrace = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -105,6 +112,7 @@ final class DecodeCommand {
                 case "--compare-dense" -> compare = true;
                 case "--warmup" -> warmup = Options.intValue(args, ++i, "--warmup", 0, 1000);
                 case "--progress" -> progress = true;
+                case "--record-trace" -> recordTrace = Options.value(args, ++i, "--record-trace");
                 case "--kv-type" -> kvType = switch (Options.value(args, ++i, "--kv-type")) {
                     case "f32" -> ElementType.F32;
                     case "f16" -> ElementType.F16;
@@ -161,24 +169,53 @@ final class DecodeCommand {
             err.printf("attention  %s%n", budget == 0 ? "dense"
                     : "sparse: budget " + budget + " tokens = " + budgetPages + " pages of " + pageTokens
                     + " (sink and newest page always)");
+            if (recordTrace != null) {
+                stop = false;
+            }
             for (int w = 0; w < warmup; w++) {
                 decode(m, cc, maxTokens, budgetPages, promptTokens, tokens, temperature, topP, seed, stop, null, false,
-                        null);
+                        null, null);
             }
             int[] dense = null;
             if (compare) {
                 dense = decode(m, cc, maxTokens, 0, promptTokens, tokens, temperature, topP, seed, stop, null, false,
-                        null).tokens;
+                        null, null).tokens;
             }
             if (prompt != null) {
                 out.print(prompt);
                 out.flush();
             }
-            Run r = decode(m, cc, maxTokens, budgetPages, promptTokens, tokens, temperature, topP, seed, stop, out,
-                    progress, err);
+            TraceRecorder recorder = recordTrace == null ? null
+                    : new TraceRecorder(Path.of(recordTrace), pageTokens, c.layers(), promptTokens.length, tokens - 1);
+            Run r;
+            try {
+                r = decode(m, cc, maxTokens, budgetPages, promptTokens, tokens, temperature, topP, seed, stop, out,
+                        progress, err, recorder);
+            } catch (RuntimeException e) {
+                if (recorder != null) {
+                    try {
+                        recorder.close(); // incomplete: fails, and the run's failure is the one to report
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
+            if (recorder != null) {
+                recorder.close();
+            }
             out.println();
             out.flush();
             report(err, r, c, promptTokens.length, budgetPages);
+            if (recorder != null) {
+                Path traceFile = Path.of(recordTrace);
+                Path modelFile = Path.of(recordTrace + ".model.properties");
+                Files.writeString(modelFile, modelProperties(m, path, kvType));
+                err.printf("trace      %s: %d bytes, %d steps (%d positions x %d layers) of %d-token pages; model bytes"
+                        + " in %s%n", traceFile, Files.size(traceFile), recorder.header().steps(),
+                        recorder.header().decodeTokens(), c.layers(), pageTokens, modelFile);
+                err.printf("replay     ./kvplace simulate --trace %s --model %s%n", traceFile, modelFile);
+            }
             if (dense != null) {
                 int lead = 0;
                 while (lead < Math.min(dense.length, r.tokens.length) && dense[lead] == r.tokens[lead]) {
@@ -196,6 +233,16 @@ final class DecodeCommand {
             err.println("kvplace decode: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** The model's bytes as {@code kvplace simulate --model FILE} reads them. */
+    static String modelProperties(LlamaModel m, Path path, ElementType kvType) {
+        LlamaConfig c = m.config();
+        return "# " + path.getFileName() + " as the cost model sees it, written by kvplace decode --record-trace\n"
+                + "name=" + path.getFileName().toString().replaceFirst("\\.gguf$", "") + "\n"
+                + "layers=" + c.layers() + "\n"
+                + "kv.bytes.per.token=" + 2L * c.kvWidth() * kvType.bytes() + "\n"
+                + "weight.bytes.per.layer=" + m.weightBytesPerLayer() + "\n";
     }
 
     private static long nonNegative(String[] args, int i, String option) {
@@ -220,13 +267,13 @@ final class DecodeCommand {
 
     private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetPages, int[] prompt, int tokens,
             double temperature, double topP, long seed, boolean stop, PrintStream out, boolean progress,
-            PrintStream err) {
+            PrintStream err, AttentionObserver observer) {
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
         try (TieredKvCache cache = cc.build(c, maxTokens); Sequence seq = cache.newSequence()) {
             PageSelector selector = budgetPages == 0 ? null : new PageSelector(c.layers(), cache.pagesPerLayer(),
                     cc.pageTokens(), budgetPages, c.heads(), c.kvHeads(), c.headDim());
-            LlamaDecoder d = new LlamaDecoder(m, seq, selector);
+            LlamaDecoder d = new LlamaDecoder(m, seq, selector, observer);
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
             Progress bar = progress ? new Progress(err, tokens) : null;
             long t0 = System.nanoTime();

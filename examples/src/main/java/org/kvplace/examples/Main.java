@@ -29,6 +29,7 @@ public final class Main {
                 case "demo" -> DemoCommand.run(rest, out, err);
                 case "simulate" -> SimulateCommand.run(rest, out, err);
                 case "decode" -> DecodeCommand.run(rest, out, err);
+                case "trace" -> TraceCommand.run(rest, out, err);
                 default -> {
                     err.println("kvplace: unknown command '" + args[0] + "'");
                     err.print(usage());
@@ -51,6 +52,7 @@ public final class Main {
                              the bytes read per tier
                   simulate   replay an access trace through placement policies under the cost model
                   decode     run a Llama GGUF model (such as stories260K) with its KV cache in kvplace
+                  trace      describe a trace file: steps, units read, sparsity, step-to-step overlap
 
                 Run 'kvplace COMMAND --help' for a command's options.
                 """;

@@ -83,6 +83,48 @@ class DecodeCommandTest {
     }
 
     @Test
+    void shouldRecordATraceThatSimulateReplaysAndTraceDescribes(@TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("stories.kvpt");
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "80", "--budget", "32", "--record-trace",
+                trace.toString()));
+        Path props = dir.resolve("stories.kvpt.model.properties");
+        assertTrue(Files.isRegularFile(trace) && Files.isRegularFile(props));
+        String properties = Files.readString(props);
+        assertTrue(properties.contains("layers=5\n") && properties.contains("kv.bytes.per.token=256\n"), properties);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("395 steps (79 positions x 5 layers)"),
+                err.toString(StandardCharsets.UTF_8));
+
+        out.reset();
+        assertEquals(0, run("simulate", "--trace", trace.toString(), "--model", props.toString(), "--policy",
+                "static,page", "--no-progress"));
+        String sim = out.toString(StandardCharsets.UTF_8);
+        assertTrue(sim.contains("1 prompt + 79 decoded tokens, 5 layers, 16-token page"), sim);
+        assertTrue(sim.contains("static") && sim.contains("page"), sim);
+
+        out.reset();
+        assertEquals(0, run("trace", trace.toString()));
+        String described = out.toString(StandardCharsets.UTF_8);
+        // Budget 32 = 2 pages: sink and newest. Units before position n: ceil(n/16), n = 1..79.
+        long exist = 0;
+        long read = 0;
+        for (int n = 1; n < 80; n++) {
+            int units = (n + 15) / 16;
+            exist += units;
+            int newest = n / 16; // the page the decoder also read; it is a unit only when it holds earlier tokens
+            read += Math.min(units, newest == 0 || n % 16 != 0 ? Math.min(2, units) : 1);
+        }
+        assertTrue(described.contains(String.format(java.util.Locale.ROOT, "%,14d %,14d", 5 * read, 5 * exist)),
+                "expected " + 5 * read + " of " + 5 * exist + " units in:\n" + described);
+    }
+
+    @Test
+    void shouldRejectBadTraceArguments(@TempDir Path dir) {
+        assertEquals(2, run("trace"));
+        assertEquals(2, run("trace", "a", "b"));
+        assertEquals(1, run("trace", dir.resolve("none.kvpt").toString()));
+    }
+
+    @Test
     void shouldPrintHelp() {
         assertEquals(0, run("decode", "--help"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("--budget TOKENS"));

@@ -117,16 +117,15 @@ public final class LlamaModel implements AutoCloseable {
         return tiedOutput;
     }
 
-    /** Bytes of weights one decoded token reads (every tensor once; the embedding only one row). */
-    public long weightBytesPerToken() {
+    /** Bytes of the weights of one transformer block, averaged over the blocks ({@code blk.*} tensors). */
+    public long weightBytesPerLayer() {
         long total = 0;
         for (GgufTensor t : file.tensors().values()) {
-            total += t.data().byteSize();
+            if (t.name().startsWith("blk.")) {
+                total += t.data().byteSize();
+            }
         }
-        if (!tiedOutput) {
-            total -= file.tensorOrNull("token_embd.weight").data().byteSize();
-        }
-        return total;
+        return total / config.layers();
     }
 
     @Override
