@@ -363,7 +363,7 @@ public final class GgufFile implements AutoCloseable {
             case 6 -> { need(4, what); float v = file.get(F32, pos); pos += 4; return v; }
             case 7 -> { need(1, what); return file.get(ValueLayout.JAVA_BYTE, pos++) != 0; }
             case 8 -> { return string(what); }
-            case 9 -> { return array(what); }
+            case 9 -> { return array(what, 0); }
             case 10, 11 -> { return u64(what); }
             case 12 -> { need(8, what); double v = file.get(F64, pos); pos += 8; return v; }
             default -> throw error(what + ": unknown value type " + Integer.toUnsignedString(type) + " at offset "
@@ -371,13 +371,35 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
-    private Object array(String what) throws GgufFormatException {
+    /** Arrays of arrays nest at most this deep; deeper nesting is taken as corruption. */
+    private static final int MAX_ARRAY_DEPTH = 4;
+
+    /** The fewest bytes one element of {@code type} occupies, to check a count before allocating. */
+    private long minElementBytes(int type) {
+        return switch (type) {
+            case 0, 1, 7 -> 1;
+            case 2, 3 -> 2;
+            case 4, 5, 6 -> 4;
+            case 8 -> version == 1 ? 4 : 8;
+            case 9 -> version == 1 ? 8 : 12;
+            default -> 8;
+        };
+    }
+
+    private Object array(String what, int depth) throws GgufFormatException {
+        long typeAt = pos;
         int elemType = u32("element type of array " + what);
+        if (depth >= MAX_ARRAY_DEPTH && elemType == 9) {
+            throw error("array " + what + " at offset " + typeAt + " nests arrays more than " + MAX_ARRAY_DEPTH
+                    + " deep");
+        }
         long at = pos;
         long n = count("length of array " + what);
         if (n > Integer.MAX_VALUE - 8) {
             throw error("array " + what + " at offset " + at + " has " + n + " elements, more than this reader holds");
         }
+        // A corrupt length must fail as a format error, not as an OutOfMemoryError of the allocation below.
+        need(n * minElementBytes(elemType), "array " + what + " of " + n + " elements at offset " + at);
         int len = (int) n;
         switch (elemType) {
             case 6 -> {
@@ -425,7 +447,7 @@ public final class GgufFile implements AutoCloseable {
             case 9 -> {
                 Object[] a = new Object[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = array(what + "[" + i + "]");
+                    a[i] = array(what + "[" + i + "]", depth + 1);
                 }
                 return a;
             }

@@ -85,9 +85,12 @@ public final class Sampler {
                 candidates[n++] = ((long) Float.floatToIntBits(logits[i]) << 32) | i;
             }
         }
+        if (n == 0) {
+            return argmax(logits); // a near-uniform distribution with a tiny topP: no token reaches the cutoff
+        }
         Arrays.sort(candidates, 0, n);
         float mass = 0f;
-        int last = n - 1;
+        int last = 0; // if rounding keeps the sum below topP, keep every candidate
         for (int j = n - 1; j >= 0; j--) {
             mass += Float.intBitsToFloat((int) (candidates[j] >>> 32));
             if (mass >= topP) {

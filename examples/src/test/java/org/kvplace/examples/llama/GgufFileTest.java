@@ -173,4 +173,37 @@ class GgufFileTest {
             assertTrue(e.getMessage().contains(part), "message '" + e.getMessage() + "' should mention '" + part + "'");
         }
     }
+
+    /** A v3 header with one metadata key whose value is an array, followed by {@code body}. */
+    private Path rawArrayFile(String name, java.util.function.Consumer<java.nio.ByteBuffer> body) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("GGUF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(3).putLong(0).putLong(1);
+        byte[] key = "deep.key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        b.putLong(key.length).put(key).putInt(9);
+        body.accept(b);
+        Path p = dir.resolve(name);
+        Files.write(p, Arrays.copyOf(b.array(), b.position()));
+        return p;
+    }
+
+    @Test
+    void shouldRejectArraysNestedTooDeepWithKeyAndOffset() throws IOException {
+        Path p = rawArrayFile("deep.gguf", b -> {
+            for (int i = 0; i < 50; i++) {
+                b.putInt(9).putLong(1); // an array holding one array, fifty levels down
+            }
+            b.putInt(4).putLong(0);
+        });
+        var e = assertThrows(GgufFormatException.class, () -> GgufFile.open(p).close());
+        assertTrue(e.getMessage().contains("deep.key") && e.getMessage().contains("nests arrays")
+                && e.getMessage().contains("offset"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectAnArrayLengthBeyondTheFileBeforeAllocating() throws IOException {
+        Path p = rawArrayFile("huge.gguf", b -> b.putInt(8).putLong(Integer.MAX_VALUE - 16L));
+        var e = assertThrows(GgufFormatException.class, () -> GgufFile.open(p).close());
+        assertTrue(e.getMessage().contains("deep.key")
+                && e.getMessage().contains(String.valueOf(Integer.MAX_VALUE - 16L)), e.getMessage());
+    }
 }

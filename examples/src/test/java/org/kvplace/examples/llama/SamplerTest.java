@@ -46,6 +46,30 @@ class SamplerTest {
     }
 
     @Test
+    void shouldKeepTheWholeDistributionWhenTopPIsJustBelowOne() {
+        // 512 tokens, one of them 3x as likely as each other: with top-p 0.9999999 rounding keeps the
+        // running sum below top-p, and the sampler must then keep every candidate, not only the best.
+        Sampler s = new Sampler(512, 1f, 0.9999999f, 5);
+        int best = 0;
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            float[] logits = new float[512];
+            logits[17] = (float) Math.log(3);
+            if (s.sample(logits) == 17) {
+                best++;
+            }
+        }
+        assertEquals(3.0 / 514, best / (double) n, 0.003);
+    }
+
+    @Test
+    void shouldFallBackToTheBestTokenWhenNoTokenReachesATinyNucleusCutoff() {
+        Sampler s = new Sampler(512, 1f, 0.001f, 1);
+        int t = s.sample(new float[512]);
+        assertTrue(t >= 0 && t < 512, "token " + t);
+    }
+
+    @Test
     void shouldRepeatTheSameSequenceForTheSameSeed() {
         int[] a = draw(new Sampler(8, 0.9f, 0.95f, 42));
         int[] b = draw(new Sampler(8, 0.9f, 0.95f, 42));
