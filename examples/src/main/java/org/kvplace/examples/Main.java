@@ -19,9 +19,13 @@ public final class Main {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+        if (args.length == 0) {
+            err.print(usage());
+            return 2;
+        }
+        if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(usage());
-            return args.length == 0 ? 2 : 0;
+            return 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
@@ -40,6 +44,15 @@ public final class Main {
             err.println("kvplace " + args[0] + ": " + e.getMessage());
             err.println("Run 'kvplace " + args[0] + " --help' for the options.");
             return 2;
+        } catch (RuntimeException e) {
+            // One line naming the command and the problem; the stack trace only when asked for.
+            err.println("kvplace " + args[0] + ": " + e);
+            if (Boolean.getBoolean("kvplace.stacktrace")) {
+                e.printStackTrace(err);
+            } else {
+                err.println("(run with KVPLACE_JAVA_OPTS=-Dkvplace.stacktrace=true for the stack trace)");
+            }
+            return 1;
         }
     }
 
