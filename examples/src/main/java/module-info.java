@@ -1,4 +1,6 @@
 /** The {@code kvplace} command line and the example decode loop on the tiered cache. */
 module org.kvplace.examples {
     requires org.kvplace.core;
+    requires static jdk.incubator.vector;
+    requires java.desktop;
 }

@@ -10,6 +10,10 @@ module org.kvplace.core {
     exports org.kvplace.core.memory;
     exports org.kvplace.core.cache;
     exports org.kvplace.core.kernel;
+    exports org.kvplace.core.model;
+    exports org.kvplace.core.trace;
+    exports org.kvplace.core.placement;
+    exports org.kvplace.core.sim;
 
     uses org.kvplace.core.kernel.DecodeKernel;
 }

@@ -19,14 +19,21 @@ public final class Main {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+        if (args.length == 0) {
+            err.print(usage());
+            return 2;
+        }
+        if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(usage());
-            return args.length == 0 ? 2 : 0;
+            return 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             return switch (args[0]) {
                 case "demo" -> DemoCommand.run(rest, out, err);
+                case "simulate" -> SimulateCommand.run(rest, out, err);
+                case "decode" -> DecodeCommand.run(rest, out, err);
+                case "trace" -> TraceCommand.run(rest, out, err);
                 default -> {
                     err.println("kvplace: unknown command '" + args[0] + "'");
                     err.print(usage());
@@ -37,6 +44,15 @@ public final class Main {
             err.println("kvplace " + args[0] + ": " + e.getMessage());
             err.println("Run 'kvplace " + args[0] + " --help' for the options.");
             return 2;
+        } catch (RuntimeException e) {
+            // One line naming the command and the problem; the stack trace only when asked for.
+            err.println("kvplace " + args[0] + ": " + e);
+            if (Boolean.getBoolean("kvplace.stacktrace")) {
+                e.printStackTrace(err);
+            } else {
+                err.println("(run with KVPLACE_JAVA_OPTS=-Dkvplace.stacktrace=true for the stack trace)");
+            }
+            return 1;
         }
     }
 
@@ -47,6 +63,9 @@ public final class Main {
                 Commands:
                   demo       append a synthetic sequence to a tiered cache, attend, migrate, and report
                              the bytes read per tier
+                  simulate   replay an access trace through placement policies under the cost model
+                  decode     run a Llama GGUF model (such as stories260K) with its KV cache in kvplace
+                  trace      describe a trace file: steps, units read, sparsity, step-to-step overlap
 
                 Run 'kvplace COMMAND --help' for a command's options.
                 """;

@@ -31,6 +31,9 @@ class MainTest {
     @Test
     void shouldPrintUsageWithoutArgumentsAndExitTwo() {
         assertEquals(2, run());
+        assertTrue(err().contains("Usage: kvplace COMMAND"), err());
+        assertEquals("", out());
+        assertEquals(0, run("--help"));
         assertTrue(out().contains("Usage: kvplace COMMAND"), out());
     }
 

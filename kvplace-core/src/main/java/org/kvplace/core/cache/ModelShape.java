@@ -25,6 +25,11 @@ public record ModelShape(int layers, int kvHeads, int headDim, int maxTokens) {
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
         }
+        // K and V of one token, in f32 bytes, must fit an int: array lengths and page metadata depend on it.
+        if (2L * kvHeads * headDim * Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("kvHeads*headDim too large: kvHeads=" + kvHeads + " headDim=" + headDim
+                    + " gives " + (long) kvHeads * headDim + " elements per token");
+        }
     }
 
     /** Elements of one token's K (or V) vector over all KV heads: {@code kvHeads * headDim}. */

@@ -3,6 +3,7 @@ package org.kvplace.core.cache;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.kernel.SparseAttention;
@@ -27,6 +28,7 @@ public final class Sequence implements AutoCloseable {
     private final int[] tokens;       // per layer
     private final LayerView[] views;
     private final StampedLock lock = new StampedLock();
+    private final ReentrantLock migrationLock = new ReentrantLock(); // one migration of this sequence at a time
     private volatile boolean closed;
 
     Sequence(TieredKvCache cache, int id) {
@@ -216,8 +218,9 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /** Caller holds the lock: reads {@code tokens} directly (StampedLock is not re-entrant). */
     private void checkPages(int layer, int[] pages, int pageCount) {
-        int n = pageCount(layer);
+        int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
         if (pageCount <= 0 || pageCount > pages.length) {
             throw new IllegalArgumentException("pageCount " + pageCount + " out of range [1, " + pages.length + "]");
         }
@@ -361,44 +364,51 @@ public final class Sequence implements AutoCloseable {
     /**
      * Migrates one of this sequence's pages; see {@link TieredKvCache#tryMigrate}.
      *
-     * <p>The copy runs under the read lock: appends wait, attends proceed (they read the old slot,
-     * which stays valid). The page-table entry flips under the write lock, after the copy is
-     * complete, so no reader sees a half-copied page and none is inside the old slot when it is
-     * freed. If an append slipped in between the two locks, the page is copied again.
+     * <p>Migrations of one sequence are serialised by {@code migrationLock}, so between the copy and
+     * the flip only an append can change the page. The copy runs under the read lock: appends wait,
+     * attends proceed (they read the old slot, which stays valid). The page-table entry flips under
+     * the write lock, after the copy is complete, so no reader sees a half-copied page and none is
+     * inside the old slot when it is freed. If an append slipped in between the two locks, the page
+     * is copied again.
      */
     boolean migrateLocked(long page, TierKind target) {
-        long stamp = lock.readLock();
+        migrationLock.lock();
         try {
-            if (closed) {
-                throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
-            }
-            cache.ensureOpen();
-            int index = cache.resolveOwned(page, this);
-            int newSlot = cache.reserveTargetSlot(page, index, target);
-            if (newSlot < 0) {
-                return false;
-            }
-            int copiedTokens = cache.tokensAt(index);
-            cache.copyPage(index, newSlot);
-            long ws = lock.tryConvertToWriteLock(stamp);
-            if (ws == 0L) {
-                lock.unlockRead(stamp);
-                stamp = lock.writeLock();
-                if (closed || !cache.isLive(page)) {
-                    // The sequence closed meanwhile: its pages are gone, give the slot back.
-                    cache.releaseSlot(target, newSlot);
+            long stamp = lock.readLock();
+            try {
+                if (closed) {
                     throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
                 }
-                if (cache.tokensAt(index) != copiedTokens) {
-                    cache.copyPage(index, newSlot);
+                cache.ensureOpen();
+                int index = cache.resolveOwned(page, this);
+                int newSlot = cache.reserveTargetSlot(page, index, target);
+                if (newSlot < 0) {
+                    return false;
                 }
-            } else {
-                stamp = ws;
+                int copiedTokens = cache.tokensAt(index);
+                cache.copyPage(index, newSlot);
+                long ws = lock.tryConvertToWriteLock(stamp);
+                if (ws == 0L) {
+                    lock.unlockRead(stamp);
+                    stamp = lock.writeLock();
+                    if (closed || !cache.isLive(page)) {
+                        // The sequence closed meanwhile: its pages are gone, give the slot back.
+                        cache.releaseSlot(target, newSlot);
+                        throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                    }
+                    if (cache.tokensAt(index) != copiedTokens) {
+                        cache.copyPage(index, newSlot);
+                    }
+                } else {
+                    stamp = ws;
+                }
+                cache.flip(index, newSlot);
+                return true;
+            } finally {
+                lock.unlock(stamp);
             }
-            cache.flip(index, newSlot);
-            return true;
         } finally {
-            lock.unlock(stamp);
+            migrationLock.unlock();
         }
     }
 
@@ -407,7 +417,11 @@ public final class Sequence implements AutoCloseable {
         return closed;
     }
 
-    /** Returns every page's slot to its tier. Idempotent. */
+    /**
+     * Returns every page's slot to its tier. Idempotent. If freeing a page fails (the cache is being
+     * closed by another thread), the remaining pages are still released and the first failure is
+     * rethrown.
+     */
     @Override
     public void close() {
         long stamp = lock.writeLock();
@@ -416,16 +430,26 @@ public final class Sequence implements AutoCloseable {
                 return;
             }
             closed = true;
+            RuntimeException failure = null;
             if (!cache.isClosed()) {
                 for (int l = 0; l < tokens.length; l++) {
                     int n = (tokens[l] + layout.pageTokens() - 1) / layout.pageTokens();
                     for (int p = 0; p < n; p++) {
-                        cache.freePage(Pages.index(pageTable[l][p]));
+                        try {
+                            cache.freePage(Pages.index(pageTable[l][p]));
+                        } catch (RuntimeException e) {
+                            if (failure == null) {
+                                failure = e;
+                            }
+                        }
                     }
                     tokens[l] = 0;
                 }
             }
             cache.sequenceClosed();
+            if (failure != null) {
+                throw failure;
+            }
         } finally {
             lock.unlockWrite(stamp);
         }

@@ -66,7 +66,7 @@ public final class TieredKvCache implements AutoCloseable {
     private TieredKvCache(Builder b) {
         this.shape = Objects.requireNonNull(b.shape, "shape must be set");
         this.layout = new PageLayout(b.pageTokens, shape.kvHeads(), shape.headDim(), b.elementType);
-        this.pagesPerLayer = (shape.maxTokens() + b.pageTokens - 1) / b.pageTokens;
+        this.pagesPerLayer = (int) ((shape.maxTokens() + (long) b.pageTokens - 1) / b.pageTokens);
         long pageBytes = layout.pageBytes();
         int fastPages = b.fastPages >= 0 ? b.fastPages : pagesFor("fast", b.fastBytes, pageBytes);
         int slowPages = b.slowPages >= 0 ? b.slowPages : pagesFor("slow", b.slowBytes, pageBytes);
@@ -75,6 +75,7 @@ public final class TieredKvCache implements AutoCloseable {
         if (fastPages == 0 && slowPages == 0) {
             throw new IllegalArgumentException("both tiers have zero pages of " + pageBytes + " bytes");
         }
+        this.kernel = b.kernel != null ? b.kernel : Kernels.lookup(); // before any memory is allocated
         this.fast = new Tier(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
         Tier s = null;
         try {
@@ -93,7 +94,7 @@ public final class TieredKvCache implements AutoCloseable {
                 freePageIndices[i] = total - 1 - i;
             }
             this.freePageCount = total;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fast.close();
             if (s != null) {
                 s.close();
@@ -108,7 +109,6 @@ public final class TieredKvCache implements AutoCloseable {
         if (slowPages == 0) {
             slow.allocateSlot();
         }
-        this.kernel = b.kernel != null ? b.kernel : Kernels.lookup();
     }
 
     private static int pagesFor(String tier, long bytes, long pageBytes) {
@@ -217,7 +217,7 @@ public final class TieredKvCache implements AutoCloseable {
     public void migrate(long page, TierKind target) {
         if (!tryMigrate(page, target)) {
             Tier t = tier(target);
- throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
+            throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
                     + ": it is full (" + capacityPages(target) + " pages of " + t.slotBytes() + " bytes, "
                     + (long) capacityPages(target) * t.slotBytes() + " bytes)");
         }

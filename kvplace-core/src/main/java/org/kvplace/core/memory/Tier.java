@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Slots are {@link #slotStride()} bytes apart (the slot size rounded up to 64 bytes) and 64-byte
  * aligned, so vector loads of a slot never straddle a cache line at its start.
  *
- * <p>A slow tier carries a {@link BandwidthThrottle}: {@link #chargeRead} and {@link #chargeWrite}
- * wait until the emulated link has carried the bytes. The fast tier is not throttled. Readers such
+ * <p>A slow tier carries a {@link BandwidthThrottle} per direction: {@link #chargeRead} and
+ * {@link #chargeWrite} wait until the emulated link has carried the bytes. The fast tier is not throttled. Readers such
  * as decode kernels read {@link #slab()} directly at {@link #slotOffset(int)} and call
  * {@link #chargeRead} once per page they read.
  *
@@ -30,7 +30,8 @@ public final class Tier implements AutoCloseable {
     private final long stride;
     private final Arena arena;
     private final MemorySegment slab;
-    private final BandwidthThrottle throttle;
+    private final BandwidthThrottle readThrottle;
+    private final BandwidthThrottle writeThrottle;
     private final int[] freeSlots;
     private final boolean[] inUse;
     private int freeCount;
@@ -47,7 +48,8 @@ public final class Tier implements AutoCloseable {
     public Tier(TierSpec spec) {
         this.spec = spec;
         this.stride = (spec.slotBytes() + SLOT_ALIGNMENT - 1) / SLOT_ALIGNMENT * SLOT_ALIGNMENT;
-        this.throttle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
+        this.readThrottle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
+        this.writeThrottle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
         this.arena = Arena.ofShared();
         try {
             this.slab = arena.allocate(Math.multiplyExact(stride, (long) spec.slots()), SLOT_ALIGNMENT);
@@ -94,9 +96,18 @@ public final class Tier implements AutoCloseable {
         return spec.slotBytes() * spec.slots();
     }
 
-    /** The throttle of a slow tier, or {@code null} when the tier is not throttled. */
+    /**
+     * The read-direction throttle of a slow tier, or {@code null} when the tier is not throttled.
+     * Reads and writes are throttled independently, each at the configured bandwidth, as the two
+     * directions of a full-duplex link (GH200's chip-to-chip link: 450 GB/s each way).
+     */
     public BandwidthThrottle throttle() {
-        return throttle;
+        return readThrottle;
+    }
+
+    /** The write-direction throttle of a slow tier, or {@code null} when the tier is not throttled. */
+    public BandwidthThrottle writeThrottle() {
+        return writeThrottle;
     }
 
     /**
@@ -188,8 +199,8 @@ public final class Tier implements AutoCloseable {
      */
     public void chargeRead(long bytes) {
         bytesRead.add(bytes);
-        if (throttle != null) {
-            throttle.acquire(bytes);
+        if (readThrottle != null) {
+            readThrottle.acquire(bytes);
         }
     }
 
@@ -199,8 +210,8 @@ public final class Tier implements AutoCloseable {
      */
     public void chargeWrite(long bytes) {
         bytesWritten.add(bytes);
-        if (throttle != null) {
-            throttle.acquire(bytes);
+        if (writeThrottle != null) {
+            writeThrottle.acquire(bytes);
         }
     }
 
@@ -245,6 +256,6 @@ public final class Tier implements AutoCloseable {
     @Override
     public String toString() {
         return "Tier[" + kind() + ", " + spec.slots() + " slots of " + spec.slotBytes() + " B"
-                + (throttle != null ? ", " + throttle : "") + "]";
+                + (readThrottle != null ? ", " + readThrottle + " each way" : "") + "]";
     }
 }

@@ -149,8 +149,10 @@ class TieredKvCacheTest {
     void shouldRejectUnknownAndFreedPages() {
         var unknown = assertThrows(IllegalArgumentException.class, () -> cache.migrate(Pages.handle(3, 0), TierKind.SLOW));
         assertTrue(unknown.getMessage().contains("3#0"), unknown.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> cache.tierOf(Pages.handle(99, 0)));
-        assertThrows(IllegalArgumentException.class, () -> cache.tierOf(-1L));
+        var outOfRange = assertThrows(IllegalArgumentException.class, () -> cache.tierOf(Pages.handle(99, 0)));
+        assertTrue(outOfRange.getMessage().contains("99#0"), outOfRange.getMessage());
+        var negative = assertThrows(IllegalArgumentException.class, () -> cache.tierOf(-1L));
+        assertTrue(negative.getMessage().contains("-1#-1"), negative.getMessage());
 
         Sequence seq = cache.newSequence();
         appendTokens(seq, 0, 1);

@@ -43,7 +43,7 @@ class ValidationTest {
                 "q length 12");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> seq.attend(0, new float[8], new float[16])),
                 "out length 16");
-        assertThrows(IllegalArgumentException.class, () -> seq.readKey(0, 0, new float[3]));
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> seq.readKey(0, 0, new float[3])), "dst length 3");
         assertEquals(1, seq.tokens(0));
     }
 
@@ -124,6 +124,13 @@ class ValidationTest {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> new ModelShape(1, -2, 1, 1)), "kvHeads", "-2");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> new ModelShape(1, 1, 0, 1)), "headDim");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> new ModelShape(1, 1, 1, -7)), "maxTokens", "-7");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> new ModelShape(1, 65536, 65536, 1)),
+                "kvHeads=65536", "headDim=65536");
+        // the largest maxTokens still gives a valid page count
+        try (TieredKvCache big = TieredKvCache.builder().shape(new ModelShape(1, 1, 1, Integer.MAX_VALUE))
+                .fastTierPages(1).slowTierPages(1).build()) {
+            assertEquals((Integer.MAX_VALUE + 15L) / 16, big.pagesPerLayer());
+        }
         assertMessage(assertThrows(IllegalArgumentException.class, () -> TieredKvCache.builder().pageTokens(0)), "0");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> TieredKvCache.builder().fastTierBytes(-3)), "-3");
         assertMessage(assertThrows(IllegalArgumentException.class,

@@ -100,7 +100,10 @@ class TierTest {
         try (Tier slow = new Tier(new TierSpec(TierKind.SLOW, 64, 2, 1e9))) {
             assertEquals(1e9, slow.throttle().bytesPerSecond());
             slow.chargeRead(1000);
-            assertEquals(1000, slow.throttle().bytesCharged());
+            slow.chargeWrite(300);
+            assertEquals(1000, slow.throttle().bytesCharged(), "read direction");
+            assertEquals(300, slow.writeThrottle().bytesCharged(), "write direction");
+            assertEquals(1e9, slow.writeThrottle().bytesPerSecond());
         }
     }
 }

@@ -1,0 +1,211 @@
+package org.kvplace.examples;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.HardwareProfile;
+import org.kvplace.core.model.ModelProfile;
+import org.kvplace.core.trace.AccessTrace;
+import org.kvplace.core.trace.GeneratorConfig;
+import org.kvplace.core.trace.TextTraceImporter;
+import org.kvplace.core.trace.TraceGenerator;
+import org.kvplace.core.trace.TraceHeader;
+import org.kvplace.core.trace.TraceReader;
+import org.kvplace.core.trace.TraceSource;
+import org.kvplace.core.trace.Traces;
+
+/**
+ * {@code kvplace simulate}: replays a trace through placement policies under the cost model and
+ * prints one row per policy and reference; optionally a CSV and PNG charts.
+ */
+final class SimulateCommand {
+
+    /** The reduced-scale scenario of {@code --scenario quick}. */
+    static final String QUICK_TRACE = "prompt=31299,decode=512,layers=32,unit=1,sparsity=0.6,variation=real,seed=1";
+
+    private SimulateCommand() {}
+
+    static String usage() {
+        return """
+                Usage: kvplace simulate [TRACE] [OPTIONS]
+
+                Trace (one of; default: --generate with the quick scenario's values):
+                  --trace FILE          a binary trace file (.kvpt)
+                  --generate SPEC       a generated trace, SPEC = key=value,... with keys prompt, decode,
+                                        layers, unit (1 = tokens, 16 = pages), sparsity (0.6 or 60),
+                                        sinks, recent, recency, variation (low|real|high|fraction), seed;
+                                        unset keys take the paper's scale (31299 + 10240 tokens, 32 layers)
+                  --import-text FILE    text lines n,l,s,[skipped ids],flag
+                  --write-trace FILE    also write the trace to a binary file first, and replay that
+
+                Options:
+                  --profile NAME|FILE   gh200 (default), h100-pcie5, or a .properties file
+                  --model NAME|FILE     llama3.1-8b-mha (default), llama3.1-8b, or a .properties file
+                  --batch N             sequences decoded in lockstep (default: the model's, 1)
+                  --policy LIST         comma list of all (default), static, reactive, page, oracle,
+                                        all-fast, balanced-bound, oracle:WN:R (oracle = annealing search)
+                  --anneal-budget N     replays of the oracle's annealing search (default 12)
+                  --max-window N        largest Wn the search tries (default 32)
+                  --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,
+                                        fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated
+                  --plot DIR            write throughput.png and hit-rate.png
+                  --no-progress         no progress bar on standard error
+                  --scenario quick      every policy against the references on a reduced scale
+                                        (%s, llama3.1-8b-mha, gh200),
+                                        charts in kvplace-out/quick
+                  --scenario report     regenerate docs/reproduction.md and its charts (see docs)
+                """.formatted(QUICK_TRACE);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String tracePath = null, generate = null, importText = null, writeTrace = null;
+        String profile = "gh200", modelName = "llama3.1-8b-mha", policySpec = "all", csv = null, plot = null;
+        String scenario = null, reportDir = "docs";
+        int batch = 0, budget = 12, maxWindow = 32;
+        boolean progress = true;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help", "-h" -> {
+                    out.print(usage());
+                    return 0;
+                }
+                case "--trace" -> tracePath = Options.value(args, ++i, "--trace");
+                case "--generate" -> generate = Options.value(args, ++i, "--generate");
+                case "--import-text" -> importText = Options.value(args, ++i, "--import-text");
+                case "--write-trace" -> writeTrace = Options.value(args, ++i, "--write-trace");
+                case "--profile" -> profile = Options.value(args, ++i, "--profile");
+                case "--model" -> modelName = Options.value(args, ++i, "--model");
+                case "--batch" -> batch = Options.intValue(args, ++i, "--batch", 1, 1 << 16);
+                case "--policy" -> policySpec = Options.value(args, ++i, "--policy");
+                case "--anneal-budget" -> budget = Options.intValue(args, ++i, "--anneal-budget", 1, 10_000);
+                case "--max-window" -> maxWindow = Options.intValue(args, ++i, "--max-window", 1, 4096);
+                case "--csv" -> csv = Options.value(args, ++i, "--csv");
+                case "--plot" -> plot = Options.value(args, ++i, "--plot");
+                case "--out" -> reportDir = Options.value(args, ++i, "--out");
+                case "--no-progress" -> progress = false;
+                case "--scenario" -> scenario = Options.value(args, ++i, "--scenario");
+                default -> throw new UsageException("unknown option '" + args[i] + "'");
+            }
+        }
+        if (scenario != null) {
+            switch (scenario) {
+                case "quick" -> {
+                    if (generate == null && tracePath == null && importText == null) {
+                        generate = QUICK_TRACE;
+                    }
+                    if (plot == null) {
+                        plot = "kvplace-out/quick";
+                    }
+                    if (csv == null) {
+                        csv = "kvplace-out/quick/results.csv";
+                    }
+                }
+                case "report" -> {
+                    try {
+                        return ReproductionReport.run(Path.of(reportDir), out, err, progress);
+                    } catch (IOException e) {
+                        err.println("kvplace simulate: " + e.getMessage());
+                        return 1;
+                    }
+                }
+                default -> throw new UsageException("unknown scenario '" + scenario + "' (known: quick, report)");
+            }
+        }
+        int sources = (tracePath != null ? 1 : 0) + (generate != null ? 1 : 0) + (importText != null ? 1 : 0);
+        if (sources > 1) {
+            throw new UsageException("give one of --trace, --generate, --import-text");
+        }
+        if (sources == 0) {
+            generate = QUICK_TRACE;
+        }
+        HardwareProfile hw;
+        ModelProfile model;
+        List<String> policies;
+        TraceSource source;
+        try {
+            hw = profile.endsWith(".properties") ? HardwareProfile.load(Path.of(profile))
+                    : HardwareProfile.preset(profile);
+            model = modelName.endsWith(".properties") ? ModelProfile.load(Path.of(modelName))
+                    : ModelProfile.preset(modelName);
+            if (batch > 0) {
+                model = model.withBatch(batch);
+            }
+            policies = Evaluation.parsePolicies(policySpec);
+            if (generate != null) {
+                source = TraceGenerator.source(GeneratorConfig.parse(generate));
+            } else if (tracePath != null) {
+                Path p = Path.of(tracePath);
+                source = () -> TraceReader.open(p);
+            } else {
+                Path p = Path.of(importText);
+                source = () -> new TextTraceImporter(p);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        } catch (IOException e) {
+            err.println("kvplace simulate: " + e.getMessage());
+            return 1;
+        }
+        try {
+            if (writeTrace != null) {
+                Path w = Path.of(writeTrace);
+                long bytes;
+                try (AccessTrace t = source.open()) {
+                    bytes = Traces.writeFile(t, w);
+                }
+                err.printf(Locale.ROOT, "wrote %s (%,d bytes)%n", w, bytes);
+                source = () -> TraceReader.open(w);
+            }
+            TraceHeader h;
+            try (AccessTrace t = source.open()) {
+                h = t.header();
+            }
+            describe(h, hw, model, generate, out);
+            List<Evaluation.Row> rows = Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
+            Evaluation.printTable(rows, out);
+            for (Evaluation.Row r : rows) {
+                if (r.steps() > 0) {
+                    out.printf(Locale.ROOT, "  %s: %,d steps in %.1f s = %,.0f simulated steps/s%n", r.label(),
+                            r.steps(), r.wallSeconds(), r.steps() / r.wallSeconds());
+                }
+            }
+            if (csv != null) {
+                Evaluation.writeCsv(rows, Path.of(csv));
+                out.println("wrote " + csv);
+            }
+            if (plot != null) {
+                for (Path p : Evaluation.plot(rows, Path.of(plot), hw.name() + ", " + model.name() + " x"
+                        + model.batch())) {
+                    out.println("wrote " + p);
+                }
+            }
+            return 0;
+        } catch (IOException | UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
+            err.println();
+            err.println("kvplace simulate: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static void describe(TraceHeader h, HardwareProfile hw, ModelProfile model, String generate, PrintStream out) {
+        CostModel cm = new CostModel(hw, model);
+        long tokens = (long) h.promptTokens() + h.decodeTokens();
+        double kvTotal = (double) tokens * model.kvBytesPerToken() * model.layers() * model.batch();
+        out.printf(Locale.ROOT, "trace: %d prompt + %d decoded tokens, %d layers, %s granularity%s%n",
+                h.promptTokens(), h.decodeTokens(), h.layers(), h.unitTokens() == 1 ? "token"
+                        : h.unitTokens() + "-token page", generate != null ? " (" + generate + ")" : "");
+        out.printf(Locale.ROOT, "model: %s, batch %d: %.2f GB of KV at the end, %.1f GB of weights%n", model.name(),
+                model.batch(), kvTotal / 1e9, model.totalWeightBytes() / 1e9);
+        out.printf(Locale.ROOT, "profile: %s: fast %.2f TB/s, %.0f GB (%.2f GB left for KV); slow link %.0f+%.0f GB/s,"
+                + " DRAM %.0f GB/s%n", hw.name(), hw.fastBandwidth() / 1e12, hw.fastCapacity() / 1e9,
+                cm.fastKvCapacity() / 1e9, hw.slowRead() / 1e9, hw.slowWrite() / 1e9, hw.slowDram() / 1e9);
+        if (Files.exists(Path.of("."))) {
+            out.println();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package org.kvplace.examples.llama;
+
+/**
+ * Receives, for every layer of every decoded token, which KV pages attention read: the input of
+ * trace recording (see {@link LlamaDecoder}).
+ */
+@FunctionalInterface
+public interface AttentionObserver {
+
+    /**
+     * Called after attention of {@code layer} at {@code position}.
+     *
+     * @param position the token's position (the step)
+     * @param layer the layer
+     * @param pages the pages read, ascending; a buffer reused by the next call (copy what you keep)
+     * @param pageCount the number of valid entries of {@code pages}
+     */
+    void attended(int position, int layer, int[] pages, int pageCount);
+
+    /**
+     * Called once per token after its last layer: the end of the decode step.
+     *
+     * @param position the token's position
+     */
+    default void stepEnded(int position) {}
+}

@@ -1,0 +1,69 @@
+package org.kvplace.examples.llama;
+
+import java.util.Objects;
+import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.TieredKvCache;
+
+/**
+ * How to size the tiered KV cache of a decode run.
+ *
+ * @param pageTokens tokens per KV page
+ * @param fastPages fast-tier pages, or -1 for half of the pages the run needs (rounded up)
+ * @param slowPages slow-tier pages, or -1 for all the pages the run needs
+ * @param slowBytesPerSecond slow-tier read/write bandwidth in bytes per second, or
+ *     {@code Double.POSITIVE_INFINITY} for unthrottled
+ * @param elementType element type of the cached keys and values
+ */
+public record CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond,
+        ElementType elementType) {
+
+    /** Validates; messages name the bad value. */
+    public CacheConfig {
+        if (pageTokens <= 0) {
+            throw new IllegalArgumentException("pageTokens must be positive, got " + pageTokens);
+        }
+        if (fastPages < -1 || slowPages < -1) {
+            throw new IllegalArgumentException("tier pages must be >= 0 (or -1 for the default), got fast="
+                    + fastPages + " slow=" + slowPages);
+        }
+        if (!(slowBytesPerSecond > 0)) {
+            throw new IllegalArgumentException("slowBytesPerSecond must be positive, got " + slowBytesPerSecond);
+        }
+        Objects.requireNonNull(elementType, "elementType");
+    }
+
+    /** F32 keys and values. */
+    public CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond) {
+        this(pageTokens, fastPages, slowPages, slowBytesPerSecond, ElementType.F32);
+    }
+
+    /** Default: 16-token pages, half of the pages fast, all of them slow, unthrottled, F32. */
+    public static CacheConfig defaults() {
+        return new CacheConfig(16, -1, -1, Double.POSITIVE_INFINITY);
+    }
+
+    /** Pages a run of {@code maxTokens} tokens of {@code model} needs over all layers. */
+    public int pagesNeeded(LlamaConfig model, int maxTokens) {
+        return model.layers() * ((maxTokens + pageTokens - 1) / pageTokens);
+    }
+
+    /**
+     * A cache for {@code maxTokens} tokens of {@code model}. The caller owns and closes it.
+     *
+     * @throws IllegalArgumentException if both tiers end up with zero pages
+     */
+    public TieredKvCache build(LlamaConfig model, int maxTokens) {
+        int needed = pagesNeeded(model, maxTokens);
+        int fast = fastPages >= 0 ? fastPages : (needed + 1) / 2;
+        int slow = slowPages >= 0 ? slowPages : needed;
+        return TieredKvCache.builder()
+                .shape(new ModelShape(model.layers(), model.kvHeads(), model.headDim(), maxTokens))
+                .pageTokens(pageTokens)
+                .fastTierPages(fast)
+                .slowTierPages(slow)
+                .slowTierBandwidth(slowBytesPerSecond)
+                .elementType(elementType)
+                .build();
+    }
+}

@@ -1,0 +1,132 @@
+package org.kvplace.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DecodeCommandTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private static String model() {
+        Path p = Path.of("..", "..", "shared", "models", "stories260K-f32.gguf");
+        assumeTrue(Files.isRegularFile(p), "test model " + p + " absent; skipping");
+        return p.toString();
+    }
+
+    @Test
+    void shouldStreamTheGreedyStoryToStdoutAndStatisticsToStderr() {
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "40", "--fast-pages", "3"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("Once upon a time, there was a little girl named Lily."), text);
+        String stats = err.toString(StandardCharsets.UTF_8);
+        assertTrue(stats.contains("tokens/s"), stats);
+        assertTrue(stats.contains("KV read    fast"), stats);
+        assertTrue(stats.contains("fast 3 pages"), stats);
+        assertTrue(stats.contains("migrations 0 pages"), stats);
+    }
+
+    @Test
+    void shouldContinueAPromptAndMatchDenseWithAFullBudget() {
+        assertEquals(0, run("decode", "--model", model(), "--prompt", "Lily and Tom", "--tokens", "30",
+                "--budget", "64", "--compare-dense"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Lily and Tom"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("first 30 of 30 tokens identical"),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldSizeTiersInBytesAsWholePages() {
+        // A page of stories260K: 16 tokens x (K and V) x 4 KV heads x 8 dims x 4 bytes = 4096 bytes.
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "20", "--fast-bytes", "12287",
+                "--slow-bytes", "40960"));
+        String stats = err.toString(StandardCharsets.UTF_8);
+        assertTrue(stats.contains("fast 2 pages, slow 10 pages"), stats);
+    }
+
+    @Test
+    void shouldReportUsageErrorsWithStatus2() {
+        assertEquals(2, run("decode", "--tokens", "zero"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--tokens expects an integer, got 'zero'"));
+        assertEquals(2, run("decode", "--fast-pages", "3", "--fast-bytes", "4096"));
+        assertEquals(2, run("decode", "--kv-type", "f8"));
+        assertEquals(2, run("decode", "--top-p", "0"));
+        assertEquals(2, run("decode", "--bogus"));
+        assertEquals(2, run("decode", "--model", model(), "--tokens", "20", "--fast-pages", "1", "--slow-pages", "1"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("this run needs 10"), err.toString());
+        assertEquals(2, run("decode", "--model", model(), "--tokens", "600"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("context is 512"), err.toString());
+    }
+
+    @Test
+    void shouldFailWithStatus1OnAMissingOrCorruptModel(@TempDir Path dir) throws Exception {
+        assertEquals(1, run("decode", "--model", dir.resolve("none.gguf").toString()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("not found"));
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'X', 3, 0, 0, 0});
+        assertEquals(1, run("decode", "--model", bad.toString()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("bad magic"), err.toString());
+    }
+
+    @Test
+    void shouldRecordATraceThatSimulateReplaysAndTraceDescribes(@TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("stories.kvpt");
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "80", "--budget", "32", "--record-trace",
+                trace.toString()));
+        Path props = dir.resolve("stories.kvpt.model.properties");
+        assertTrue(Files.isRegularFile(trace) && Files.isRegularFile(props));
+        String properties = Files.readString(props);
+        assertTrue(properties.contains("layers=5\n") && properties.contains("kv.bytes.per.token=256\n"), properties);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("395 steps (79 positions x 5 layers)"),
+                err.toString(StandardCharsets.UTF_8));
+
+        out.reset();
+        assertEquals(0, run("simulate", "--trace", trace.toString(), "--model", props.toString(), "--policy",
+                "static,page", "--no-progress"));
+        String sim = out.toString(StandardCharsets.UTF_8);
+        assertTrue(sim.contains("1 prompt + 79 decoded tokens, 5 layers, 16-token page"), sim);
+        assertTrue(sim.contains("static") && sim.contains("page"), sim);
+
+        out.reset();
+        assertEquals(0, run("trace", trace.toString()));
+        String described = out.toString(StandardCharsets.UTF_8);
+        // Budget 32 = 2 pages: sink and newest. Units before position n: ceil(n/16), n = 1..79.
+        long exist = 0;
+        long read = 0;
+        for (int n = 1; n < 80; n++) {
+            int units = (n + 15) / 16;
+            exist += units;
+            int newest = n / 16; // the page the decoder also read; it is a unit only when it holds earlier tokens
+            read += Math.min(units, newest == 0 || n % 16 != 0 ? Math.min(2, units) : 1);
+        }
+        assertTrue(described.contains(String.format(java.util.Locale.ROOT, "%,14d %,14d", 5 * read, 5 * exist)),
+                "expected " + 5 * read + " of " + 5 * exist + " units in:\n" + described);
+    }
+
+    @Test
+    void shouldRejectBadTraceArguments(@TempDir Path dir) {
+        assertEquals(2, run("trace"));
+        assertEquals(2, run("trace", "a", "b"));
+        assertEquals(1, run("trace", dir.resolve("none.kvpt").toString()));
+    }
+
+    @Test
+    void shouldPrintHelp() {
+        assertEquals(0, run("decode", "--help"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--budget TOKENS"));
+    }
+}

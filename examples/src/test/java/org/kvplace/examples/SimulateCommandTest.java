@@ -1,0 +1,107 @@
+package org.kvplace.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SimulateCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
+        return SimulateCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private Path model() throws IOException {
+        Path m = dir.resolve("tiny.properties");
+        Files.writeString(m, "name=tiny\nlayers=2\nkv.bytes.per.token=16384\nweight.bytes.per.layer=1000000\n");
+        return m;
+    }
+
+    private Path profile() throws IOException {
+        Path p = dir.resolve("hw.properties");
+        // 10 MB of fast room for KV: a third of the 2 x 1000 x 16 KiB context
+        Files.writeString(p, "name=toy\nfast.bandwidth=4.9e12\nfast.capacity=12000000\nslow.read=450e9\n"
+                + "slow.write=450e9\nslow.dram=500e9\nslow.capacity=1000000000\n");
+        return p;
+    }
+
+    @Test
+    void shouldWriteOneCsvRowPerPolicyAndTheCharts() throws IOException {
+        Path csv = dir.resolve("out/r.csv");
+        Path plots = dir.resolve("plots");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int rc = run(out, err, "--generate", "prompt=1000,decode=16,layers=2", "--model", model().toString(),
+                "--profile", profile().toString(), "--policy", "all", "--anneal-budget", "3", "--max-window", "4",
+                "--csv", csv.toString(), "--plot", plots.toString(), "--no-progress");
+        assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("policy,total_time_s,tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated",
+                lines.get(0));
+        assertEquals(7, lines.size());
+        assertTrue(lines.get(1).startsWith("static,"));
+        assertTrue(lines.get(5).startsWith("all-fast,"));
+        assertTrue(lines.get(6).startsWith("balanced-bound,"));
+        assertTrue(Files.size(plots.resolve("throughput.png")) > 1000);
+        assertTrue(Files.size(plots.resolve("hit-rate.png")) > 1000);
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("oracle(Wn="));
+    }
+
+    @Test
+    void shouldRoundTripATraceFileAndReplayIt() throws IOException {
+        Path trace = dir.resolve("t.kvpt");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int rc = run(out, err, "--generate", "prompt=1000,decode=8,layers=2", "--write-trace", trace.toString(),
+                "--model", model().toString(), "--profile", profile().toString(), "--policy", "static",
+                "--no-progress");
+        assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+        ByteArrayOutputStream out2 = new ByteArrayOutputStream();
+        rc = run(out2, err, "--trace", trace.toString(), "--model", model().toString(), "--profile",
+                profile().toString(), "--policy", "static", "--no-progress");
+        assertEquals(0, rc);
+        String a = out.toString(StandardCharsets.UTF_8);
+        String b = out2.toString(StandardCharsets.UTF_8);
+        String rowA = a.lines().filter(l -> l.startsWith("static ")).findFirst().orElseThrow();
+        String rowB = b.lines().filter(l -> l.startsWith("static ")).findFirst().orElseThrow();
+        assertEquals(rowA, rowB);
+    }
+
+    @Test
+    void shouldRejectUnknownPoliciesAndOptionsAsUsageErrors() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        UsageException e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> run(out, err, "--policy", "lfu"));
+        assertTrue(e.getMessage().contains("lfu"));
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> run(out, err, "--frobnicate"));
+        assertTrue(e.getMessage().contains("--frobnicate"));
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> run(out, err, "--generate", "promt=5"));
+        assertTrue(e.getMessage().contains("promt"));
+    }
+
+    @Test
+    void shouldFailWithTheByteOffsetOnATruncatedTraceFile() throws IOException {
+        Path trace = dir.resolve("t.kvpt");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        run(out, err, "--generate", "prompt=1000,decode=8,layers=2", "--write-trace", trace.toString(), "--model",
+                model().toString(), "--profile", profile().toString(), "--policy", "static", "--no-progress");
+        byte[] bytes = Files.readAllBytes(trace);
+        Files.write(trace, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        int rc = run(out, err2, "--trace", trace.toString(), "--model", model().toString(), "--profile",
+                profile().toString(), "--policy", "static", "--no-progress");
+        assertEquals(1, rc);
+        assertTrue(err2.toString(StandardCharsets.UTF_8).contains("byte offset"), err2.toString(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,120 @@
+package org.kvplace.core.trace;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class TraceGeneratorTest {
+
+    private static GeneratorConfig cfg(double sparsity, double variation, long seed) {
+        return new GeneratorConfig(2000, 50, 2, 1, sparsity, 4, 32, 0.5, variation, seed);
+    }
+
+    @Test
+    void shouldGiveTheSameTraceForTheSameSeedAndAnotherForAnotherSeed() {
+        TraceStep a = TraceStep.forHeader(cfg(0.6, 0.1, 1).header());
+        TraceStep b = TraceStep.forHeader(cfg(0.6, 0.1, 1).header());
+        TraceGenerator g1 = new TraceGenerator(cfg(0.6, 0.1, 1));
+        TraceGenerator g2 = new TraceGenerator(cfg(0.6, 0.1, 1));
+        TraceGenerator g3 = new TraceGenerator(cfg(0.6, 0.1, 2));
+        TraceStep c = TraceStep.forHeader(cfg(0.6, 0.1, 2).header());
+        boolean differs = false;
+        while (g1.next(a)) {
+            assertTrue(g2.next(b));
+            assertTrue(g3.next(c));
+            assertArrayEquals(a.ids(), b.ids());
+            differs |= !Arrays.equals(a.ids(), c.ids());
+        }
+        assertFalse(g2.next(b));
+        assertTrue(differs);
+    }
+
+    @Test
+    void shouldReadTheConfiguredFractionWithSinksAndRecentTokens() {
+        for (double sparsity : new double[] {0.4, 0.6, 0.85, 0.9}) {
+            TraceGenerator g = new TraceGenerator(cfg(sparsity, 0.1, 3));
+            TraceStep s = TraceStep.forHeader(g.header());
+            while (g.next(s)) {
+                int n = s.position();
+                assertEquals(n, s.unitCount());
+                assertEquals(Math.round((1 - sparsity) * n), s.readCount(), "n=" + n + " sparsity=" + sparsity);
+                for (int i = 0; i < 4; i++) {
+                    assertTrue(s.contains(i), "sink " + i);
+                }
+                for (int i = n - 32; i < n; i++) {
+                    assertTrue(s.contains(i), "recent " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldReplaceAboutTheVariationFractionFromOneTokenToTheNext() {
+        for (double v : new double[] {0.0, 0.1, 0.3}) {
+            GeneratorConfig c = new GeneratorConfig(4000, 30, 1, 1, 0.6, 4, 32, 0.0, v, 5);
+            TraceGenerator g = new TraceGenerator(c);
+            TraceStep prev = TraceStep.forHeader(g.header());
+            TraceStep cur = TraceStep.forHeader(g.header());
+            g.next(prev);
+            long kept = 0, total = 0;
+            while (g.next(cur)) {
+                int[] ids = prev.ids();
+                for (int id : ids) {
+                    if (id >= 4 && id < prev.position() - 32) { // persistent part only
+                        total++;
+                        kept += cur.contains(id) ? 1 : 0;
+                    }
+                }
+                prev.copyFrom(cur);
+            }
+            double replaced = 1 - (double) kept / total;
+            assertEquals(v, replaced, 0.02, "variation " + v);
+        }
+    }
+
+    @Test
+    void shouldWorkInPagesAsWellAsTokens() {
+        GeneratorConfig c = new GeneratorConfig(1000, 40, 2, 16, 0.6, 4, 64, 0.5, 0.1, 1);
+        TraceGenerator g = new TraceGenerator(c);
+        TraceStep s = TraceStep.forHeader(g.header());
+        assertTrue(g.next(s));
+        assertEquals(63, s.unitCount()); // ceil(1000 / 16)
+        assertTrue(s.contains(0) && s.contains(62) && s.contains(59)); // sink page, 4 recent pages
+        assertEquals(Math.round(0.4 * 63), s.readCount());
+    }
+
+    @Test
+    void shouldStreamThePaperScaleWithoutStoringIt() {
+        GeneratorConfig p = GeneratorConfig.paper();
+        TraceGenerator g = new TraceGenerator(p);
+        assertEquals(10_240L * 32, g.header().steps());
+        assertEquals(41_539, g.header().maxUnits());
+        TraceStep s = TraceStep.forHeader(g.header());
+        for (int i = 0; i < 64; i++) {
+            assertTrue(g.next(s));
+        }
+        assertEquals(31_300, s.position());
+        assertEquals(31, s.layer());
+        assertEquals(Math.round(0.4 * 31_300), s.readCount());
+    }
+
+    @Test
+    void shouldParseKeyValueSpecsAndRejectUnknownKeys() {
+        GeneratorConfig c = GeneratorConfig.parse("prompt=1000,decode=8,sparsity=85,variation=high,unit=16,seed=9");
+        assertEquals(1000, c.promptTokens());
+        assertEquals(0.85, c.sparsity(), 1e-12);
+        assertEquals(GeneratorConfig.VARIATION_HIGH, c.variation());
+        assertEquals(16, c.unitTokens());
+        assertEquals(c, GeneratorConfig.parse(c.spec()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GeneratorConfig.parse("promt=5"));
+        assertTrue(e.getMessage().contains("promt"));
+        assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.parse("sparsity=1.0"));
+        assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.parse("variation=wild"));
+    }
+}
