@@ -82,6 +82,27 @@ class SparseAttentionTest {
     }
 
     @Test
+    void shouldRethrowAFailureOfTheSlowLaneOnTheCallingThread() {
+        PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5) {
+                    @Override
+                    public synchronized void chargeRead(int page, long bytes) {
+                        if (tier(page) == TierKind.SLOW) {
+                            throw new IllegalStateException("slow tier unavailable for page " + page);
+                        }
+                        super.chargeRead(page, bytes);
+                    }
+                };
+                SparseAttention attention = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true)) {
+            float[] q = TestLayer.query(4, 8, 1, 1f);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> attention.attend(layer, q, new float[q.length]));
+            assertTrue(e.getMessage().startsWith("slow tier unavailable"), e.getMessage());
+            assertTrue(attention.fastLanePages() > 0 && attention.slowLanePages() > 0);
+        }
+    }
+
+    @Test
     void shouldRejectMismatchedInputAndUseAfterClose() {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 30, 1, 0, TestLayer.Fill.UNIFORM, 0)) {

@@ -13,7 +13,7 @@ import org.kvplace.core.memory.TierKind;
  * at an arbitrary (possibly unaligned) byte offset, each page labelled with a tier, key metadata
  * computed from the stored values, and read charges counted per page.
  */
-final class TestLayer implements KvLayerView, AutoCloseable {
+class TestLayer implements KvLayerView, AutoCloseable {
 
     /** How values are drawn. */
     enum Fill {
