@@ -55,7 +55,10 @@ public final class VectorKernelProvider implements DecodeKernel {
         try {
             return (DecodeKernel) Class.forName(PANAMA_KERNEL).getMethod("create").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause(); // the root says what was wrong, e.g. a bad vector width property
+            }
             return fallback("the vectorised decode kernel could not start (" + cause + ")");
         }
     }

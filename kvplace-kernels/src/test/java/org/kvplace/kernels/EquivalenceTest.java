@@ -36,19 +36,20 @@ class EquivalenceTest {
         int[] groups = {1, 2, 4, 8};
         List<Arguments> list = new ArrayList<>();
         SplittableRandom rnd = new SplittableRandom(2024);
-        // Every head dim with every page size, token count and group in a rotating combination.
-        for (int i = 0; i < 36; i++) {
+        // Head dim x element type x fill x KV heads crossed (48 cases); page size, length and GQA ratio
+        // drawn independently per case from a fixed seed.
+        for (int i = 0; i < 48; i++) {
             int headDim = headDims[i % headDims.length];
-            int pageTokens = pageSizes[(i / headDims.length + i) % pageSizes.length];
-            int tokens = tokenCounts[i % tokenCounts.length];
-            int group = groups[i % groups.length];
+            ElementType type = (i / 6) % 2 == 0 ? ElementType.F32 : ElementType.F16;
+            TestLayer.Fill fill = (i / 12) % 2 == 0 ? TestLayer.Fill.UNIFORM : TestLayer.Fill.EXTREME;
+            int kvHeads = 1 + (i / 24) % 2;
+            int pageTokens = pageSizes[rnd.nextInt(pageSizes.length)];
+            int tokens = tokenCounts[rnd.nextInt(tokenCounts.length)];
+            int group = groups[rnd.nextInt(groups.length)];
             if ((long) tokens * headDim * group > 2_500_000) {
                 group = 1; // keeps the scalar reference quick on the largest cases
             }
-            ElementType type = i % 3 == 2 ? ElementType.F16 : ElementType.F32;
-            TestLayer.Fill fill = i % 4 == 3 ? TestLayer.Fill.EXTREME : TestLayer.Fill.UNIFORM;
             long offset = type.bytes() * (long) rnd.nextInt(1, 16); // never 64-byte aligned by design
-            int kvHeads = 1 + i % 2;
             list.add(Arguments.of(headDim, pageTokens, tokens, group, kvHeads, type, fill, offset));
         }
         return list.stream();

@@ -180,7 +180,17 @@ public final class SparseAttention implements AutoCloseable {
         slowNanos = 0;
         if (parallelLanes && fastCount > 0 && slowCount > 0) {
             int ticket = postSlowLane(layer, q);
-            runFastLane(layer, q);
+            try {
+                runFastLane(layer, q);
+            } catch (RuntimeException | Error e) {
+                // Never return while the slow lane still reads pages: the caller's read lock ends then.
+                try {
+                    awaitSlowLane(ticket);
+                } catch (RuntimeException | Error slow) {
+                    e.addSuppressed(slow);
+                }
+                throw e;
+            }
             awaitSlowLane(ticket);
         } else {
             runFastLane(layer, q);
@@ -224,10 +234,11 @@ public final class SparseAttention implements AutoCloseable {
     }
 
     private void awaitSlowLane(int ticket) {
-        int spins = 0;
+        // Spin briefly (the slow lane often finishes within microseconds of the fast one), then park
+        // so that a throttled slow lane does not keep a core busy.
+        long spinUntil = System.nanoTime() + 20_000L;
         while (done != ticket) {
-            if (spins < 20_000) {
-                spins++;
+            if (System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             } else {
                 LockSupport.park(this);

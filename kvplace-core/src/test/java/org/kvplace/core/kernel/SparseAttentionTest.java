@@ -103,6 +103,48 @@ class SparseAttentionTest {
     }
 
     @Test
+    void shouldNotReturnWhileTheSlowLaneRunsWhenTheFastLaneFails() {
+        PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
+        java.util.concurrent.atomic.AtomicBoolean failFast = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger slowCharges = new java.util.concurrent.atomic.AtomicInteger();
+        try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5) {
+                    @Override
+                    public void chargeRead(int page, long bytes) {
+                        if (tier(page) == TierKind.FAST && failFast.get()) {
+                            throw new IllegalStateException("fast tier unavailable for page " + page);
+                        }
+                        if (tier(page) == TierKind.SLOW) {
+                            try {
+                                Thread.sleep(5); // a slow lane that is still reading when the fast lane fails
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            slowCharges.incrementAndGet();
+                        }
+                        synchronized (this) {
+                            super.chargeRead(page, bytes);
+                        }
+                    }
+                };
+                SparseAttention attention = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true);
+                SparseAttention fresh = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, false)) {
+            float[] q1 = TestLayer.query(4, 8, 1, 1f);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> attention.attend(layer, q1, new float[q1.length]));
+            assertTrue(e.getMessage().startsWith("fast tier unavailable"), e.getMessage());
+            int chargesWhenThrown = slowCharges.get();
+            assertTrue(chargesWhenThrown > 0, "the slow lane should have run");
+            failFast.set(false);
+            float[] q2 = TestLayer.query(4, 8, 2, 1f);
+            float[] out = new float[q2.length];
+            float[] want = new float[q2.length];
+            attention.attend(layer, q2, out);
+            fresh.attend(layer, q2, want);
+            assertArrayEquals(want, out, "a step after a failed one must not carry the failed step's slow-lane state");
+        }
+    }
+
+    @Test
     void shouldRejectMismatchedInputAndUseAfterClose() {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 30, 1, 0, TestLayer.Fill.UNIFORM, 0)) {
