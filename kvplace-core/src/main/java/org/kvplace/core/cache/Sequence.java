@@ -139,29 +139,10 @@ public final class Sequence implements AutoCloseable {
      *     strictly increasing, or {@code pageCount} is out of range
      */
     public void attend(int layer, float[] q, float[] out, int[] pages, int pageCount) {
-        checkLayer(layer);
-        Objects.requireNonNull(q, "q");
-        Objects.requireNonNull(out, "out");
-        int headDim = shape.headDim();
-        if (q.length == 0 || q.length % headDim != 0 || (q.length / headDim) % shape.kvHeads() != 0) {
-            throw new IllegalArgumentException("q length " + q.length + " is not a positive multiple of kvHeads*headDim="
-                    + shape.kvWidth() + " (queryHeads must be a multiple of kvHeads=" + shape.kvHeads() + ")");
-        }
-        if (out.length != q.length) {
-            throw new IllegalArgumentException("out length " + out.length + " differs from q length " + q.length);
-        }
-        for (int i = 0; i < q.length; i++) {
-            if (!Float.isFinite(q[i])) {
-                throw new IllegalArgumentException("q[" + i + "]=" + q[i] + " is not finite (layer " + layer
-                        + " of sequence " + id + ")");
-            }
-        }
+        checkQuery(layer, q, out);
         long stamp = lock.readLock();
         try {
-            ensureOpen();
-            if (tokens[layer] == 0) {
-                throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
-            }
+            ensureHasTokens(layer);
             if (pages != null) {
                 checkPages(layer, pages, pageCount);
             }
@@ -187,18 +168,38 @@ public final class Sequence implements AutoCloseable {
      */
     public void attend(int layer, float[] q, float[] out, SparseAttention attention) {
         Objects.requireNonNull(attention, "attention");
-        checkLayer(layer);
-        Objects.requireNonNull(q, "q");
-        Objects.requireNonNull(out, "out");
         if (attention.headDim() != shape.headDim() || attention.queryHeads() % shape.kvHeads() != 0
                 || attention.maxPages() < cache.pagesPerLayer()) {
             throw new IllegalArgumentException(attention + " built for queryHeads=" + attention.queryHeads()
                     + " headDim=" + attention.headDim() + " maxPages=" + attention.maxPages() + " does not fit kvHeads="
                     + shape.kvHeads() + " headDim=" + shape.headDim() + " pagesPerLayer=" + cache.pagesPerLayer());
         }
-        if (q.length != attention.queryHeads() * shape.headDim() || out.length != q.length) {
-            throw new IllegalArgumentException("q length " + q.length + " and out length " + out.length
-                    + " must be queryHeads*headDim=" + attention.queryHeads() * shape.headDim());
+        checkQuery(layer, q, out);
+        if (q.length != attention.queryHeads() * shape.headDim()) {
+            throw new IllegalArgumentException("q length " + q.length + " must be queryHeads*headDim="
+                    + attention.queryHeads() * shape.headDim() + " of " + attention);
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureHasTokens(layer);
+            attention.attend(views[layer], q, out);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Validates a query and its output before any lock is taken. */
+    private void checkQuery(int layer, float[] q, float[] out) {
+        checkLayer(layer);
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(out, "out");
+        int headDim = shape.headDim();
+        if (q.length == 0 || q.length % headDim != 0 || (q.length / headDim) % shape.kvHeads() != 0) {
+            throw new IllegalArgumentException("q length " + q.length + " is not a positive multiple of kvHeads*headDim="
+                    + shape.kvWidth() + " (queryHeads must be a multiple of kvHeads=" + shape.kvHeads() + ")");
+        }
+        if (out.length != q.length) {
+            throw new IllegalArgumentException("out length " + out.length + " differs from q length " + q.length);
         }
         for (int i = 0; i < q.length; i++) {
             if (!Float.isFinite(q[i])) {
@@ -206,15 +207,13 @@ public final class Sequence implements AutoCloseable {
                         + " of sequence " + id + ")");
             }
         }
-        long stamp = lock.readLock();
-        try {
-            ensureOpen();
-            if (tokens[layer] == 0) {
-                throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
-            }
-            attention.attend(views[layer], q, out);
-        } finally {
-            lock.unlockRead(stamp);
+    }
+
+    /** Caller holds the lock. */
+    private void ensureHasTokens(int layer) {
+        ensureOpen();
+        if (tokens[layer] == 0) {
+            throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
         }
     }
 
