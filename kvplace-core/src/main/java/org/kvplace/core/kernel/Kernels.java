@@ -19,9 +19,26 @@ public final class Kernels {
 
     private Kernels() {}
 
-    /** The best available kernel; its {@code toString()} says which it is. */
+    private static volatile DecodeKernel instance;
+
+    /**
+     * The best available kernel, chosen once per JVM; its {@code toString()} says which it is.
+     *
+     * @throws IllegalArgumentException if {@value #PROPERTY} names no available kernel (thrown on
+     *     every call, not cached, so a corrected property takes effect)
+     */
     public static DecodeKernel lookup() {
-        return Holder.INSTANCE;
+        DecodeKernel k = instance;
+        if (k == null) {
+            synchronized (Kernels.class) {
+                k = instance;
+                if (k == null) {
+                    k = load(System.getProperty(PROPERTY, "auto"));
+                    instance = k;
+                }
+            }
+        }
+        return k;
     }
 
     /** The scalar reference kernel. */
@@ -48,9 +65,5 @@ public final class Kernels {
                 "No vectorised decode kernel found; using the scalar reference. Put kvplace-kernels on the "
                         + "module path and run with --add-modules jdk.incubator.vector for the fast kernel.");
         return ScalarDecodeKernel.INSTANCE;
-    }
-
-    private static final class Holder {
-        static final DecodeKernel INSTANCE = load(System.getProperty(PROPERTY, "auto"));
     }
 }
