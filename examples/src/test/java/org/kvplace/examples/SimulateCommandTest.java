@@ -44,7 +44,7 @@ class SimulateCommandTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int rc = run(out, err, "--generate", "prompt=1000,decode=16,layers=2", "--model", model().toString(),
                 "--profile", profile().toString(), "--policy", "all", "--anneal-budget", "3", "--max-window", "4",
-                "--csv", csv.toString(), "--plot", plots.toString(), "--no-progress");
+                "--csv", csv.toString(), "--plot", plots.toString(), "--no-progress", "--per-layer");
         assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
         List<String> lines = Files.readAllLines(csv);
         assertEquals("policy,total_time_s,tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated",
@@ -56,6 +56,7 @@ class SimulateCommandTest {
         assertTrue(Files.size(plots.resolve("throughput.png")) > 1000);
         assertTrue(Files.size(plots.resolve("hit-rate.png")) > 1000);
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("oracle(Wn="));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("per layer, static: layer time_s hit_kv"));
     }
 
     @Test
