@@ -26,7 +26,7 @@ final class ReportText {
               The full scale runs with `./kvplace simulate --generate decode=10240` (see
               `docs/simulate.md` for its speed).
             - Oracle: annealing over `(Wn, R)` with %d replays and `Wn <= %d`; the bound is the best
-              replay found (a longer search can only lower it).
+              replay found (more replays over the same space can only lower it).
             - Generator: sink 4 tokens, newest 64 tokens always read, the rest of the read set a
               persistent random set; each decode token replaces the fraction `variation` of it (low
               0.02, real 0.10, high 0.30: our assumption, not a value from the paper), a new draw
