@@ -105,4 +105,22 @@ class SimulateCommandTest {
         assertEquals(1, rc);
         assertTrue(err2.toString(StandardCharsets.UTF_8).contains("byte offset"), err2.toString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void shouldReplayAnImportedTextTrace() throws IOException {
+        Path txt = dir.resolve("t.txt");
+        Files.writeString(txt, "4,0,0,[1],0\n4,0,1,[],0\n5,0,0,[0 2],0\n");
+        Path m = dir.resolve("one.properties");
+        Files.writeString(m, "layers=1\nkv.bytes.per.token=16384\nweight.bytes.per.layer=1000000\n");
+        Path csv = dir.resolve("i.csv");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int rc = run(out, err, "--import-text", txt.toString(), "--model", m.toString(), "--policy",
+                "static,all-fast", "--csv", csv.toString(), "--no-progress");
+        assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("4 prompt + 2 decoded tokens, 1 layers"));
+        // everything fits in the gh200 fast tier: 3 + 3 tokens read, all from the fast tier
+        List<String> lines = Files.readAllLines(csv);
+        assertTrue(lines.get(1).startsWith("static,"));
+        assertTrue(lines.get(1).endsWith(",1.000000," + (2_000_000L + 6 * 16384L) + ",0,0"), lines.get(1));
+    }
 }
