@@ -155,7 +155,7 @@ final class Evaluation {
 
     static List<Path> plot(List<Row> rows, Path dir, String title) throws IOException {
         Files.createDirectories(dir);
-        List<String> names = rows.stream().map(Row::label).toList();
+        List<String> names = rows.stream().map(r -> r.result().policy()).toList();
         double[][] norm = new double[names.size()][1];
         double[][] hit = new double[names.size()][2];
         double max = 0;
