@@ -124,6 +124,19 @@ final class Evaluation {
         out.println("norm = throughput / best reference (the lower time of all-fast and balanced-bound)");
     }
 
+    static void printPerLayer(List<Row> rows, PrintStream out) {
+        for (Row row : rows) {
+            SimulationResult r = row.result();
+            if (r.layerTime().length == 0) {
+                continue;
+            }
+            out.println("per layer, " + row.label() + ": layer time_s hit_kv");
+            for (int l = 0; l < r.layerTime().length; l++) {
+                out.printf(Locale.ROOT, "  %3d %10.4f %7.3f%n", l, r.layerTime()[l], r.layerHitRate()[l]);
+            }
+        }
+    }
+
     static void writeCsv(List<Row> rows, Path file) throws IOException {
         StringBuilder sb = new StringBuilder(
                 "policy,total_time_s,tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated\n");
@@ -142,7 +155,7 @@ final class Evaluation {
 
     static List<Path> plot(List<Row> rows, Path dir, String title) throws IOException {
         Files.createDirectories(dir);
-        List<String> names = rows.stream().map(Row::label).toList();
+        List<String> names = rows.stream().map(r -> r.result().policy()).toList();
         double[][] norm = new double[names.size()][1];
         double[][] hit = new double[names.size()][2];
         double max = 0;

@@ -54,6 +54,7 @@ final class SimulateCommand {
                   --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,
                                         fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated
                   --plot DIR            write throughput.png and hit-rate.png
+                  --per-layer           also print each policy's time and hit rate per layer
                   --no-progress         no progress bar on standard error
                   --scenario quick      every policy against the references on a reduced scale
                                         (%s, llama3.1-8b-mha, gh200),
@@ -68,6 +69,7 @@ final class SimulateCommand {
         String scenario = null, reportDir = "docs";
         int batch = 0, budget = 12, maxWindow = 32;
         boolean progress = true;
+        boolean perLayer = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -88,6 +90,7 @@ final class SimulateCommand {
                 case "--plot" -> plot = Options.value(args, ++i, "--plot");
                 case "--out" -> reportDir = Options.value(args, ++i, "--out");
                 case "--no-progress" -> progress = false;
+                case "--per-layer" -> perLayer = true;
                 case "--scenario" -> scenario = Options.value(args, ++i, "--scenario");
                 default -> throw new UsageException("unknown option '" + args[i] + "'");
             }
@@ -168,6 +171,9 @@ final class SimulateCommand {
             describe(h, hw, model, generate, out);
             List<Evaluation.Row> rows = Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
             Evaluation.printTable(rows, out);
+            if (perLayer) {
+                Evaluation.printPerLayer(rows, out);
+            }
             for (Evaluation.Row r : rows) {
                 if (r.steps() > 0) {
                     out.printf(Locale.ROOT, "  %s: %,d steps in %.1f s = %,.0f simulated steps/s%n", r.label(),

@@ -44,7 +44,7 @@ class SimulateCommandTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int rc = run(out, err, "--generate", "prompt=1000,decode=16,layers=2", "--model", model().toString(),
                 "--profile", profile().toString(), "--policy", "all", "--anneal-budget", "3", "--max-window", "4",
-                "--csv", csv.toString(), "--plot", plots.toString(), "--no-progress");
+                "--csv", csv.toString(), "--plot", plots.toString(), "--no-progress", "--per-layer");
         assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
         List<String> lines = Files.readAllLines(csv);
         assertEquals("policy,total_time_s,tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated",
@@ -56,6 +56,7 @@ class SimulateCommandTest {
         assertTrue(Files.size(plots.resolve("throughput.png")) > 1000);
         assertTrue(Files.size(plots.resolve("hit-rate.png")) > 1000);
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("oracle(Wn="));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("per layer, static: layer time_s hit_kv"));
     }
 
     @Test
@@ -103,5 +104,23 @@ class SimulateCommandTest {
                 profile().toString(), "--policy", "static", "--no-progress");
         assertEquals(1, rc);
         assertTrue(err2.toString(StandardCharsets.UTF_8).contains("byte offset"), err2.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldReplayAnImportedTextTrace() throws IOException {
+        Path txt = dir.resolve("t.txt");
+        Files.writeString(txt, "4,0,0,[1],0\n4,0,1,[],0\n5,0,0,[0 2],0\n");
+        Path m = dir.resolve("one.properties");
+        Files.writeString(m, "layers=1\nkv.bytes.per.token=16384\nweight.bytes.per.layer=1000000\n");
+        Path csv = dir.resolve("i.csv");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int rc = run(out, err, "--import-text", txt.toString(), "--model", m.toString(), "--policy",
+                "static,all-fast", "--csv", csv.toString(), "--no-progress");
+        assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("4 prompt + 2 decoded tokens, 1 layers"));
+        // everything fits in the gh200 fast tier: 3 + 3 tokens read, all from the fast tier
+        List<String> lines = Files.readAllLines(csv);
+        assertTrue(lines.get(1).startsWith("static,"));
+        assertTrue(lines.get(1).endsWith(",1.000000," + (2_000_000L + 6 * 16384L) + ",0,0"), lines.get(1));
     }
 }

@@ -22,6 +22,8 @@ public final class CostModel {
     private final double w;
 
     /**
+     * A cost model for one profile and one model.
+     *
      * @throws IllegalArgumentException if the model's weights alone exceed the fast capacity
      */
     public CostModel(HardwareProfile hw, ModelProfile model) {

@@ -27,6 +27,8 @@ public final class OraclePolicy implements PlacementPolicy {
     private final float[] inv;
 
     /**
+     * An oracle with fixed parameters.
+     *
      * @param window   look-ahead {@code Wn} in decode tokens, at least 1
      * @param fraction promotion fraction {@code R} in {@code (0, 1]}
      * @throws IllegalArgumentException naming the bad value

@@ -20,6 +20,8 @@ public final class PlacementState implements Placement {
     private int lastDemoted;
 
     /**
+     * An empty placement.
+     *
      * @param layers    layers, at least 1
      * @param maxUnits  units one layer can hold
      * @param unitBytes bytes of one unit, at least 1

@@ -32,6 +32,8 @@ public final class AnnealingSearch {
     private final long seed;
 
     /**
+     * A search with the given limits.
+     *
      * @param simulator the simulator (its progress listener sees every replay)
      * @param maxWindow largest {@code Wn}, at least 1
      * @param budget    distinct replays at most, at least 1

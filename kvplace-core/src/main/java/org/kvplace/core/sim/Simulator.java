@@ -53,6 +53,8 @@ public final class Simulator {
     private long lastSteps;
 
     /**
+     * A simulator for one profile and one model.
+     *
      * @throws IllegalArgumentException if the model's weights exceed the fast tier
      */
     public Simulator(HardwareProfile hw, ModelProfile model) {

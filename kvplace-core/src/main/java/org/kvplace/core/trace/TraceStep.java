@@ -73,7 +73,11 @@ public final class TraceStep implements StepReads {
         }
     }
 
-    /** Marks units {@code [from, to)} as read; ids are clamped to nothing, so both must be in range. */
+    /**
+     * Marks units {@code [from, to)} as read.
+     *
+     * @throws IllegalArgumentException if the range is not within {@code [0, unitCount)}
+     */
     public void addRange(int from, int to) {
         if (from < 0 || to > unitCount || from > to) {
             throw new IllegalArgumentException("step n=" + position + " l=" + layer + ": range [" + from + ", " + to
