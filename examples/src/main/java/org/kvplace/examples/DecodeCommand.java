@@ -8,6 +8,7 @@ import org.kvplace.core.cache.ElementType;
 import org.kvplace.core.cache.PageLayout;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.kernel.PageSelection;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.examples.llama.AttentionObserver;
@@ -17,7 +18,6 @@ import org.kvplace.examples.llama.LlamaConfig;
 import org.kvplace.examples.llama.LlamaDecoder;
 import org.kvplace.examples.llama.LlamaModel;
 import org.kvplace.examples.llama.MatVec;
-import org.kvplace.examples.llama.PageSelector;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
 import org.kvplace.examples.llama.TraceRecorder;
@@ -46,7 +46,8 @@ final class DecodeCommand {
               --top-p P             nucleus sampling mass in (0, 1] (default 1: off)
               --seed S              random seed for sampling (default 42)
               --budget TOKENS       sparse attention: read at most TOKENS tokens' worth of pages per layer and
-                                    step (the first and the newest page always); default: dense
+                                    step, chosen from the pages' key bounds (the first and the newest page
+                                    always, and they count against TOKENS); default: dense
               --page-tokens P       tokens per KV page (default 16)
               --fast-pages N        fast-tier capacity in pages (default: half the pages the run needs)
               --slow-pages N        slow-tier capacity in pages (default: all the pages the run needs)
@@ -56,7 +57,8 @@ final class DecodeCommand {
               --slow-bandwidth GBPS throttle the slow tier to GBPS gigabytes per second (default: unthrottled)
               --no-stop             keep going after the model ends a text (EOS or BOS)
               --record-trace FILE   write the pages each layer read at each decoded position as a kvplace
-                                    trace (implies --no-stop), and FILE.model.properties describing the
+                                    trace with each page's attention mass (implies --no-stop), and
+                                    FILE.model.properties describing the
                                     model's bytes, so that 'kvplace simulate --trace FILE --model
                                     FILE.model.properties' replays the run
               --compare-dense       also decode with dense attention and report how many tokens match
@@ -161,25 +163,27 @@ final class DecodeCommand {
                         + " bytes; this run needs " + needed + " (" + c.layers() + " layers x "
                         + (needed / c.layers()) + " pages of " + pageTokens + " tokens)");
             }
-            int budgetPages = budget == 0 ? 0 : Math.max(2, budget / pageTokens);
+            int budgetTokens = budget == 0 ? PageSelection.ALL : budget;
+            boolean parallelLanes = Double.isFinite(slowGbps);
             err.printf("model      %s: %d layers, dim %d, %d heads / %d KV heads of %d, ffn %d, vocab %d, context %d%n",
                     path.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                     c.vocabSize(), c.contextLength());
             err.printf("compute    %s; attention kernel %s%n", MatVec.get(), org.kvplace.core.kernel.Kernels.lookup());
             err.printf("attention  %s%n", budget == 0 ? "dense"
-                    : "sparse: budget " + budget + " tokens = " + budgetPages + " pages of " + pageTokens
-                    + " (sink and newest page always)");
+                    : "sparse: budget " + budget + " tokens of " + pageTokens + "-token pages (sink and newest page"
+                    + " always; " + (parallelLanes ? "slow-tier pages on their own thread" : "tiers read in turn")
+                    + ")");
             if (recordTrace != null) {
                 stop = false;
             }
             for (int w = 0; w < warmup; w++) {
-                decode(m, cc, maxTokens, budgetPages, promptTokens, tokens, temperature, topP, seed, stop, null, false,
-                        null, null);
+                decode(m, cc, maxTokens, budgetTokens, parallelLanes, promptTokens, tokens, temperature, topP, seed,
+                        stop, null, false, null, null);
             }
             int[] dense = null;
             if (compare) {
-                dense = decode(m, cc, maxTokens, 0, promptTokens, tokens, temperature, topP, seed, stop, null, false,
-                        null, null).tokens;
+                dense = decode(m, cc, maxTokens, PageSelection.ALL, false, promptTokens, tokens, temperature, topP,
+                        seed, stop, null, false, null, null).tokens;
             }
             if (prompt != null) {
                 out.print(prompt);
@@ -189,8 +193,8 @@ final class DecodeCommand {
                     : new TraceRecorder(Path.of(recordTrace), pageTokens, c.layers(), promptTokens.length, tokens - 1);
             Run r;
             try {
-                r = decode(m, cc, maxTokens, budgetPages, promptTokens, tokens, temperature, topP, seed, stop, out,
-                        progress, err, recorder);
+                r = decode(m, cc, maxTokens, budgetTokens, parallelLanes, promptTokens, tokens, temperature, topP,
+                        seed, stop, out, progress, err, recorder);
             } catch (RuntimeException e) {
                 if (recorder != null) {
                     try {
@@ -206,7 +210,7 @@ final class DecodeCommand {
             }
             out.println();
             out.flush();
-            report(err, r, c, promptTokens.length, budgetPages);
+            report(err, r, c, promptTokens.length);
             if (recorder != null) {
                 Path traceFile = Path.of(recordTrace);
                 Path modelFile = Path.of(recordTrace + ".model.properties");
@@ -265,15 +269,13 @@ final class DecodeCommand {
     private record Run(int[] tokens, long nanos, int forwards, long pagesRead, long fastRead, long slowRead,
             long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache) {}
 
-    private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetPages, int[] prompt, int tokens,
-            double temperature, double topP, long seed, boolean stop, PrintStream out, boolean progress,
-            PrintStream err, AttentionObserver observer) {
+    private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetTokens, boolean parallelLanes,
+            int[] prompt, int tokens, double temperature, double topP, long seed, boolean stop, PrintStream out,
+            boolean progress, PrintStream err, AttentionObserver observer) {
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
-        try (TieredKvCache cache = cc.build(c, maxTokens); Sequence seq = cache.newSequence()) {
-            PageSelector selector = budgetPages == 0 ? null : new PageSelector(c.layers(), cache.pagesPerLayer(),
-                    cc.pageTokens(), budgetPages, c.heads(), c.kvHeads(), c.headDim());
-            LlamaDecoder d = new LlamaDecoder(m, seq, selector, observer);
+        try (TieredKvCache cache = cc.build(c, maxTokens); Sequence seq = cache.newSequence();
+                LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens, parallelLanes, observer)) {
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
             Progress bar = progress ? new Progress(err, tokens) : null;
             long t0 = System.nanoTime();
@@ -299,7 +301,7 @@ final class DecodeCommand {
         }
     }
 
-    private static void report(PrintStream err, Run r, LlamaConfig c, int promptTokens, int budgetPages) {
+    private static void report(PrintStream err, Run r, LlamaConfig c, int promptTokens) {
         double s = r.nanos / 1e9;
         err.printf("cache      %s%n", r.cache);
         err.printf("decoded    %d tokens after a %d-token prompt: %d forward passes in %.3f s = %.1f tokens/s%n",

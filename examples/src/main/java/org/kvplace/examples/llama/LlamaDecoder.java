@@ -2,6 +2,8 @@ package org.kvplace.examples.llama;
 
 import java.util.Objects;
 import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.kernel.SparseAttention;
 
 /**
  * The forward pass of one decoding sequence of a {@link LlamaModel}, with its KV cache in a
@@ -12,18 +14,27 @@ import org.kvplace.core.cache.Sequence;
  * frequency {@code theta^(-2i/headDim)}, {@code Sequence.append} of K (after rotation) and V,
  * attention through {@code Sequence.attend} (grouped-query attention is the cache's: query head
  * {@code h} reads KV head {@code h / (heads / kvHeads)}), the output projection, and the SwiGLU
- * feed-forward; then the final RMSNorm and the output matrix give the logits. With a
- * {@link PageSelector}, attention is sparse: only the selected pages are read.
+ * feed-forward; then the final RMSNorm and the output matrix give the logits.
  *
- * <p>Not thread-safe: one decoder per sequence, used from one thread. Every buffer is allocated
- * here; a forward pass allocates nothing. The decoder does not own the sequence or the model.
+ * <p>Attention: with a token budget, it is sparse through the library's {@link SparseAttention}
+ * ({@code Sequence.attend(layer, q, out, attention)}): pages are chosen Quest-style from the
+ * cache's own per-page key min/max, always the sink and the newest page, within the budget, and
+ * the driver reports the pages read and each page's attention mass. Without a budget
+ * ({@link PageSelection#ALL}) attention is dense: through the cache's dense kernel
+ * ({@code Sequence.attend(layer, q, out)}), unless an observer is attached, in which case the same
+ * driver runs with the unlimited budget so that the observer receives every page with its mass.
+ *
+ * <p>Not thread-safe: one decoder per sequence, used from one thread. Every buffer, and the
+ * {@code SparseAttention} driver, is made here; a forward pass allocates nothing. The decoder owns
+ * the driver (its slow-lane thread stops in {@link #close()}, which is idempotent) but not the
+ * sequence or the model.
  */
-public final class LlamaDecoder {
+public final class LlamaDecoder implements AutoCloseable {
 
     private final LlamaModel model;
     private final LlamaConfig c;
     private final Sequence seq;
-    private final PageSelector selector;
+    private final SparseAttention attention;
     private final AttentionObserver observer;
     private final int maxTokens;
     private final float[] x;
@@ -39,31 +50,43 @@ public final class LlamaDecoder {
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final int[] pages;
+    private final float[] masses;
     private long pagesRead;
     private int position;
+
+    /**
+     * A decoder at position 0, dense ({@code budgetTokens == PageSelection.ALL}) or sparse, without
+     * an observer and with the two tiers' pages read one lane after the other.
+     *
+     * @see #LlamaDecoder(LlamaModel, Sequence, int, boolean, AttentionObserver)
+     */
+    public LlamaDecoder(LlamaModel model, Sequence seq, int budgetTokens) {
+        this(model, seq, budgetTokens, false, null);
+    }
 
     /**
      * A decoder at position 0.
      *
      * @param model the model
      * @param seq an empty sequence of a cache whose shape matches the model (layers, KV heads, head dim)
-     * @param selector sparse page selection, or {@code null} for dense attention
-     * @throws IllegalArgumentException if the cache shape does not match the model
+     * @param budgetTokens tokens attention reads per layer and step at most (the sink and the newest
+     *     page count against it and are always read), or {@link PageSelection#ALL} for dense attention
+     * @param parallelLanes whether the slow tier's pages are read on their own thread while the fast
+     *     tier's are read on the calling thread (worth it when the slow tier is throttled)
+     * @param observer receives the pages each layer's attention read and their masses, or {@code null}
+     * @throws IllegalArgumentException if the cache shape does not match the model or the budget is
+     *     not positive
      */
-    public LlamaDecoder(LlamaModel model, Sequence seq, PageSelector selector) {
-        this(model, seq, selector, null);
-    }
-
-    /**
-     * Like {@link #LlamaDecoder(LlamaModel, Sequence, PageSelector)}, reporting the pages each
-     * layer's attention reads to {@code observer} (may be {@code null}).
-     */
-    public LlamaDecoder(LlamaModel model, Sequence seq, PageSelector selector, AttentionObserver observer) {
+    public LlamaDecoder(LlamaModel model, Sequence seq, int budgetTokens, boolean parallelLanes,
+            AttentionObserver observer) {
         this.observer = observer;
         this.model = Objects.requireNonNull(model, "model");
         this.seq = Objects.requireNonNull(seq, "seq");
         this.c = model.config();
-        this.selector = selector;
+        if (budgetTokens <= 0) {
+            throw new IllegalArgumentException("budgetTokens must be positive (PageSelection.ALL for dense), got "
+                    + budgetTokens);
+        }
         var shape = seq.cache().shape();
         if (shape.layers() != c.layers() || shape.kvHeads() != c.kvHeads() || shape.headDim() != c.headDim()) {
             throw new IllegalArgumentException("cache shape " + shape + " does not match the model: layers="
@@ -91,7 +114,17 @@ public final class LlamaDecoder {
                 ropeSin[pos * half + i] = (float) Math.sin(angle);
             }
         }
-        pages = new int[seq.cache().pagesPerLayer()];
+        int maxPages = seq.cache().pagesPerLayer();
+        pages = new int[maxPages];
+        masses = new float[maxPages];
+        this.attention = budgetTokens == PageSelection.ALL && observer == null ? null
+                : new SparseAttention(seq.cache().kernel(), c.heads(), c.headDim(), maxPages, budgetTokens,
+                        parallelLanes);
+    }
+
+    /** Tokens read per layer and step at most, {@link PageSelection#ALL} for dense attention. */
+    public int budgetTokens() {
+        return attention == null ? PageSelection.ALL : attention.budgetTokens();
     }
 
     /** The next position to be fed (tokens fed so far). */
@@ -135,22 +168,22 @@ public final class LlamaDecoder {
             rope(k, c.kvHeads(), pos);
             seq.append(l, k, v);
             int n;
-            if (selector == null) {
+            if (attention == null) {
                 seq.attend(l, q, att);
                 n = seq.pageCount(l);
+            } else {
+                seq.attend(l, q, att, attention);
+                n = attention.selectedCount();
                 if (observer != null) {
-                    for (int p = 0; p < n; p++) {
-                        pages[p] = p;
+                    for (int i = 0; i < n; i++) {
+                        pages[i] = attention.selectedPage(i);
+                        masses[i] = attention.pageMass(i);
                     }
                 }
-            } else {
-                selector.observe(l, pos, k);
-                n = selector.select(l, q, pages);
-                seq.attend(l, q, att, pages, n);
             }
             pagesRead += n;
             if (observer != null) {
-                observer.attended(pos, l, pages, n);
+                observer.attended(pos, l, pages, masses, n);
             }
             m.wo[l].matvec(att, xb2);
             add(x, xb2);
@@ -181,6 +214,14 @@ public final class LlamaDecoder {
         // Placement engine hook: call seq.endStep() here once the library provides it.
         if (observer != null) {
             observer.stepEnded(pos);
+        }
+    }
+
+    /** Stops the sparse-attention driver's slow-lane thread, if any. Idempotent. */
+    @Override
+    public void close() {
+        if (attention != null) {
+            attention.close();
         }
     }
 

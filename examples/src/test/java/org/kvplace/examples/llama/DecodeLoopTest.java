@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.kernel.PageSelection;
 
 class DecodeLoopTest {
 
@@ -36,7 +37,7 @@ class DecodeLoopTest {
         int[] prompt = model.tokenizer().encode("Lily and Tom", true, false);
         List<int[]> seen = new ArrayList<>();
         try (TieredKvCache cache = CacheConfig.defaults().build(c, 40); Sequence seq = cache.newSequence()) {
-            LlamaDecoder d = new LlamaDecoder(model, seq, null);
+            LlamaDecoder d = new LlamaDecoder(model, seq, PageSelection.ALL);
             int[] out = DecodeLoop.run(d, model.tokenizer(), prompt, 40 - prompt.length + 1,
                     new Sampler(c.vocabSize(), 0f, 1f, 0), false, (prev, next) -> seen.add(new int[] {prev, next}));
             assertEquals(out.length, seen.size());
@@ -52,7 +53,7 @@ class DecodeLoopTest {
     void shouldStopAtTheEndOfAStoryWhenAsked() {
         LlamaConfig c = model.config();
         try (TieredKvCache cache = CacheConfig.defaults().build(c, 512); Sequence seq = cache.newSequence()) {
-            LlamaDecoder d = new LlamaDecoder(model, seq, null);
+            LlamaDecoder d = new LlamaDecoder(model, seq, PageSelection.ALL);
             int[] out = DecodeLoop.run(d, model.tokenizer(), new int[] {1}, 512, new Sampler(c.vocabSize(), 0f, 1f, 0),
                     true, null);
             int last = out[out.length - 1];
@@ -68,7 +69,7 @@ class DecodeLoopTest {
     void shouldRejectARunThatDoesNotFitTheCache() {
         LlamaConfig c = model.config();
         try (TieredKvCache cache = CacheConfig.defaults().build(c, 10); Sequence seq = cache.newSequence()) {
-            LlamaDecoder d = new LlamaDecoder(model, seq, null);
+            LlamaDecoder d = new LlamaDecoder(model, seq, PageSelection.ALL);
             Sampler s = new Sampler(c.vocabSize(), 0f, 1f, 0);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> DecodeLoop.run(d, model.tokenizer(), new int[] {1, 2, 3}, 9, s, false, null));
@@ -87,7 +88,17 @@ class DecodeLoopTest {
     void shouldRejectACacheOfAnotherShape() {
         LlamaConfig other = new LlamaConfig(64, 5, 8, 8, 8, 172, 512, 512, 1e-5f, 10000f);
         try (TieredKvCache cache = CacheConfig.defaults().build(other, 10); Sequence seq = cache.newSequence()) {
-            assertThrows(IllegalArgumentException.class, () -> new LlamaDecoder(model, seq, null));
+            assertThrows(IllegalArgumentException.class, () -> new LlamaDecoder(model, seq, PageSelection.ALL));
+        }
+    }
+
+    @Test
+    void shouldRejectABudgetThatIsNotPositive() {
+        try (TieredKvCache cache = CacheConfig.defaults().build(model.config(), 10); Sequence seq = cache.newSequence()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new LlamaDecoder(model, seq, 0));
+            assertTrue(e.getMessage().contains("got 0"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new LlamaDecoder(model, seq, -16));
         }
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.kernel.PageSelection;
 
 class LlamaGreedyTest {
 
@@ -34,10 +35,8 @@ class LlamaGreedyTest {
     /** Greedy tokens from BOS; {@code budgetTokens <= 0} means dense attention. */
     static int[] greedy(LlamaModel m, int tokens, int budgetTokens, CacheConfig cc) {
         LlamaConfig c = m.config();
-        try (TieredKvCache cache = cc.build(c, tokens); Sequence seq = cache.newSequence()) {
-            PageSelector selector = budgetTokens <= 0 ? null : new PageSelector(c.layers(), cache.pagesPerLayer(),
-                    cc.pageTokens(), Math.max(2, budgetTokens / cc.pageTokens()), c.heads(), c.kvHeads(), c.headDim());
-            LlamaDecoder d = new LlamaDecoder(m, seq, selector);
+        try (TieredKvCache cache = cc.build(c, tokens); Sequence seq = cache.newSequence();
+                LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens <= 0 ? PageSelection.ALL : budgetTokens)) {
             return DecodeLoop.run(d, m.tokenizer(), new int[] {m.tokenizer().bos()}, tokens, new Sampler(c.vocabSize(),
                     0f, 1f, 0), false, null);
         }

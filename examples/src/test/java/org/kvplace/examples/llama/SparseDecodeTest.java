@@ -2,16 +2,15 @@ package org.kvplace.examples.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.kernel.PageSelection;
 
 class SparseDecodeTest {
 
@@ -45,24 +44,30 @@ class SparseDecodeTest {
     }
 
     @Test
-    void shouldReportThePagesEachLayerReadAndTheEndOfEveryStep() {
+    void shouldReportThePagesEachLayerReadWithMassesAndTheEndOfEveryStep() {
         LlamaConfig c = model.config();
         CacheConfig cc = CacheConfig.defaults();
         int tokens = 70;
         int[] steps = new int[1];
         int[] calls = new int[1];
         try (TieredKvCache cache = cc.build(c, tokens); Sequence seq = cache.newSequence()) {
-            PageSelector selector = new PageSelector(c.layers(), cache.pagesPerLayer(), 16, 3, c.heads(), c.kvHeads(),
-                    c.headDim());
             AttentionObserver observer = new AttentionObserver() {
                 @Override
-                public void attended(int position, int layer, int[] pages, int count) {
+                public void attended(int position, int layer, int[] pages, float[] masses, int count) {
                     int newest = position / 16;
                     assertEquals(steps[0], position);
                     assertEquals(calls[0] % c.layers(), layer);
+                    // 48 tokens: the sink page, the newest page (1..16 tokens) and floor((48-16-newest)/16) = 1 more.
                     assertEquals(Math.min(3, newest + 1), count, "pages read at position " + position);
                     assertEquals(0, pages[0]);
                     assertEquals(newest, pages[count - 1]);
+                    // Every head's softmax over the tokens read sums to 1, so the pages' masses sum to the heads.
+                    float sum = 0f;
+                    for (int i = 0; i < count; i++) {
+                        assertTrue(masses[i] >= 0f && masses[i] <= c.heads(), "mass " + masses[i]);
+                        sum += masses[i];
+                    }
+                    assertEquals(c.heads(), sum, 1e-3, "masses at position " + position + " layer " + layer);
                     calls[0]++;
                 }
 
@@ -71,51 +76,58 @@ class SparseDecodeTest {
                     assertEquals(steps[0]++, position);
                 }
             };
-            LlamaDecoder d = new LlamaDecoder(model, seq, selector, observer);
-            DecodeLoop.run(d, model.tokenizer(), new int[] {1}, tokens, new Sampler(c.vocabSize(), 0f, 1f, 0), false,
-                    null);
-            assertEquals(tokens, steps[0]);
-            assertEquals(tokens * c.layers(), calls[0]);
-            long expected = 0;
-            for (int pos = 0; pos < tokens; pos++) {
-                expected += (long) c.layers() * Math.min(3, pos / 16 + 1);
+            try (LlamaDecoder d = new LlamaDecoder(model, seq, 48, false, observer)) {
+                DecodeLoop.run(d, model.tokenizer(), new int[] {1}, tokens, new Sampler(c.vocabSize(), 0f, 1f, 0),
+                        false, null);
+                assertEquals(tokens, steps[0]);
+                assertEquals(tokens * c.layers(), calls[0]);
+                long expected = 0;
+                for (int pos = 0; pos < tokens; pos++) {
+                    expected += (long) c.layers() * Math.min(3, pos / 16 + 1);
+                }
+                assertEquals(expected, d.pagesRead());
+                assertEquals(48, d.budgetTokens());
             }
-            assertEquals(expected, d.pagesRead());
         }
     }
 
     @Test
-    void shouldAlwaysSelectSinkAndNewestAndTheBestBoundedPage() {
-        // 1 layer, 6 pages of 2 tokens, 2 query heads over 1 KV head of dim 2; budget 3 pages.
-        PageSelector s = new PageSelector(1, 6, 2, 3, 2, 1, 2);
-        float[][] keys = {{0, 0}, {0, 0}, {1, 0}, {0, 1}, {5, 0}, {4, 1}, {-9, 0}, {0, 0}, {0, 2}, {2, 0}, {0, 0}};
-        for (int t = 0; t < keys.length; t++) {
-            s.observe(0, t, keys[t]);
+    void shouldProduceTheSameTokensWhetherTheSlowTierIsReadOnItsOwnThreadOrNot() {
+        LlamaConfig c = model.config();
+        // Half the pages in each tier (the defaults), so most steps read from both lanes.
+        int[][] runs = new int[2][];
+        for (int r = 0; r < 2; r++) {
+            try (TieredKvCache cache = CacheConfig.defaults().build(c, 120); Sequence seq = cache.newSequence();
+                    LlamaDecoder d = new LlamaDecoder(model, seq, 64, r == 1, null)) {
+                runs[r] = DecodeLoop.run(d, model.tokenizer(), new int[] {1}, 120, new Sampler(c.vocabSize(), 0f, 1f, 0),
+                        false, null);
+            }
         }
-        int[] out = new int[6];
-        // Head 0 q=(1,0) bounds pages 1..4 by 1, 5, 0, 2; head 1 q=(0,-1) bounds them all by 0: page 2 wins.
-        int n = s.select(0, new float[] {1, 0, 0, -1}, out);
-        assertEquals(3, n);
-        assertArrayEquals(new int[] {0, 2, 5}, Arrays.copyOf(out, n));
-        // q=(-1,0) for both heads: page 3 holds -9 -> bound 9 beats every other page.
-        n = s.select(0, new float[] {-1, 0, -1, 0}, out);
-        assertArrayEquals(new int[] {0, 3, 5}, Arrays.copyOf(out, n));
+        assertArrayEquals(runs[0], runs[1]);
     }
 
     @Test
-    void shouldSelectEveryPageWhenTheyFitTheBudget() {
-        PageSelector s = new PageSelector(1, 4, 2, 4, 1, 1, 1);
-        for (int t = 0; t < 7; t++) {
-            s.observe(0, t, new float[] {t});
+    void shouldDecodeDenselyWithMassesWhenObserved() {
+        LlamaConfig c = model.config();
+        int[] dense = LlamaGreedyTest.greedy(model, 50, 0, CacheConfig.defaults());
+        int[] counts = new int[1];
+        try (TieredKvCache cache = CacheConfig.defaults().build(c, 50); Sequence seq = cache.newSequence();
+                LlamaDecoder d = new LlamaDecoder(model, seq, PageSelection.ALL, false,
+                        (position, layer, pages, masses, count) -> {
+                            assertEquals(position / 16 + 1, count, "dense reads every page");
+                            float sum = 0f;
+                            for (int i = 0; i < count; i++) {
+                                assertEquals(i, pages[i]);
+                                sum += masses[i];
+                            }
+                            assertEquals(c.heads(), sum, 1e-3);
+                            counts[0]++;
+                        })) {
+            int[] observed = DecodeLoop.run(d, model.tokenizer(), new int[] {1}, 50,
+                    new Sampler(c.vocabSize(), 0f, 1f, 0), false, null);
+            assertArrayEquals(dense, observed);
+            assertEquals(50 * c.layers(), counts[0]);
+            assertEquals(PageSelection.ALL, d.budgetTokens());
         }
-        int[] out = new int[4];
-        int n = s.select(0, new float[] {1}, out);
-        assertArrayEquals(new int[] {0, 1, 2, 3}, Arrays.copyOf(out, n));
-    }
-
-    @Test
-    void shouldRejectABudgetBelowTwoPages() {
-        assertThrows(IllegalArgumentException.class, () -> new PageSelector(1, 4, 2, 1, 1, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new PageSelector(1, 4, 2, 2, 3, 2, 1));
     }
 }
