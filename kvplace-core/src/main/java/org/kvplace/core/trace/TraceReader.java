@@ -57,6 +57,13 @@ public final class TraceReader implements AccessTrace {
             } catch (IllegalArgumentException e) {
                 throw fail(at, "bad header: " + e.getMessage());
             }
+            // Readers and drivers keep a bit (and maybe a mass) per unit and layer: refuse headers whose
+            // sizes could only come from corruption rather than fail later with OutOfMemoryError.
+            long units = (long) header.maxUnits() * header.layers();
+            if (units > MAX_UNITS_TIMES_LAYERS) {
+                throw fail(at, "bad header: " + header.layers() + " layers x " + header.maxUnits()
+                        + " units = " + units + " exceeds the supported " + MAX_UNITS_TIMES_LAYERS);
+            }
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e;
@@ -160,15 +167,21 @@ public final class TraceReader implements AccessTrace {
         return buf[pos++] & 0xFF;
     }
 
+    /** Largest {@code layers * units} a trace may declare (2^31 unit-layers: 256 MiB as one bit each). */
+    static final long MAX_UNITS_TIMES_LAYERS = 1L << 31;
+
     private int varint(String where) throws IOException {
         long at = offset();
         int v = 0;
         for (int shift = 0; shift < 35; shift += 7) {
             int b = u8(where);
+            if (shift == 28 && (b & 0xF8) != 0) {
+                break; // the fifth byte may carry only bits 28..30: anything more overflows a non-negative int
+            }
             v |= (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
-                if (v < 0) {
-                    break;
+                if (shift > 0 && b == 0) {
+                    break; // a trailing zero byte: not the canonical (shortest) encoding
                 }
                 return v;
             }

@@ -136,6 +136,30 @@ class TraceFileTest {
     }
 
     @Test
+    void shouldRejectVarintsThatOverflowOrAreNotCanonical() {
+        // the only id of the only step is written as 2^32 (five bytes): it must not wrap to 0
+        byte[] overflow = {'K', 'V', 'P', 'T', 1, 1, 1, 3, 1, 0, 1,
+            (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x10, 'K', 'V', 'P', 'E'};
+        TraceFormatException e = assertThrows(TraceFormatException.class,
+                () -> steps(new TraceReader(new ByteArrayInputStream(overflow), "f")));
+        assertTrue(e.getMessage().contains("byte offset 11") && e.getMessage().contains("bad varint"), e.getMessage());
+        // id 0 written in two bytes
+        byte[] padded = {'K', 'V', 'P', 'T', 1, 1, 1, 3, 1, 0, 1, (byte) 0x80, 0x00, 'K', 'V', 'P', 'E'};
+        e = assertThrows(TraceFormatException.class,
+                () -> steps(new TraceReader(new ByteArrayInputStream(padded), "f")));
+        assertTrue(e.getMessage().contains("byte offset 11") && e.getMessage().contains("bad varint"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectAHeaderTooLargeToHoldInsteadOfRunningOutOfMemory() {
+        // unit 1, 65,536 layers, prompt 100,000, decode 1: 6.6e9 unit-layers
+        byte[] huge = {'K', 'V', 'P', 'T', 1, 1, (byte) 0x80, (byte) 0x80, 0x04, (byte) 0xA0, (byte) 0x8D, 0x06, 1, 0};
+        TraceFormatException e = assertThrows(TraceFormatException.class,
+                () -> new TraceReader(new ByteArrayInputStream(huge), "f"));
+        assertTrue(e.getMessage().contains("byte offset 5") && e.getMessage().contains("65536 layers"), e.getMessage());
+    }
+
+    @Test
     void shouldRefuseStepsOutOfOrderAndIncompleteTraces() throws IOException {
         TraceHeader h = new TraceHeader(1, 2, 4, 1, false);
         TraceStep s = TraceStep.forHeader(h);
