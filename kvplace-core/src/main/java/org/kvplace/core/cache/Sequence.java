@@ -92,10 +92,13 @@ public final class Sequence implements AutoCloseable {
             MemorySegment slab = tier.slab();
             long base = tier.slotOffset(cache.slotAt(index));
             int headDim = shape.headDim();
+            int leader = Pages.index(pageTable[layer][pageIndex - pageIndex % TieredKvCache.GROUP_PAGES]);
+            boolean groupStart = inPage == 0 && pageIndex % TieredKvCache.GROUP_PAGES == 0;
             for (int h = 0; h < shape.kvHeads(); h++) {
                 writeHead(slab, base + layout.keyOffset(h, inPage), k, h * headDim);
                 writeHead(slab, base + layout.valueOffset(h, inPage), v, h * headDim);
                 cache.updateKeyBounds(index, h, k, h * headDim, inPage == 0);
+                cache.updateGroupKeyBounds(leader, h, k, h * headDim, groupStart);
             }
             tier.chargeWrite(layout.tokenBytes());
             cache.setTokensAt(index, inPage + 1);
@@ -317,6 +320,47 @@ public final class Sequence implements AutoCloseable {
                     min.length);
             MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0,
                     max.length);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Copies the key metadata of one page group and KV head: the element-wise minimum and maximum of
+     * the keys of pages {@code group * GROUP_PAGES ..} (at most {@link TieredKvCache#GROUP_PAGES}
+     * pages, fewer in the newest group) for that head, as {@link #readKeyBounds} gives them per page.
+     *
+     * @param layer layer index
+     * @param group group index within the layer
+     * @param kvHead KV head in {@code [0, kvHeads)}
+     * @param min receives {@code headDim} minimums
+     * @param max receives {@code headDim} maximums
+     * @throws IllegalArgumentException on a bad layer, head or array length
+     * @throws IndexOutOfBoundsException if the group does not exist
+     */
+    public void readGroupKeyBounds(int layer, int group, int kvHead, float[] min, float[] max) {
+        checkLayer(layer);
+        if (kvHead < 0 || kvHead >= shape.kvHeads()) {
+            throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
+        }
+        if (min.length != shape.headDim() || max.length != shape.headDim()) {
+            throw new IllegalArgumentException("min/max lengths " + min.length + "/" + max.length + " != headDim="
+                    + shape.headDim());
+        }
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            int pages = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+            int n = (pages + TieredKvCache.GROUP_PAGES - 1) / TieredKvCache.GROUP_PAGES;
+            if (group < 0 || group >= n) {
+                throw new IndexOutOfBoundsException("group " + group + " out of range [0, " + n + ") for layer "
+                        + layer + " of sequence " + id);
+            }
+            int index = Pages.index(pageTable[layer][group * TieredKvCache.GROUP_PAGES]);
+            MemorySegment.copy(cache.groupMetadata(), ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min,
+                    0, min.length);
+            MemorySegment.copy(cache.groupMetadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max,
+                    0, max.length);
         } finally {
             lock.unlockRead(stamp);
         }
@@ -566,6 +610,26 @@ public final class Sequence implements AutoCloseable {
         @Override
         public long keyMaxOffset(int page, int kvHead) {
             return cache.keyMaxOffset(index(page), kvHead);
+        }
+
+        @Override
+        public int groupPages() {
+            return TieredKvCache.GROUP_PAGES;
+        }
+
+        @Override
+        public MemorySegment groupMetadata() {
+            return cache.groupMetadata();
+        }
+
+        @Override
+        public long groupKeyMinOffset(int group, int kvHead) {
+            return cache.keyMinOffset(index(group * TieredKvCache.GROUP_PAGES), kvHead);
+        }
+
+        @Override
+        public long groupKeyMaxOffset(int group, int kvHead) {
+            return cache.keyMaxOffset(index(group * TieredKvCache.GROUP_PAGES), kvHead);
         }
     }
 }

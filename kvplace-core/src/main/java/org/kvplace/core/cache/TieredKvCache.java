@@ -36,6 +36,13 @@ public final class TieredKvCache implements AutoCloseable {
 
     private static final byte NO_TIER = -1;
 
+    /**
+     * Pages per page group: besides each page's key min/max, the cache keeps the element-wise
+     * min/max of the keys of every {@value} consecutive pages of a layer (per KV head, f32, in the
+     * fast tier's auxiliary memory, laid out like the page metadata), for two-level selection.
+     */
+    public static final int GROUP_PAGES = 16;
+
     private final ModelShape shape;
     private final PageLayout layout;
     private final Tier fast;
@@ -46,6 +53,7 @@ public final class TieredKvCache implements AutoCloseable {
     private final int slowCapacity;
     private final int metaStride; // bytes of metadata per page: min and max per KV head
     private final MemorySegment metadata;
+    private final MemorySegment groupMetadata; // same stride, indexed by a group's first page
 
     // Page records, indexed by page index; guarded by 'pages' (allocation) and the owner's lock.
     private final Object pages = new Object();
@@ -83,6 +91,7 @@ public final class TieredKvCache implements AutoCloseable {
             int total = Math.addExact(fastPages, slowPages);
             this.metaStride = 2 * shape.kvHeads() * shape.headDim() * Float.BYTES;
             this.metadata = fast.allocateAuxiliary(Math.multiplyExact((long) metaStride, total), 64);
+            this.groupMetadata = fast.allocateAuxiliary(Math.multiplyExact((long) metaStride, total), 64);
             this.pageGeneration = new int[total];
             this.pageTier = new byte[total];
             this.pageSlot = new int[total];
@@ -403,8 +412,24 @@ public final class TieredKvCache implements AutoCloseable {
         return keyMinOffset(index, kvHead) + (long) shape.headDim() * Float.BYTES;
     }
 
+    MemorySegment groupMetadata() {
+        return groupMetadata;
+    }
+
     /** Records one appended key vector of {@code kvHead} into the page's min/max metadata. */
     void updateKeyBounds(int index, int kvHead, float[] k, int kOffset, boolean first) {
+        updateBounds(metadata, index, kvHead, k, kOffset, first);
+    }
+
+    /**
+     * Records one appended key vector of {@code kvHead} into the min/max metadata of the page group
+     * whose first page has index {@code leaderIndex}; {@code first} for the group's first token.
+     */
+    void updateGroupKeyBounds(int leaderIndex, int kvHead, float[] k, int kOffset, boolean first) {
+        updateBounds(groupMetadata, leaderIndex, kvHead, k, kOffset, first);
+    }
+
+    private void updateBounds(MemorySegment metadata, int index, int kvHead, float[] k, int kOffset, boolean first) {
         long minOff = keyMinOffset(index, kvHead);
         long maxOff = keyMaxOffset(index, kvHead);
         int headDim = shape.headDim();

@@ -57,4 +57,43 @@ public interface KvLayerView {
 
     /** Byte offset in {@link #metadata()} of the {@code headDim} f32 key maximums of {@code kvHead}. */
     long keyMaxOffset(int page, int kvHead);
+
+    /**
+     * Pages per page group, or {@code 0} when this view keeps no group metadata (the default). Group
+     * {@code g} covers pages {@code g*G .. min(pageCount, (g+1)*G) - 1}; its key metadata is the
+     * element-wise min and max of those pages' key metadata, laid out like a page's, at
+     * {@link #groupKeyMinOffset} and {@link #groupKeyMaxOffset} of {@link #groupMetadata()}.
+     */
+    default int groupPages() {
+        return 0;
+    }
+
+    /**
+     * Segment holding the groups' key metadata (f32, in the fast tier).
+     *
+     * @throws UnsupportedOperationException if {@link #groupPages()} is {@code 0}
+     */
+    default MemorySegment groupMetadata() {
+        throw new UnsupportedOperationException("this view keeps no group metadata");
+    }
+
+    /**
+     * Byte offset in {@link #groupMetadata()} of the {@code headDim} f32 key minimums of {@code kvHead}
+     * over group {@code group}.
+     *
+     * @throws UnsupportedOperationException if {@link #groupPages()} is {@code 0}
+     */
+    default long groupKeyMinOffset(int group, int kvHead) {
+        throw new UnsupportedOperationException("this view keeps no group metadata");
+    }
+
+    /**
+     * Byte offset in {@link #groupMetadata()} of the {@code headDim} f32 key maximums of {@code kvHead}
+     * over group {@code group}.
+     *
+     * @throws UnsupportedOperationException if {@link #groupPages()} is {@code 0}
+     */
+    default long groupKeyMaxOffset(int group, int kvHead) {
+        throw new UnsupportedOperationException("this view keeps no group metadata");
+    }
 }

@@ -1,5 +1,6 @@
 package org.kvplace.core.kernel;
 
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -28,6 +29,17 @@ public final class SparseAttention implements AutoCloseable {
     private final int maxPages;
     private final int budgetTokens;
     private final boolean parallelLanes;
+    private final int oversample;
+
+    // Two-level selection scratch (unused when oversample is 0).
+    private final PageSelection groupSelection;
+    private final MetadataViews.Groups groupView = new MetadataViews.Groups();
+    private final MetadataViews.Subset candidateView = new MetadataViews.Subset();
+    private final float[] groupScores;
+    private final int[] selectedGroups;
+    private final int[] candidates;
+    private final float[] candidateScores;
+    private int candidateCount;
 
     private final PageSelection selection;
     private final float[] scores;
@@ -71,6 +83,49 @@ public final class SparseAttention implements AutoCloseable {
      */
     public SparseAttention(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, int budgetTokens,
             boolean parallelLanes) {
+        this(kernel, queryHeads, headDim, maxPages, budgetTokens, parallelLanes, 0);
+    }
+
+    /**
+     * A driver for one model shape and budget, with flat ({@code oversample == 0}, as the
+     * six-argument constructor) or two-level selection ({@code oversample > 0}).
+     *
+     * <p>Two-level selection, for layers that keep page-group metadata
+     * ({@link KvLayerView#groupPages()} {@code > 0}; on other layers it is flat): the kernel scores
+     * every group of {@code G} pages from the group's key min/max (the same bound as a page's, and an
+     * upper bound of its pages' bounds); {@link PageSelection} keeps the first and newest groups and
+     * the best groups covering {@code oversample * budgetTokens} tokens in all (ties to the lower
+     * group index); the kernel scores only the pages of those groups; and {@link PageSelection}
+     * chooses pages within the budget among them, sink and newest page always included. Pages
+     * outside the kept groups are never chosen while the kept groups hold enough pages for the budget
+     * (always, for {@code oversample >= 1}). The scan of metadata thus reads {@code 1/G} of the page
+     * metadata plus the kept groups' pages' metadata, instead of all page metadata. When the kept
+     * groups are all groups, the choice is exactly the flat one. {@link #DEFAULT_OVERSAMPLE} is a
+     * reasonable value: the best {@code budget} tokens rarely lie outside the best {@code 2 x budget}
+     * tokens by group bound.
+     *
+     * @param kernel the kernel that scores and reads pages
+     * @param queryHeads query heads of the model, a positive multiple of its KV heads
+     * @param headDim elements per head vector
+     * @param maxPages most pages a layer may hold (the cache's pages per layer)
+     * @param budgetTokens tokens read per step at most, or {@link PageSelection#ALL} for dense attention
+     * @param parallelLanes whether the slow-tier lane runs on its own thread
+     * @param oversample {@code 0} for flat selection, else the tokens of the groups kept by the first
+     *     level, as a multiple of {@code budgetTokens}
+     * @throws IllegalArgumentException if a size is not positive, or the budget or oversample is negative
+     */
+    public SparseAttention(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, int budgetTokens,
+            boolean parallelLanes, int oversample) {
+        if (oversample < 0) {
+            throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
+        }
+        this.oversample = oversample;
+        int twoLevelPages = oversample == 0 ? 1 : Math.max(1, maxPages);
+        this.groupSelection = oversample == 0 ? null : new PageSelection(twoLevelPages);
+        this.groupScores = new float[twoLevelPages];
+        this.selectedGroups = new int[twoLevelPages];
+        this.candidates = new int[twoLevelPages];
+        this.candidateScores = new float[twoLevelPages];
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         if (queryHeads <= 0 || headDim <= 0 || maxPages <= 0) {
             throw new IllegalArgumentException("queryHeads, headDim and maxPages must be positive, got queryHeads="
@@ -100,6 +155,19 @@ public final class SparseAttention implements AutoCloseable {
     /** The kernel used. */
     public DecodeKernel kernel() {
         return kernel;
+    }
+
+    /** The two-level selection's default oversampling factor, {@value}. */
+    public static final int DEFAULT_OVERSAMPLE = 2;
+
+    /** The two-level oversampling factor, or {@code 0} for flat selection. */
+    public int oversample() {
+        return oversample;
+    }
+
+    /** Pages whose bounds the last two-level step scored (every page for a flat step). */
+    public int scoredPages() {
+        return candidateCount;
     }
 
     /** The budget in tokens ({@link PageSelection#ALL} for dense). */
@@ -156,8 +224,13 @@ public final class SparseAttention implements AutoCloseable {
                 selected[p] = p;
             }
             selectedCount = n;
+            candidateCount = n;
+        } else if (oversample > 0 && layer.groupPages() > 0) {
+            scoreTwoLevel(layer, q, n, tokenCount, layout.pageTokens());
+            selectedCount = selection.select(scores, n, tokenCount, layout.pageTokens(), budgetTokens, selected);
         } else {
             kernel.scorePages(layer, q, scores);
+            candidateCount = n;
             selectedCount = selection.select(scores, n, tokenCount, layout.pageTokens(), budgetTokens, selected);
         }
         fastCount = 0;
@@ -200,6 +273,35 @@ public final class SparseAttention implements AutoCloseable {
         fastState.finish(out);
         fastState.pageMasses(fastCount, fastState, mass, fastPositions);
         slowState.pageMasses(slowCount, fastState, mass, slowPositions);
+    }
+
+    /**
+     * Fills {@code scores[0 .. n-1]}: the bound of every page of the kept groups, negative infinity
+     * for the others.
+     */
+    private void scoreTwoLevel(KvLayerView layer, float[] q, int n, int tokenCount, int pageTokens) {
+        int g = layer.groupPages();
+        groupView.of(layer);
+        int groups = groupView.pageCount();
+        kernel.scorePages(groupView, q, groupScores);
+        long keepTokens = Math.min((long) oversample * budgetTokens, Integer.MAX_VALUE);
+        int kept = groupSelection.select(groupScores, groups, tokenCount, g * pageTokens, (int) keepTokens,
+                selectedGroups);
+        int c = 0;
+        for (int i = 0; i < kept; i++) {
+            int first = selectedGroups[i] * g;
+            int end = Math.min(n, first + g);
+            for (int p = first; p < end; p++) {
+                candidates[c++] = p;
+            }
+        }
+        candidateCount = c;
+        candidateView.of(layer, candidates, c);
+        kernel.scorePages(candidateView, q, candidateScores);
+        Arrays.fill(scores, 0, n, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < c; i++) {
+            scores[candidates[i]] = candidateScores[i];
+        }
     }
 
     private void runFastLane(KvLayerView layer, float[] q) {
@@ -345,6 +447,7 @@ public final class SparseAttention implements AutoCloseable {
     public String toString() {
         return "SparseAttention[" + kernel.name() + ", budget "
                 + (budgetTokens == PageSelection.ALL ? "all" : budgetTokens + " tokens")
+                + (oversample > 0 ? ", two-level x" + oversample : "")
                 + (parallelLanes ? ", parallel lanes" : ", sequential lanes") + "]";
     }
 }
