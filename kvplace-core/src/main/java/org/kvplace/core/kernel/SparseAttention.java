@@ -94,8 +94,8 @@ public final class SparseAttention implements AutoCloseable {
      * ({@link KvLayerView#groupPages()} {@code > 0}; on other layers it is flat): the kernel scores
      * every group of {@code G} pages from the group's key min/max (the same bound as a page's, and an
      * upper bound of its pages' bounds); {@link PageSelection} keeps the first and newest groups and
-     * the best groups covering {@code oversample * budgetTokens} tokens in all (ties to the lower
-     * group index); the kernel scores only the pages of those groups; and {@link PageSelection}
+     * then the best other groups that fit in {@code oversample * budgetTokens} tokens (ties to the
+     * lower group index); the kernel scores only the pages of those groups; and {@link PageSelection}
      * chooses pages within the budget among them, sink and newest page always included. Pages
      * outside the kept groups are never chosen while the kept groups hold enough pages for the budget
      * (always, for {@code oversample >= 1}). The scan of metadata thus reads {@code 1/G} of the page
@@ -284,8 +284,11 @@ public final class SparseAttention implements AutoCloseable {
         groupView.of(layer);
         int groups = groupView.pageCount();
         kernel.scorePages(groupView, q, groupScores);
-        long keepTokens = Math.min((long) oversample * budgetTokens, Integer.MAX_VALUE);
-        int kept = groupSelection.select(groupScores, groups, tokenCount, g * pageTokens, (int) keepTokens,
+        int groupTokens = g * pageTokens;
+        // The first and newest groups are kept on top of the oversampled budget.
+        long fixedTokens = groups == 1 ? tokenCount : groupTokens + (tokenCount - (long) (groups - 1) * groupTokens);
+        long keepTokens = Math.min(fixedTokens + (long) oversample * budgetTokens, Integer.MAX_VALUE);
+        int kept = groupSelection.select(groupScores, groups, tokenCount, groupTokens, (int) keepTokens,
                 selectedGroups);
         int c = 0;
         for (int i = 0; i < kept; i++) {
