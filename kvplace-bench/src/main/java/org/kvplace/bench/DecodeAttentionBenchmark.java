@@ -76,6 +76,14 @@ public class DecodeAttentionBenchmark {
         @Param({"all", "2048"})
         public String budget;
 
+        /**
+         * {@code flat}: Quest scores every page; {@code twolevel}: scores page groups first, then the
+         * pages of the best groups ({@link SparseAttention#DEFAULT_OVERSAMPLE}). Only a sparse budget
+         * differs; a dense step scores nothing.
+         */
+        @Param({"flat", "twolevel"})
+        public String selection;
+
         TieredKvCache cache;
         Sequence seq;
         SparseAttention vector;
@@ -98,9 +106,15 @@ public class DecodeAttentionBenchmark {
             int budgetTokens = budget.equals("all") ? PageSelection.ALL : Integer.parseInt(budget);
             DecodeKernel active = Kernels.lookup();
             vectorized = active.name().equals("panama");
-            vector = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens, false);
+            int oversample = switch (selection) {
+                case "flat" -> 0;
+                case "twolevel" -> SparseAttention.DEFAULT_OVERSAMPLE;
+                default -> throw new IllegalArgumentException("selection must be flat or twolevel, got " + selection);
+            };
+            vector = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens, false,
+                    oversample);
             scalar = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens,
-                    false);
+                    false, oversample);
             // The pages a step reads (selection depends only on q and the keys, fixed here).
             seq.attend(0, q, out, vector);
             Tier fast = cache.tier(TierKind.FAST);
@@ -110,8 +124,9 @@ public class DecodeAttentionBenchmark {
                 readOffsets[i] = fast.slotOffset(slotOf(fast, handle, i, vector.selectedPage(i)));
             }
             pageReadBytes = cache.layout().pageBytes();
-            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step%n", vector,
-                    readOffsets.length, readOffsets.length * pageReadBytes / 1048576.0);
+            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step, %d of %d pages scored%n",
+                    vector, readOffsets.length, readOffsets.length * pageReadBytes / 1048576.0, vector.scoredPages(),
+                    seq.pageCount(0));
         }
 
         @TearDown(Level.Trial)
