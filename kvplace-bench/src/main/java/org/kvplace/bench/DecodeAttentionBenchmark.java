@@ -124,9 +124,24 @@ public class DecodeAttentionBenchmark {
                 readOffsets[i] = fast.slotOffset(slotOf(fast, handle, i, vector.selectedPage(i)));
             }
             pageReadBytes = cache.layout().pageBytes();
-            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step, %d of %d pages scored%n",
-                    vector, readOffsets.length, readOffsets.length * pageReadBytes / 1048576.0, vector.scoredPages(),
-                    seq.pageCount(0));
+            int sameAsFlat = readOffsets.length;
+            if (oversample > 0) {
+                try (SparseAttention flat = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(),
+                        budgetTokens, false)) {
+                    seq.attend(0, q, out, flat);
+                    sameAsFlat = 0;
+                    for (int i = 0, j = 0; i < vector.selectedCount() && j < flat.selectedCount();) {
+                        int a = vector.selectedPage(i);
+                        int b = flat.selectedPage(j);
+                        sameAsFlat += a == b ? 1 : 0;
+                        i += a <= b ? 1 : 0;
+                        j += b <= a ? 1 : 0;
+                    }
+                }
+            }
+            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step, %d of %d pages scored,"
+                    + " %d of the pages read also chosen by flat selection%n", vector, readOffsets.length,
+                    readOffsets.length * pageReadBytes / 1048576.0, vector.scoredPages(), seq.pageCount(0), sameAsFlat);
         }
 
         @TearDown(Level.Trial)
