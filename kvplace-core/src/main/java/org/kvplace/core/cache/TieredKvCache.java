@@ -39,7 +39,10 @@ public final class TieredKvCache implements AutoCloseable {
     /**
      * Pages per page group: besides each page's key min/max, the cache keeps the element-wise
      * min/max of the keys of every {@value} consecutive pages of a layer (per KV head, f32, in the
-     * fast tier's auxiliary memory, laid out like the page metadata), for two-level selection.
+     * fast tier's auxiliary memory, laid out like the page metadata), for two-level selection. A
+     * group's metadata sits at the index of its first page in a second array as large as the page
+     * metadata, so the auxiliary memory is twice the page metadata
+     * ({@code 2 x 2 x kvHeads x headDim x 4} bytes per page).
      */
     public static final int GROUP_PAGES = 16;
 
