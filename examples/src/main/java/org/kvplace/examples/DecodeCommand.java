@@ -133,6 +133,14 @@ final class DecodeCommand {
             err.println("kvplace decode: " + cause.getMessage());
             return 1;
         }
+        if (recordTrace != null) {
+            // Fail before loading and decoding, not after: the trace goes next to an existing directory.
+            Path parent = Path.of(recordTrace).toAbsolutePath().getParent();
+            if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+                throw new UsageException("cannot write trace file " + recordTrace + ": directory " + parent
+                        + " does not exist or is not writable");
+            }
+        }
         Path path = Path.of(model);
         if (!Files.isRegularFile(path)) {
             err.println("kvplace decode: model file " + path.toAbsolutePath().normalize() + " not found; pass --model FILE"

@@ -118,6 +118,15 @@ class DecodeCommandTest {
     }
 
     @Test
+    void shouldRejectAnUnwritableTracePathBeforeDecoding(@TempDir Path dir) {
+        String target = dir.resolve("no-such-dir").resolve("run.kvpt").toString();
+        assertEquals(2, run("decode", "--model", "does-not-matter.gguf", "--record-trace", target));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.contains("cannot write trace file " + target) && e.contains("no-such-dir"), e);
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing decoded");
+    }
+
+    @Test
     void shouldRejectBadTraceArguments(@TempDir Path dir) {
         assertEquals(2, run("trace"));
         assertEquals(2, run("trace", "a", "b"));
