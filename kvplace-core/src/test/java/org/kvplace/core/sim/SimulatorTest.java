@@ -97,6 +97,15 @@ class SimulatorTest {
             assertEquals(a.totalTime(), b.totalTime(), 0.0, name);
             assertEquals(a.kvFastBytes(), b.kvFastBytes(), name);
             assertEquals(a.bytesMigrated(), b.bytesMigrated(), name);
+            // and the seed matters: another seed draws other read sets, so other numbers
+            GeneratorConfig c0 = small(0.6, 0.1, 1);
+            GeneratorConfig other = new GeneratorConfig(c0.promptTokens(), c0.decodeTokens(), c0.layers(),
+                    c0.unitTokens(), c0.sparsity(), c0.sinkTokens(), c0.recentTokens(), c0.recencyBias(),
+                    c0.variation(), c0.seed() + 1);
+            SimulationResult c = new Simulator(SMALL_HW, SMALL_MODEL).run(TraceGenerator.source(other),
+                    Policies.byName(name));
+            assertTrue(c.totalTime() != a.totalTime() || c.bytesMigrated() != a.bytesMigrated(),
+                    name + ": seed " + other.seed() + " gave exactly the numbers of seed " + c0.seed());
         }
     }
 
