@@ -299,30 +299,7 @@ public final class Sequence implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the page does not exist
      */
     public void readKeyBounds(int layer, int page, int kvHead, float[] min, float[] max) {
-        checkLayer(layer);
-        if (kvHead < 0 || kvHead >= shape.kvHeads()) {
-            throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
-        }
-        if (min.length != shape.headDim() || max.length != shape.headDim()) {
-            throw new IllegalArgumentException("min/max lengths " + min.length + "/" + max.length + " != headDim="
-                    + shape.headDim());
-        }
-        long stamp = lock.readLock();
-        try {
-            ensureOpen();
-            int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
-            if (page < 0 || page >= n) {
-                throw new IndexOutOfBoundsException("page " + page + " out of range [0, " + n + ") for layer " + layer
-                        + " of sequence " + id);
-            }
-            int index = Pages.index(pageTable[layer][page]);
-            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0,
-                    min.length);
-            MemorySegment.copy(cache.metadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0,
-                    max.length);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+        readBounds(cache.metadata(), "page", 1, layer, page, kvHead, min, max);
     }
 
     /**
@@ -339,6 +316,15 @@ public final class Sequence implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the group does not exist
      */
     public void readGroupKeyBounds(int layer, int group, int kvHead, float[] min, float[] max) {
+        readBounds(cache.groupMetadata(), "group", TieredKvCache.GROUP_PAGES, layer, group, kvHead, min, max);
+    }
+
+    /**
+     * Copies the min/max of unit {@code unit} (a run of {@code unitPages} pages, stored at the index of
+     * its first page in {@code metadata}) for one KV head.
+     */
+    private void readBounds(MemorySegment metadata, String what, int unitPages, int layer, int unit, int kvHead,
+            float[] min, float[] max) {
         checkLayer(layer);
         if (kvHead < 0 || kvHead >= shape.kvHeads()) {
             throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
@@ -351,16 +337,14 @@ public final class Sequence implements AutoCloseable {
         try {
             ensureOpen();
             int pages = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
-            int n = (pages + TieredKvCache.GROUP_PAGES - 1) / TieredKvCache.GROUP_PAGES;
-            if (group < 0 || group >= n) {
-                throw new IndexOutOfBoundsException("group " + group + " out of range [0, " + n + ") for layer "
+            int n = (pages + unitPages - 1) / unitPages;
+            if (unit < 0 || unit >= n) {
+                throw new IndexOutOfBoundsException(what + " " + unit + " out of range [0, " + n + ") for layer "
                         + layer + " of sequence " + id);
             }
-            int index = Pages.index(pageTable[layer][group * TieredKvCache.GROUP_PAGES]);
-            MemorySegment.copy(cache.groupMetadata(), ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min,
-                    0, min.length);
-            MemorySegment.copy(cache.groupMetadata(), ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max,
-                    0, max.length);
+            int index = Pages.index(pageTable[layer][unit * unitPages]);
+            MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0, min.length);
+            MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0, max.length);
         } finally {
             lock.unlockRead(stamp);
         }
