@@ -25,6 +25,7 @@ public final class Sequence implements AutoCloseable {
     private final ModelShape shape;
     private final PageLayout layout;
     private final long[][] pageTable; // [layer][page] -> handle
+    private final int[][] groupTable; // [layer][group] -> page-group metadata record
     private final int[] tokens;       // per layer
     private final LayerView[] views;
     private final StampedLock lock = new StampedLock();
@@ -37,6 +38,8 @@ public final class Sequence implements AutoCloseable {
         this.shape = cache.shape();
         this.layout = cache.layout();
         this.pageTable = new long[shape.layers()][cache.pagesPerLayer()];
+        this.groupTable = new int[shape.layers()][(cache.pagesPerLayer() + TieredKvCache.GROUP_PAGES - 1)
+                / TieredKvCache.GROUP_PAGES];
         this.tokens = new int[shape.layers()];
         this.views = new LayerView[shape.layers()];
         for (int l = 0; l < views.length; l++) {
@@ -84,21 +87,24 @@ public final class Sequence implements AutoCloseable {
             }
             int pageIndex = t / layout.pageTokens();
             int inPage = t % layout.pageTokens();
+            boolean groupStart = inPage == 0 && pageIndex % TieredKvCache.GROUP_PAGES == 0;
             if (inPage == 0) {
                 pageTable[layer][pageIndex] = cache.allocatePage(this, layer, t);
+                if (groupStart) {
+                    groupTable[layer][pageIndex / TieredKvCache.GROUP_PAGES] = cache.allocateGroupRecord();
+                }
             }
             int index = Pages.index(pageTable[layer][pageIndex]);
             Tier tier = cache.tierAt(index);
             MemorySegment slab = tier.slab();
             long base = tier.slotOffset(cache.slotAt(index));
             int headDim = shape.headDim();
-            int leader = Pages.index(pageTable[layer][pageIndex - pageIndex % TieredKvCache.GROUP_PAGES]);
-            boolean groupStart = inPage == 0 && pageIndex % TieredKvCache.GROUP_PAGES == 0;
+            int group = groupTable[layer][pageIndex / TieredKvCache.GROUP_PAGES];
             for (int h = 0; h < shape.kvHeads(); h++) {
                 writeHead(slab, base + layout.keyOffset(h, inPage), k, h * headDim);
                 writeHead(slab, base + layout.valueOffset(h, inPage), v, h * headDim);
                 cache.updateKeyBounds(index, h, k, h * headDim, inPage == 0);
-                cache.updateGroupKeyBounds(leader, h, k, h * headDim, groupStart);
+                cache.updateGroupKeyBounds(group, h, k, h * headDim, groupStart);
             }
             tier.chargeWrite(layout.tokenBytes());
             cache.setTokensAt(index, inPage + 1);
@@ -320,8 +326,8 @@ public final class Sequence implements AutoCloseable {
     }
 
     /**
-     * Copies the min/max of unit {@code unit} (a run of {@code unitPages} pages, stored at the index of
-     * its first page in {@code metadata}) for one KV head.
+     * Copies the min/max of unit {@code unit} for one KV head: a page ({@code unitPages == 1}, its
+     * record at the page's index) or a page group (its record from the group table).
      */
     private void readBounds(MemorySegment metadata, String what, int unitPages, int layer, int unit, int kvHead,
             float[] min, float[] max) {
@@ -342,7 +348,7 @@ public final class Sequence implements AutoCloseable {
                 throw new IndexOutOfBoundsException(what + " " + unit + " out of range [0, " + n + ") for layer "
                         + layer + " of sequence " + id);
             }
-            int index = Pages.index(pageTable[layer][unit * unitPages]);
+            int index = unitPages == 1 ? Pages.index(pageTable[layer][unit]) : groupTable[layer][unit];
             MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0, min.length);
             MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0, max.length);
         } finally {
@@ -464,6 +470,9 @@ public final class Sequence implements AutoCloseable {
                     for (int p = 0; p < n; p++) {
                         try {
                             cache.freePage(Pages.index(pageTable[l][p]));
+                            if (p % TieredKvCache.GROUP_PAGES == 0) {
+                                cache.freeGroupRecord(groupTable[l][p / TieredKvCache.GROUP_PAGES]);
+                            }
                         } catch (RuntimeException e) {
                             if (failure == null) {
                                 failure = e;
@@ -608,12 +617,12 @@ public final class Sequence implements AutoCloseable {
 
         @Override
         public long groupKeyMinOffset(int group, int kvHead) {
-            return cache.keyMinOffset(index(group * TieredKvCache.GROUP_PAGES), kvHead);
+            return cache.keyMinOffset(groupTable[layer][group], kvHead);
         }
 
         @Override
         public long groupKeyMaxOffset(int group, int kvHead) {
-            return cache.keyMaxOffset(index(group * TieredKvCache.GROUP_PAGES), kvHead);
+            return cache.keyMaxOffset(groupTable[layer][group], kvHead);
         }
     }
 }

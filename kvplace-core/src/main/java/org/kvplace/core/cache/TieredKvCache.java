@@ -40,9 +40,11 @@ public final class TieredKvCache implements AutoCloseable {
      * Pages per page group: besides each page's key min/max, the cache keeps the element-wise
      * min/max of the keys of every {@value} consecutive pages of a layer (per KV head, f32, in the
      * fast tier's auxiliary memory, laid out like the page metadata), for two-level selection. A
-     * group's metadata sits at the index of its first page in a second array as large as the page
-     * metadata, so the auxiliary memory is twice the page metadata
-     * ({@code 2 x 2 x kvHeads x headDim x 4} bytes per page).
+     * group's record is taken from a pool of its own when the group's first page is allocated, lowest
+     * free record first, so the groups of a long sequence sit next to each other and their scan reads
+     * memory in order. The pool has a record per page (a group holds at least one page), so the
+     * auxiliary memory is twice the page metadata ({@code 2 x 2 x kvHeads x headDim x 4} bytes per
+     * page).
      */
     public static final int GROUP_PAGES = 16;
 
@@ -56,7 +58,7 @@ public final class TieredKvCache implements AutoCloseable {
     private final int slowCapacity;
     private final int metaStride; // bytes of metadata per page: min and max per KV head
     private final MemorySegment metadata;
-    private final MemorySegment groupMetadata; // same stride, indexed by a group's first page
+    private final MemorySegment groupMetadata; // same stride, indexed by group record
 
     // Page records, indexed by page index; guarded by 'pages' (allocation) and the owner's lock.
     private final Object pages = new Object();
@@ -67,6 +69,8 @@ public final class TieredKvCache implements AutoCloseable {
     private final Sequence[] pageOwner;
     private final int[] freePageIndices;
     private int freePageCount;
+    private final int[] freeGroupRecords; // guarded by 'pages' too
+    private int freeGroupCount;
 
     private final AtomicInteger nextSequenceId = new AtomicInteger();
     private final AtomicInteger liveSequences = new AtomicInteger();
@@ -106,6 +110,11 @@ public final class TieredKvCache implements AutoCloseable {
                 freePageIndices[i] = total - 1 - i;
             }
             this.freePageCount = total;
+            this.freeGroupRecords = new int[total];
+            for (int i = 0; i < total; i++) {
+                freeGroupRecords[i] = total - 1 - i;
+            }
+            this.freeGroupCount = total;
         } catch (RuntimeException | Error e) {
             fast.close();
             if (s != null) {
@@ -318,6 +327,27 @@ public final class TieredKvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the group-metadata record for a new page group, lowest free record first. Called right
+     * after the group's first page was allocated, so a record is always free: live groups never
+     * outnumber live pages, and there are as many records as pages.
+     */
+    int allocateGroupRecord() {
+        synchronized (pages) {
+            if (freeGroupCount == 0) {
+                throw new IllegalStateException("no free page-group record; live groups outnumber pages");
+            }
+            return freeGroupRecords[--freeGroupCount];
+        }
+    }
+
+    /** Returns a page group's metadata record to the pool. Caller holds the owner's write lock. */
+    void freeGroupRecord(int record) {
+        synchronized (pages) {
+            freeGroupRecords[freeGroupCount++] = record;
+        }
+    }
+
     /** Frees a page: returns its slot and retires its handle. Caller holds the owner's write lock. */
     void freePage(int index) {
         synchronized (pages) {
@@ -426,10 +456,10 @@ public final class TieredKvCache implements AutoCloseable {
 
     /**
      * Records one appended key vector of {@code kvHead} into the min/max metadata of the page group
-     * whose first page has index {@code leaderIndex}; {@code first} for the group's first token.
+     * with record {@code record}; {@code first} for the group's first token.
      */
-    void updateGroupKeyBounds(int leaderIndex, int kvHead, float[] k, int kOffset, boolean first) {
-        updateBounds(groupMetadata, leaderIndex, kvHead, k, kOffset, first);
+    void updateGroupKeyBounds(int record, int kvHead, float[] k, int kOffset, boolean first) {
+        updateBounds(groupMetadata, record, kvHead, k, kOffset, first);
     }
 
     private void updateBounds(MemorySegment metadata, int index, int kvHead, float[] k, int kOffset, boolean first) {

@@ -48,6 +48,85 @@ class GroupMetadataTest {
     }
 
     @Test
+    void shouldKeepEachSequencesGroupBoundsApartWhenRecordsAreReusedWithEveryPageOfTheCacheInUse() {
+        // 80 pages in all (each append fills both layers). Round 1: three sequences take every page,
+        // two of them appending in turn so that their pages and groups interleave. Round 2, after
+        // closing two of them: new sequences, most of one page (a group each), reuse the freed records.
+        ModelShape shape = new ModelShape(2, KV_HEADS, HEAD_DIM, 200);
+        try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(PAGE_TOKENS)
+                .fastTierPages(30).slowTierPages(50).build()) {
+            SplittableRandom rnd = new SplittableRandom(5);
+            Sequence a = cache.newSequence();
+            Sequence b = cache.newSequence();
+            Sequence c = cache.newSequence();
+            float[][][] ka = new float[2][200][];
+            float[][][] kb = new float[2][200][];
+            float[][][] kc = new float[2][200][];
+            append(c, kc, 0, 1, rnd, ElementType.F32); // 1 page per layer: 2 pages, 2 groups
+            int ta = 0;
+            int tb = 0;
+            for (int i = 0; i < 18; i++) { // a and b alternate page by page: 2 groups per layer each
+                append(a, ka, ta, ta + PAGE_TOKENS, rnd, ElementType.F32);
+                ta += PAGE_TOKENS;
+                append(b, kb, tb, tb + PAGE_TOKENS, rnd, ElementType.F32);
+                tb += PAGE_TOKENS;
+            }
+            append(a, ka, ta, ta + 3 * PAGE_TOKENS - 1, rnd, ElementType.F32); // last page half full
+            ta += 3 * PAGE_TOKENS - 1;
+            assertEquals(0, cache.freePages(TierKind.FAST) + cache.freePages(TierKind.SLOW));
+            checkGroups(a, ka, ta);
+            checkGroups(b, kb, tb);
+            checkGroups(c, kc, 1);
+            a.close();
+            c.close();
+            checkGroups(b, kb, tb);
+            // 44 pages are free again: 6 one-page sequences (12 pages) and a group-long one (32) take them.
+            Sequence[] small = new Sequence[6];
+            float[][][][] ks = new float[small.length][2][200][];
+            for (int i = 0; i < small.length; i++) {
+                small[i] = cache.newSequence();
+                append(small[i], ks[i], 0, 1, rnd, ElementType.F32);
+            }
+            Sequence d = cache.newSequence();
+            float[][][] kd = new float[2][200][];
+            append(d, kd, 0, GROUP_TOKENS, rnd, ElementType.F32);
+            assertEquals(0, cache.freePages(TierKind.FAST) + cache.freePages(TierKind.SLOW));
+            for (int i = 0; i < small.length; i++) {
+                checkGroups(small[i], ks[i], 1);
+            }
+            checkGroups(d, kd, GROUP_TOKENS);
+            checkGroups(b, kb, tb);
+            for (Sequence s : small) {
+                s.close();
+            }
+            d.close();
+            b.close();
+            assertEquals(80, cache.freePages(TierKind.FAST) + cache.freePages(TierKind.SLOW));
+        }
+    }
+
+    @Test
+    void shouldReturnGroupRecordsWhenSequencesCloseSoThatOnePageGroupsCanFillTheCacheAgainAndAgain() {
+        ModelShape shape = new ModelShape(2, KV_HEADS, HEAD_DIM, 200);
+        try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(PAGE_TOKENS).fastTierPages(8)
+                .slowTierPages(12).build()) {
+            SplittableRandom rnd = new SplittableRandom(9);
+            for (int round = 0; round < 5; round++) {
+                Sequence[] seqs = new Sequence[10]; // one page per layer each: as many groups as pages
+                float[][][][] keys = new float[seqs.length][2][200][];
+                for (int i = 0; i < seqs.length; i++) {
+                    seqs[i] = cache.newSequence();
+                    append(seqs[i], keys[i], 0, PAGE_TOKENS, rnd, ElementType.F32);
+                }
+                for (int i = 0; i < seqs.length; i++) {
+                    checkGroups(seqs[i], keys[i], PAGE_TOKENS);
+                    seqs[i].close();
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRejectBadArgumentsWhenReadingGroupBounds() {
         ModelShape shape = new ModelShape(1, KV_HEADS, HEAD_DIM, 200);
         try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(PAGE_TOKENS).fastTierPages(100)
