@@ -1,5 +1,6 @@
 package org.kvplace.bench;
 
+import java.util.BitSet;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.kvplace.core.cache.ElementType;
@@ -40,6 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code readBaseline}: a plain vectorised sum over exactly the KV bytes the step reads (all
  *       pages for dense, the selected pages for sparse): the memory-bandwidth limit of the run.</li>
  * </ul>
+ * Successive invocations take {@link #QUERIES} fixed random queries in turn, as successive decode
+ * steps would, so that a sparse step reads other pages than the step before it.
  * {@code budget} is {@code all} (dense) or a token budget (sparse, Quest selection). Bytes read per
  * step: dense {@code contextTokens * 8 KiB} for f32 and half that for f16; sparse {@code 2048} tokens
  * of KV plus the page metadata scanned for selection ({@code 8 KiB} per page of 16 tokens, f32).
@@ -62,6 +65,12 @@ public class DecodeAttentionBenchmark {
     static final int KV_HEADS = 8;
     static final int HEAD_DIM = 128;
     static final int PAGE_TOKENS = 16;
+    /**
+     * Distinct queries that the steps of a {@link Context} take in turn. A sparse step with one fixed
+     * query would read the same pages every time and find them in the last-level cache; successive
+     * decode steps have different queries and read different pages.
+     */
+    static final int QUERIES = 16;
 
     /** One layer of context in the fast tier and a fixed query. */
     @State(Scope.Thread)
@@ -89,10 +98,11 @@ public class DecodeAttentionBenchmark {
         SparseAttention vector;
         SparseAttention scalar;
         boolean vectorized;
-        float[] q;
+        float[][] queries;
         float[] out;
-        long[] readOffsets; // byte offset in the fast slab of each page the step reads
+        long[][] readOffsets; // per query: byte offset in the fast slab of each page its step reads
         long pageReadBytes;
+        int next; // the query of the next invocation
 
         @Setup(Level.Trial)
         public void setup() {
@@ -101,8 +111,12 @@ public class DecodeAttentionBenchmark {
                     .pageTokens(PAGE_TOKENS).elementType(elementType).fastTierPages(pages).slowTierPages(0).build();
             seq = cache.newSequence();
             fill(seq, contextTokens, 1);
-            q = gaussian(QUERY_HEADS * HEAD_DIM, new SplittableRandom(2));
-            out = new float[q.length];
+            SplittableRandom rnd = new SplittableRandom(2);
+            queries = new float[QUERIES][];
+            for (int i = 0; i < QUERIES; i++) {
+                queries[i] = gaussian(QUERY_HEADS * HEAD_DIM, rnd);
+            }
+            out = new float[QUERY_HEADS * HEAD_DIM];
             int budgetTokens = budget.equals("all") ? PageSelection.ALL : Integer.parseInt(budget);
             DecodeKernel active = Kernels.lookup();
             vectorized = active.name().equals("panama");
@@ -115,21 +129,25 @@ public class DecodeAttentionBenchmark {
                     oversample);
             scalar = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens,
                     false, oversample);
-            // The pages a step reads (selection depends only on q and the keys, fixed here).
-            seq.attend(0, q, out, vector);
-            Tier fast = cache.tier(TierKind.FAST);
-            readOffsets = new long[vector.selectedCount()];
-            for (int i = 0; i < readOffsets.length; i++) {
-                long handle = seq.pageHandle(0, vector.selectedPage(i));
-                readOffsets[i] = fast.slotOffset(slotOf(fast, handle, i, vector.selectedPage(i)));
-            }
             pageReadBytes = cache.layout().pageBytes();
-            int sameAsFlat = readOffsets.length;
-            if (oversample > 0) {
-                try (SparseAttention flat = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(),
-                        budgetTokens, false)) {
-                    seq.attend(0, q, out, flat);
-                    sameAsFlat = 0;
+            Tier fast = cache.tier(TierKind.FAST);
+            readOffsets = new long[QUERIES][];
+            long sameAsFlat = 0;
+            long read = 0;
+            BitSet distinct = new BitSet(pages);
+            try (SparseAttention flat = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(),
+                    budgetTokens, false)) {
+                for (int qi = 0; qi < QUERIES; qi++) {
+                    // The pages a step reads (selection depends only on the query and the keys, fixed here).
+                    seq.attend(0, queries[qi], out, vector);
+                    readOffsets[qi] = new long[vector.selectedCount()];
+                    for (int i = 0; i < readOffsets[qi].length; i++) {
+                        int page = vector.selectedPage(i);
+                        readOffsets[qi][i] = fast.slotOffset(slotOf(fast, seq.pageHandle(0, page), i, page));
+                        distinct.set(page);
+                    }
+                    read += readOffsets[qi].length;
+                    seq.attend(0, queries[qi], out, flat);
                     for (int i = 0, j = 0; i < vector.selectedCount() && j < flat.selectedCount();) {
                         int a = vector.selectedPage(i);
                         int b = flat.selectedPage(j);
@@ -139,9 +157,21 @@ public class DecodeAttentionBenchmark {
                     }
                 }
             }
-            System.out.printf("%n[setup] %s, %d pages read per step, %.1f MiB of KV per step, %d of %d pages scored,"
-                    + " %d of the pages read also chosen by flat selection%n", vector, readOffsets.length,
-                    readOffsets.length * pageReadBytes / 1048576.0, vector.scoredPages(), seq.pageCount(0), sameAsFlat);
+            System.out.printf("%n[setup] %s, %d queries in turn: %.1f pages (%.1f MiB of KV) read per step, %d distinct"
+                    + " pages over all queries, %d of %d pages scored, %.1f%% of the pages read also chosen by flat"
+                    + " selection%n", vector, QUERIES, read / (double) QUERIES,
+                    read * pageReadBytes / 1048576.0 / QUERIES, distinct.cardinality(), vector.scoredPages(),
+                    seq.pageCount(0), 100.0 * sameAsFlat / read);
+        }
+
+        /** The query of this invocation: the queries take turns, as successive decode steps would. */
+        float[] nextQuery() {
+            return queries[next];
+        }
+
+        /** Advances to the next query; called once per invocation after the step. */
+        void advance() {
+            next = next + 1 == QUERIES ? 0 : next + 1;
         }
 
         @TearDown(Level.Trial)
@@ -283,13 +313,15 @@ public class DecodeAttentionBenchmark {
         if (!c.vectorized) {
             throw new IllegalStateException("the Vector API kernel is not active in this fork");
         }
-        c.seq.attend(0, c.q, c.out, c.vector);
+        c.seq.attend(0, c.nextQuery(), c.out, c.vector);
+        c.advance();
         return c.out[0];
     }
 
     @Benchmark
     public float scalar(Context c) {
-        c.seq.attend(0, c.q, c.out, c.scalar);
+        c.seq.attend(0, c.nextQuery(), c.out, c.scalar);
+        c.advance();
         return c.out[0];
     }
 
@@ -299,9 +331,10 @@ public class DecodeAttentionBenchmark {
     public float readBaseline(Context c) {
         var slab = c.cache.tier(TierKind.FAST).slab();
         float sum = 0f;
-        for (long off : c.readOffsets) {
+        for (long off : c.readOffsets[c.next]) {
             sum += PanamaReadBaseline.sum(slab, off, c.pageReadBytes);
         }
+        c.advance();
         return sum;
     }
 }
