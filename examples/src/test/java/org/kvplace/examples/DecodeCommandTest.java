@@ -113,7 +113,8 @@ class DecodeCommandTest {
         // Dense attention scores nothing; an oversample of 0 is the flat default and accepted.
         err.reset();
         assertEquals(0, run("decode", "--model", model(), "--tokens", "20", "--oversample", "0"));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("attention  dense"), err.toString(StandardCharsets.UTF_8));
+        String dense = err.toString(StandardCharsets.UTF_8);
+        assertTrue(dense.contains("attention  dense"), dense);
     }
 
     private static double scoredPerLayerAndToken(String stats) {

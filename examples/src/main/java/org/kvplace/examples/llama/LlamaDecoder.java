@@ -176,6 +176,15 @@ public final class LlamaDecoder implements AutoCloseable {
     }
 
     /**
+     * The query of the layer attended last (after rotation), valid while an observer's
+     * {@link AttentionObserver#attended} runs: a buffer of this decoder, overwritten by the next
+     * layer. For measurements that try other page selections on the same query.
+     */
+    float[] lastQuery() {
+        return q;
+    }
+
+    /**
      * Page bounds the sparse selection scored so far, over all layers and steps: every page of the
      * layer for flat selection, the pages of the kept groups for two-level selection (whose group
      * bounds are not counted); {@code 0} for dense attention without an observer, which scores nothing.
