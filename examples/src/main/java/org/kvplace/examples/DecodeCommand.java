@@ -48,6 +48,10 @@ final class DecodeCommand {
               --budget TOKENS       sparse attention: read at most TOKENS tokens' worth of pages per layer and
                                     step, chosen from the pages' key bounds (the first and the newest page
                                     always, and they count against TOKENS); default: dense
+              --oversample N        page selection with --budget: 0 scores every page (flat, the default);
+                                    N > 0 selects in two levels, first the groups of 16 pages whose
+                                    bounds are best, covering N x TOKENS tokens (plus the first and
+                                    newest groups), then pages within TOKENS among them
               --page-tokens P       tokens per KV page (default 16)
               --fast-pages N        fast-tier capacity in pages (default: half the pages the run needs)
               --slow-pages N        slow-tier capacity in pages (default: all the pages the run needs)
@@ -79,6 +83,7 @@ final class DecodeCommand {
         double topP = 1;
         long seed = 42;
         int budget = 0;
+        int oversample = 0;
         int pageTokens = 16;
         int fastPages = -1;
         int slowPages = -1;
@@ -104,6 +109,7 @@ final class DecodeCommand {
                 case "--top-p" -> topP = Options.doubleValue(args, ++i, "--top-p", 1e-6, 1);
                 case "--seed" -> seed = Options.longValue(args, ++i, "--seed");
                 case "--budget" -> budget = Options.intValue(args, ++i, "--budget", 1, 1 << 24);
+                case "--oversample" -> oversample = Options.intValue(args, ++i, "--oversample", 0, 1 << 16);
                 case "--page-tokens" -> pageTokens = Options.intValue(args, ++i, "--page-tokens", 1, 1 << 16);
                 case "--fast-pages" -> fastPages = Options.intValue(args, ++i, "--fast-pages", 0, Integer.MAX_VALUE - 1);
                 case "--slow-pages" -> slowPages = Options.intValue(args, ++i, "--slow-pages", 0, Integer.MAX_VALUE - 1);
@@ -122,6 +128,9 @@ final class DecodeCommand {
                 };
                 default -> throw new UsageException("unknown option '" + args[i] + "'");
             }
+        }
+        if (oversample > 0 && budget == 0) {
+            throw new UsageException("--oversample " + oversample + " selects pages within a budget; give --budget too");
         }
         if (fastPages >= 0 && fastBytes >= 0 || slowPages >= 0 && slowBytes >= 0) {
             throw new UsageException("give a tier's size in pages or in bytes, not both");
@@ -179,18 +188,20 @@ final class DecodeCommand {
             err.printf("compute    %s; attention kernel %s%n", MatVec.get(), org.kvplace.core.kernel.Kernels.lookup());
             err.printf("attention  %s%n", budget == 0 ? "dense"
                     : "sparse: budget " + budget + " tokens of " + pageTokens + "-token pages (sink and newest page"
-                    + " always; " + (parallelLanes ? "slow-tier pages on their own thread" : "tiers read in turn")
+                    + " always; " + (oversample > 0 ? "two-level selection, groups of "
+                    + TieredKvCache.GROUP_PAGES + " pages oversampled x" + oversample : "flat selection") + "; "
+                    + (parallelLanes ? "slow-tier pages on their own thread" : "tiers read in turn")
                     + ")");
             if (recordTrace != null) {
                 stop = false;
             }
             for (int w = 0; w < warmup; w++) {
-                decode(m, cc, maxTokens, budgetTokens, parallelLanes, promptTokens, tokens, temperature, topP, seed,
+                decode(m, cc, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP, seed,
                         stop, null, false, null, null);
             }
             int[] dense = null;
             if (compare) {
-                dense = decode(m, cc, maxTokens, PageSelection.ALL, false, promptTokens, tokens, temperature, topP,
+                dense = decode(m, cc, maxTokens, PageSelection.ALL, 0, false, promptTokens, tokens, temperature, topP,
                         seed, stop, null, false, null, null).tokens;
             }
             if (prompt != null) {
@@ -201,7 +212,7 @@ final class DecodeCommand {
                     : new TraceRecorder(Path.of(recordTrace), pageTokens, c.layers(), promptTokens.length, tokens - 1);
             Run r;
             try {
-                r = decode(m, cc, maxTokens, budgetTokens, parallelLanes, promptTokens, tokens, temperature, topP,
+                r = decode(m, cc, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP,
                         seed, stop, out, progress, err, recorder);
             } catch (RuntimeException e) {
                 if (recorder != null) {
@@ -274,16 +285,16 @@ final class DecodeCommand {
     }
 
     /** What one decode run produced and read. */
-    private record Run(int[] tokens, long nanos, int forwards, long pagesRead, long fastRead, long slowRead,
-            long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache) {}
+    private record Run(int[] tokens, long nanos, int forwards, long pagesRead, long pagesScored, long fastRead,
+            long slowRead, long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache) {}
 
-    private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetTokens, boolean parallelLanes,
-            int[] prompt, int tokens, double temperature, double topP, long seed, boolean stop, PrintStream out,
-            boolean progress, PrintStream err, AttentionObserver observer) {
+    private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetTokens, int oversample,
+            boolean parallelLanes, int[] prompt, int tokens, double temperature, double topP, long seed, boolean stop,
+            PrintStream out, boolean progress, PrintStream err, AttentionObserver observer) {
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
         try (TieredKvCache cache = cc.build(c, maxTokens); Sequence seq = cache.newSequence();
-                LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens, parallelLanes, observer)) {
+                LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens, oversample, parallelLanes, observer)) {
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
             Progress bar = progress ? new Progress(err, tokens) : null;
             long t0 = System.nanoTime();
@@ -303,7 +314,7 @@ final class DecodeCommand {
             }
             Tier fast = cache.tier(TierKind.FAST);
             Tier slow = cache.tier(TierKind.SLOW);
-            return new Run(generated, nanos, d.position(), d.pagesRead(), fast.bytesRead(), slow.bytesRead(),
+            return new Run(generated, nanos, d.position(), d.pagesRead(), d.pagesScored(), fast.bytesRead(), slow.bytesRead(),
                     fast.bytesWritten(), slow.bytesWritten(), cache.migrations(), cache.bytesMigrated(),
                     cache.toString());
         }
@@ -316,6 +327,10 @@ final class DecodeCommand {
                 r.tokens.length, promptTokens, r.forwards, s, r.forwards / s);
         err.printf("pages read %d over %d layer-steps (%.2f per layer and token)%n", r.pagesRead,
                 (long) r.forwards * c.layers(), r.pagesRead / (double) Math.max(1, (long) r.forwards * c.layers()));
+        if (r.pagesScored > 0) {
+            err.printf("scored     %d page bounds (%.2f per layer and token)%n", r.pagesScored,
+                    r.pagesScored / (double) Math.max(1, (long) r.forwards * c.layers()));
+        }
         err.printf("KV read    fast %s, slow %s (%.1f%% fast)%n", bytes(r.fastRead), bytes(r.slowRead),
                 100.0 * r.fastRead / Math.max(1, r.fastRead + r.slowRead));
         err.printf("KV written fast %s, slow %s%n", bytes(r.fastWritten), bytes(r.slowWritten));

@@ -73,6 +73,58 @@ class DecodeCommandTest {
     }
 
     @Test
+    void shouldRejectABadOversampleNamingTheValue() {
+        assertEquals(2, run("decode", "--budget", "64", "--oversample", "-1"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--oversample must be in [0, 65536], got -1"),
+                err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("decode", "--budget", "64", "--oversample", "two"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--oversample expects an integer, got 'two'"),
+                err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("decode", "--budget", "64", "--oversample"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--oversample needs a value"),
+                err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        // Two-level selection chooses within a budget; without one attention is dense.
+        assertEquals(2, run("decode", "--oversample", "2"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--oversample 2")
+                && err.toString(StandardCharsets.UTF_8).contains("--budget"), err.toString(StandardCharsets.UTF_8));
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing decoded");
+    }
+
+    @Test
+    void shouldSelectInTwoLevelsWithOversample() {
+        // 4-token pages: groups of 16 pages are 64 tokens, so 200 tokens make 4 groups, 50 pages per layer.
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "200", "--no-stop", "--page-tokens", "4",
+                "--budget", "32", "--oversample", "1"));
+        String twoLevel = err.toString(StandardCharsets.UTF_8);
+        assertTrue(twoLevel.contains("two-level selection, groups of 16 pages oversampled x1"), twoLevel);
+        err.reset();
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "200", "--no-stop", "--page-tokens", "4",
+                "--budget", "32"));
+        String flat = err.toString(StandardCharsets.UTF_8);
+        assertTrue(flat.contains("flat selection"), flat);
+        // Flat scores every page; two-level only the kept groups' pages (at most first, newest and one
+        // more group of 16 once the sequence spans 4 groups), so it scores clearly fewer in all.
+        double flatScored = scoredPerLayerAndToken(flat);
+        double twoLevelScored = scoredPerLayerAndToken(twoLevel);
+        assertTrue(twoLevelScored < 0.9 * flatScored, twoLevelScored + " vs flat " + flatScored);
+        // Dense attention scores nothing; an oversample of 0 is the flat default and accepted.
+        err.reset();
+        assertEquals(0, run("decode", "--model", model(), "--tokens", "20", "--oversample", "0"));
+        String dense = err.toString(StandardCharsets.UTF_8);
+        assertTrue(dense.contains("attention  dense"), dense);
+    }
+
+    private static double scoredPerLayerAndToken(String stats) {
+        var m = java.util.regex.Pattern.compile("scored +\\d+ page bounds \\(([0-9.,]+) per layer and token\\)")
+                .matcher(stats);
+        assertTrue(m.find(), stats);
+        return Double.parseDouble(m.group(1).replace(',', '.'));
+    }
+
+    @Test
     void shouldFailWithStatus1OnAMissingOrCorruptModel(@TempDir Path dir) throws Exception {
         assertEquals(1, run("decode", "--model", dir.resolve("none.gguf").toString()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("not found"));
@@ -137,5 +189,6 @@ class DecodeCommandTest {
     void shouldPrintHelp() {
         assertEquals(0, run("decode", "--help"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("--budget TOKENS"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--oversample N"));
     }
 }

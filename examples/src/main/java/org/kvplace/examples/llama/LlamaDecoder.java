@@ -52,6 +52,7 @@ public final class LlamaDecoder implements AutoCloseable {
     private final int[] pages;
     private final float[] masses;
     private long pagesRead;
+    private long pagesScored;
     private int position;
 
     /**
@@ -79,6 +80,33 @@ public final class LlamaDecoder implements AutoCloseable {
      */
     public LlamaDecoder(LlamaModel model, Sequence seq, int budgetTokens, boolean parallelLanes,
             AttentionObserver observer) {
+        this(model, seq, budgetTokens, 0, parallelLanes, observer);
+    }
+
+    /**
+     * A decoder at position 0 whose sparse attention selects pages flat ({@code oversample == 0}:
+     * every page scored) or in two levels ({@code oversample > 0}: groups of
+     * {@code TieredKvCache.GROUP_PAGES} pages first, see
+     * {@link SparseAttention#SparseAttention(org.kvplace.core.kernel.DecodeKernel, int, int, int, int, boolean, int)}).
+     *
+     * @param model the model
+     * @param seq an empty sequence of a cache whose shape matches the model (layers, KV heads, head dim)
+     * @param budgetTokens tokens attention reads per layer and step at most (the sink and the newest
+     *     page count against it and are always read), or {@link PageSelection#ALL} for dense attention
+     * @param oversample {@code 0} for flat page selection, else the two-level oversampling factor
+     *     (the first level keeps groups covering {@code oversample * budgetTokens} tokens, plus the
+     *     first and newest groups); it has no effect on dense attention
+     * @param parallelLanes whether the slow tier's pages are read on their own thread while the fast
+     *     tier's are read on the calling thread (worth it when the slow tier is throttled)
+     * @param observer receives the pages each layer's attention read and their masses, or {@code null}
+     * @throws IllegalArgumentException if the cache shape does not match the model, the budget is
+     *     not positive or {@code oversample} is negative
+     */
+    public LlamaDecoder(LlamaModel model, Sequence seq, int budgetTokens, int oversample, boolean parallelLanes,
+            AttentionObserver observer) {
+        if (oversample < 0) {
+            throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
+        }
         this.observer = observer;
         this.model = Objects.requireNonNull(model, "model");
         this.seq = Objects.requireNonNull(seq, "seq");
@@ -119,12 +147,17 @@ public final class LlamaDecoder implements AutoCloseable {
         masses = new float[maxPages];
         this.attention = budgetTokens == PageSelection.ALL && observer == null ? null
                 : new SparseAttention(seq.cache().kernel(), c.heads(), c.headDim(), maxPages, budgetTokens,
-                        parallelLanes);
+                        parallelLanes, oversample);
     }
 
     /** Tokens read per layer and step at most, {@link PageSelection#ALL} for dense attention. */
     public int budgetTokens() {
         return attention == null ? PageSelection.ALL : attention.budgetTokens();
+    }
+
+    /** The two-level selection's oversampling factor, {@code 0} for flat selection or dense attention. */
+    public int oversample() {
+        return attention == null ? 0 : attention.oversample();
     }
 
     /** The next position to be fed (tokens fed so far). */
@@ -140,6 +173,24 @@ public final class LlamaDecoder implements AutoCloseable {
     /** KV pages read by attention so far, over all layers and steps. */
     public long pagesRead() {
         return pagesRead;
+    }
+
+    /**
+     * The query of the layer attended last (after rotation), valid while an observer's
+     * {@link AttentionObserver#attended} runs: a buffer of this decoder, overwritten by the next
+     * layer. For measurements that try other page selections on the same query.
+     */
+    float[] lastQuery() {
+        return q;
+    }
+
+    /**
+     * Page bounds the sparse selection scored so far, over all layers and steps: every page of the
+     * layer for flat selection, the pages of the kept groups for two-level selection (whose group
+     * bounds are not counted); {@code 0} for dense attention without an observer, which scores nothing.
+     */
+    public long pagesScored() {
+        return pagesScored;
     }
 
     /**
@@ -174,6 +225,7 @@ public final class LlamaDecoder implements AutoCloseable {
             } else {
                 seq.attend(l, q, att, attention);
                 n = attention.selectedCount();
+                pagesScored += attention.scoredPages();
                 if (observer != null) {
                     for (int i = 0; i < n; i++) {
                         pages[i] = attention.selectedPage(i);
