@@ -5,13 +5,16 @@ import java.util.Objects;
 /**
  * Byte layout of one KV page inside its tier slot.
  *
- * <p>A page holds up to {@code pageTokens} tokens of one layer, all KV heads, keys then values:
+ * <p>A page holds up to {@code pageTokens} tokens of one layer, all KV heads; each KV head's keys
+ * are followed by its values:
  * <pre>
- *   K[kvHead][token][dim]   then   V[kvHead][token][dim]
+ *   for kvHead in 0 .. kvHeads-1:   K[token][dim]   then   V[token][dim]
  * </pre>
- * so that one KV head's keys (or values) over the page's tokens are contiguous. Offsets are in
- * bytes from the start of the slot and depend on the element type, which is why kernels go through
- * this class rather than computing them.
+ * so that one KV head's keys (or values) over the page's tokens are contiguous, and attention,
+ * which reads a head's keys and then its values, walks the page front to back in one stream (the
+ * hardware prefetcher follows one stream better than two). Offsets are in bytes from the start of
+ * the slot and depend on the element type, which is why kernels go through this class rather than
+ * computing them.
  *
  * @param pageTokens tokens per page (P)
  * @param kvHeads KV heads
@@ -47,18 +50,13 @@ public record PageLayout(int pageTokens, int kvHeads, int headDim, ElementType e
         return pageTokens * tokenBytes();
     }
 
-    /** Byte offset, within the slot, of the keys (values at {@link #valuesBase()}). */
-    public long valuesBase() {
-        return (long) kvHeads * pageTokens * headBytes();
-    }
-
     /** Byte offset within the slot of the key vector of {@code kvHead} at {@code token} of the page. */
     public long keyOffset(int kvHead, int token) {
-        return ((long) kvHead * pageTokens + token) * headBytes();
+        return ((2L * kvHead) * pageTokens + token) * headBytes();
     }
 
     /** Byte offset within the slot of the value vector of {@code kvHead} at {@code token} of the page. */
     public long valueOffset(int kvHead, int token) {
-        return valuesBase() + keyOffset(kvHead, token);
+        return ((2L * kvHead + 1) * pageTokens + token) * headBytes();
     }
 }

@@ -40,9 +40,11 @@ class TieredKvCacheTest {
         assertEquals(4 * 64, layout.pageBytes());
         assertEquals(0, layout.keyOffset(0, 0));
         assertEquals(16, layout.keyOffset(0, 1));
-        assertEquals(64, layout.keyOffset(1, 0));
-        assertEquals(128, layout.valuesBase());
-        assertEquals(128 + 64 + 32, layout.valueOffset(1, 2));
+        // Head 0's keys [0, 64), its values [64, 128), head 1's keys [128, 192), its values [192, 256).
+        assertEquals(64, layout.valueOffset(0, 0));
+        assertEquals(128, layout.keyOffset(1, 0));
+        assertEquals(192 + 32, layout.valueOffset(1, 2));
+        assertEquals(layout.pageBytes() - layout.headBytes(), layout.valueOffset(1, 3));
     }
 
     @Test
