@@ -17,6 +17,10 @@ import jdk.incubator.vector.VectorShuffle;
  */
 final class PanamaBounds {
 
+    // No helper here takes or returns a vector: a vector that crosses a call C2 did not inline is
+    // boxed on the heap, and C2 sometimes declines to inline even small methods.
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
     static final int LOGICAL_LANES = 16;
 
     private PanamaBounds() {}
@@ -101,14 +105,6 @@ final class PanamaBounds {
         return (q0 + q2) + (q1 + q3);
     }
 
-    private static FloatVector step(float[] qp, float[] qn, int qOff, MemorySegment meta, long minOff, long maxOff,
-            int d, FloatVector acc) {
-        long o = (long) d * Float.BYTES;
-        FloatVector lo = FloatVector.fromMemorySegment(F, meta, minOff + o, ByteOrder.nativeOrder());
-        FloatVector hi = FloatVector.fromMemorySegment(F, meta, maxOff + o, ByteOrder.nativeOrder());
-        return FloatVector.fromArray(F, qn, qOff + d).fma(lo, FloatVector.fromArray(F, qp, qOff + d).fma(hi, acc));
-    }
-
     /** Lane {@code i} takes lane {@code i + 8}, {@code i + 4}, {@code i + 2} (mod 16): the halving sum's steps. */
     private static final VectorShuffle<Float> HALF = VectorShuffle.iota(F, 8, 1, true);
     private static final VectorShuffle<Float> QUARTER = VectorShuffle.iota(F, 4, 1, true);
@@ -139,17 +135,23 @@ final class PanamaBounds {
             i += headDim;
             a3 = FloatVector.fromArray(F, qn, i).fma(lo, FloatVector.fromArray(F, qp, i).fma(hi, a3));
         }
-        out[outOff] = halvingSum(a0);
-        out[outOff + 1] = halvingSum(a1);
-        out[outOff + 2] = halvingSum(a2);
-        out[outOff + 3] = halvingSum(a3);
-    }
-
-    private static float halvingSum(FloatVector a) {
-        FloatVector h = a.add(a.rearrange(HALF));
-        FloatVector q = h.add(h.rearrange(QUARTER));
-        FloatVector e = q.add(q.rearrange(EIGHTH));
-        return e.lane(0) + e.lane(1);
+        // The halving sum, written out per head (see the class comment on helpers taking vectors).
+        FloatVector h0 = a0.add(a0.rearrange(HALF));
+        FloatVector h1 = a1.add(a1.rearrange(HALF));
+        FloatVector h2 = a2.add(a2.rearrange(HALF));
+        FloatVector h3 = a3.add(a3.rearrange(HALF));
+        h0 = h0.add(h0.rearrange(QUARTER));
+        h1 = h1.add(h1.rearrange(QUARTER));
+        h2 = h2.add(h2.rearrange(QUARTER));
+        h3 = h3.add(h3.rearrange(QUARTER));
+        h0 = h0.add(h0.rearrange(EIGHTH));
+        h1 = h1.add(h1.rearrange(EIGHTH));
+        h2 = h2.add(h2.rearrange(EIGHTH));
+        h3 = h3.add(h3.rearrange(EIGHTH));
+        out[outOff] = h0.lane(0) + h0.lane(1);
+        out[outOff + 1] = h1.lane(0) + h1.lane(1);
+        out[outOff + 2] = h2.lane(0) + h2.lane(1);
+        out[outOff + 3] = h3.lane(0) + h3.lane(1);
     }
 
     /** Four heads at once at 512 bits: each metadata block is loaded once for the four. */
@@ -183,7 +185,8 @@ final class PanamaBounds {
             float[] lanes) {
         FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16, a0);
+            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
         }
         a0.intoArray(lanes, 0);
     }
@@ -193,8 +196,10 @@ final class PanamaBounds {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16, a0);
-            a1 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16 + 8, a1);
+            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
+            a1 = FloatVector.fromArray(F, qn, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE), a1));
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, 8);
@@ -207,10 +212,14 @@ final class PanamaBounds {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16, a0);
-            a1 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16 + 4, a1);
-            a2 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16 + 8, a2);
-            a3 = step(qp, qn, qOff, meta, minOff, maxOff, b * 16 + 12, a3);
+            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
+            a1 = FloatVector.fromArray(F, qn, qOff + b * 16 + 4).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 4) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16 + 4).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 4) * Float.BYTES, NATIVE), a1));
+            a2 = FloatVector.fromArray(F, qn, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE), a2));
+            a3 = FloatVector.fromArray(F, qn, qOff + b * 16 + 12).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 12) * Float.BYTES, NATIVE),
+                    FloatVector.fromArray(F, qp, qOff + b * 16 + 12).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 12) * Float.BYTES, NATIVE), a3));
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, 4);

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -15,6 +16,12 @@ import jdk.incubator.vector.VectorOperators;
  * over {@code F.loopBound(n)} with independent accumulators, one reduction, a scalar tail.
  */
 final class PanamaMath {
+
+    // No helper here takes or returns a vector: C2 sometimes declines to inline even a tiny method
+    // ("callee uses too much stack" inside a large compiled method), and a vector that crosses a
+    // call that was not inlined is boxed on the heap, on every call.
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final long STEP = (long) LANES * Float.BYTES;
 
     private PanamaMath() {}
 
@@ -31,13 +38,18 @@ final class PanamaMath {
             // Four independent accumulators hide the FMA latency.
             int unrolled = n - n % (4 * LANES);
             for (; d < unrolled; d += 4 * LANES) {
-                acc0 = fma(q, qOff + d, seg, off, d, acc0);
-                acc1 = fma(q, qOff + d + LANES, seg, off, d + LANES, acc1);
-                acc2 = fma(q, qOff + d + 2 * LANES, seg, off, d + 2 * LANES, acc2);
-                acc3 = fma(q, qOff + d + 3 * LANES, seg, off, d + 3 * LANES, acc3);
+                long o = off + (long) d * Float.BYTES;
+                acc0 = FloatVector.fromArray(F, q, qOff + d).fma(FloatVector.fromMemorySegment(F, seg, o, NATIVE), acc0);
+                acc1 = FloatVector.fromArray(F, q, qOff + d + LANES)
+                        .fma(FloatVector.fromMemorySegment(F, seg, o + STEP, NATIVE), acc1);
+                acc2 = FloatVector.fromArray(F, q, qOff + d + 2 * LANES)
+                        .fma(FloatVector.fromMemorySegment(F, seg, o + 2 * STEP, NATIVE), acc2);
+                acc3 = FloatVector.fromArray(F, q, qOff + d + 3 * LANES)
+                        .fma(FloatVector.fromMemorySegment(F, seg, o + 3 * STEP, NATIVE), acc3);
             }
             for (; d < bound; d += LANES) {
-                acc0 = fma(q, qOff + d, seg, off, d, acc0);
+                acc0 = FloatVector.fromArray(F, q, qOff + d)
+                        .fma(FloatVector.fromMemorySegment(F, seg, off + (long) d * Float.BYTES, NATIVE), acc0);
             }
             sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         }
@@ -47,30 +59,40 @@ final class PanamaMath {
         return sum;
     }
 
-    private static FloatVector fma(float[] q, int qi, MemorySegment seg, long off, int d, FloatVector acc) {
-        FloatVector k = FloatVector.fromMemorySegment(F, seg, off + (long) d * Float.BYTES, ByteOrder.nativeOrder());
-        return FloatVector.fromArray(F, q, qi).fma(k, acc);
-    }
-
-    /** Largest of {@code s[off .. off+n)}. */
+    /**
+     * Largest of {@code s[off .. off+n)}, a page's scores (at most a few dozen). A scalar loop on
+     * purpose: a vector version of this method ({@code max} lanewise, then {@code reduceLanes(MAX)})
+     * was seen compiled by C2, now and then, without the Vector API intrinsics, so that it boxed its
+     * vectors on every call (a JFR allocation profile of the failing allocation test showed nothing
+     * else); for so few elements the scalar loop costs about the same.
+     */
     static float max(float[] s, int off, int n) {
         float m = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        if (n >= LANES) {
-            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            int bound = F.loopBound(n);
-            for (; i < bound; i += LANES) {
-                acc = acc.max(FloatVector.fromArray(F, s, off + i));
-            }
-            m = acc.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             m = Math.max(m, s[off + i]);
         }
         return m;
     }
 
-    /** Replaces {@code s[off+i]} by {@code exp(s[off+i] - m)} for {@code i < n} and returns their sum. */
+    private static final float LOG2_E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f; // ln 2 split so that n * LN2_HI is exact
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final float EXP_MIN = -87.33654f; // below this exp(x) is under Float.MIN_NORMAL
+    private static final float EXP_MAX = 88.37626f;
+
+    /**
+     * Replaces {@code s[off+i]} by {@code exp(s[off+i] - m)} for {@code i < n} and returns their sum.
+     *
+     * <p>The vector {@code exp} is written out with arithmetic only, so that C2 always compiles it to
+     * straight-line vector code (the Vector API's {@code VectorOperators.EXP} calls a math library).
+     * It is within 2 ulp of {@link Math#exp} for normal results and gives {@code 0} below {@code -87.3}
+     * (where the true value is subnormal or less): {@code x = n ln2 + r} with {@code n} an integer
+     * found by the add-1.5*2^23 rounding trick and {@code |r| <= ln2/2}; {@code e^r} is its Taylor
+     * polynomial of degree 7 (truncation error under 6e-9 there) in Horner form; {@code 2^n} is
+     * built in the exponent bits.
+     */
     static float expInPlace(float[] s, int off, int n, float m) {
         float sum = 0f;
         int i = 0;
@@ -78,7 +100,21 @@ final class PanamaMath {
             int bound = F.loopBound(n);
             FloatVector acc = FloatVector.zero(F);
             for (; i < bound; i += LANES) {
-                FloatVector e = FloatVector.fromArray(F, s, off + i).sub(m).lanewise(VectorOperators.EXP);
+                FloatVector x = FloatVector.fromArray(F, s, off + i).sub(m);
+                FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
+                FloatVector t = clamped.fma(LOG2_E, ROUND); // ROUND + round(x log2 e)
+                FloatVector k = t.sub(ROUND);
+                FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
+                r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(1f / 5040, 1f / 720);
+                p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+                p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+                p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+                p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+                p = p.fma(r, FloatVector.broadcast(F, 1f));
+                p = p.fma(r, FloatVector.broadcast(F, 1f));
+                IntVector exponent = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(exponent.reinterpretAsFloats()).blend(0f, x.lt(EXP_MIN));
                 e.intoArray(s, off + i);
                 acc = acc.add(e);
             }
@@ -123,7 +159,7 @@ final class PanamaMath {
             FloatVector a = FloatVector.fromArray(F, acc, aOff + d);
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
-                a = load(seg, o + t * rowBytes).fma(FloatVector.broadcast(F, w[wOff + t]), a);
+                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE).fma(FloatVector.broadcast(F, w[wOff + t]), a);
             }
             a.intoArray(acc, aOff + d);
         }
@@ -151,14 +187,14 @@ final class PanamaMath {
         for (int t = 0; t < tokens; t++) {
             long o = off + t * rowBytes;
             FloatVector wt = FloatVector.broadcast(F, w[wOff + t]);
-            a0 = load(seg, o).fma(wt, a0);
-            a1 = load(seg, o + step).fma(wt, a1);
-            a2 = load(seg, o + 2 * step).fma(wt, a2);
-            a3 = load(seg, o + 3 * step).fma(wt, a3);
-            a4 = load(seg, o + 4 * step).fma(wt, a4);
-            a5 = load(seg, o + 5 * step).fma(wt, a5);
-            a6 = load(seg, o + 6 * step).fma(wt, a6);
-            a7 = load(seg, o + 7 * step).fma(wt, a7);
+            a0 = FloatVector.fromMemorySegment(F, seg, o, NATIVE).fma(wt, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE).fma(wt, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE).fma(wt, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE).fma(wt, a3);
+            a4 = FloatVector.fromMemorySegment(F, seg, o + 4 * step, NATIVE).fma(wt, a4);
+            a5 = FloatVector.fromMemorySegment(F, seg, o + 5 * step, NATIVE).fma(wt, a5);
+            a6 = FloatVector.fromMemorySegment(F, seg, o + 6 * step, NATIVE).fma(wt, a6);
+            a7 = FloatVector.fromMemorySegment(F, seg, o + 7 * step, NATIVE).fma(wt, a7);
         }
         a0.intoArray(acc, i);
         a1.intoArray(acc, i + LANES);
@@ -180,10 +216,10 @@ final class PanamaMath {
         for (int t = 0; t < tokens; t++) {
             long o = off + t * rowBytes;
             FloatVector wt = FloatVector.broadcast(F, w[wOff + t]);
-            a0 = load(seg, o).fma(wt, a0);
-            a1 = load(seg, o + step).fma(wt, a1);
-            a2 = load(seg, o + 2 * step).fma(wt, a2);
-            a3 = load(seg, o + 3 * step).fma(wt, a3);
+            a0 = FloatVector.fromMemorySegment(F, seg, o, NATIVE).fma(wt, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE).fma(wt, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE).fma(wt, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE).fma(wt, a3);
         }
         a0.intoArray(acc, i);
         a1.intoArray(acc, i + LANES);
@@ -218,26 +254,26 @@ final class PanamaMath {
         long step = (long) LANES * Float.BYTES;
         for (int t = 0; t < tokens; t++) {
             long o = off + t * rowBytes;
-            FloatVector k0 = load(seg, o);
-            FloatVector k1 = load(seg, o + step);
+            FloatVector k0 = FloatVector.fromMemorySegment(F, seg, o, NATIVE);
+            FloatVector k1 = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE);
             FloatVector a = p0.mul(k0);
             FloatVector b = p1.mul(k1);
             FloatVector c = r0.mul(k0);
             FloatVector d = r1.mul(k1);
-            FloatVector k2 = load(seg, o + 2 * step);
-            FloatVector k3 = load(seg, o + 3 * step);
+            FloatVector k2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE);
+            FloatVector k3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE);
             a = p2.fma(k2, a);
             b = p3.fma(k3, b);
             c = r2.fma(k2, c);
             d = r3.fma(k3, d);
-            FloatVector k4 = load(seg, o + 4 * step);
-            FloatVector k5 = load(seg, o + 5 * step);
+            FloatVector k4 = FloatVector.fromMemorySegment(F, seg, o + 4 * step, NATIVE);
+            FloatVector k5 = FloatVector.fromMemorySegment(F, seg, o + 5 * step, NATIVE);
             a = p4.fma(k4, a);
             b = p5.fma(k5, b);
             c = r4.fma(k4, c);
             d = r5.fma(k5, d);
-            FloatVector k6 = load(seg, o + 6 * step);
-            FloatVector k7 = load(seg, o + 7 * step);
+            FloatVector k6 = FloatVector.fromMemorySegment(F, seg, o + 6 * step, NATIVE);
+            FloatVector k7 = FloatVector.fromMemorySegment(F, seg, o + 7 * step, NATIVE);
             a = p6.fma(k6, a);
             b = p7.fma(k7, b);
             c = r6.fma(k6, c);
@@ -263,7 +299,7 @@ final class PanamaMath {
             FloatVector a3 = FloatVector.zero(F);
             int d = 0;
             for (; d < bound; d += LANES) {
-                FloatVector k = load(seg, o + (long) d * Float.BYTES);
+                FloatVector k = FloatVector.fromMemorySegment(F, seg, o + (long) d * Float.BYTES, NATIVE);
                 a0 = FloatVector.fromArray(F, q, qOff + d).fma(k, a0);
                 a1 = FloatVector.fromArray(F, q, qOff + n + d).fma(k, a1);
                 a2 = FloatVector.fromArray(F, q, qOff + 2 * n + d).fma(k, a2);
@@ -315,28 +351,28 @@ final class PanamaMath {
             long o = off + t * rowBytes;
             FloatVector wa = FloatVector.broadcast(F, w[wOff0 + t]);
             FloatVector wb = FloatVector.broadcast(F, w[wOff1 + t]);
-            FloatVector v = load(seg, o);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, o, NATIVE);
             a0 = v.fma(wa, a0);
             b0 = v.fma(wb, b0);
-            v = load(seg, o + step);
+            v = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE);
             a1 = v.fma(wa, a1);
             b1 = v.fma(wb, b1);
-            v = load(seg, o + 2 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE);
             a2 = v.fma(wa, a2);
             b2 = v.fma(wb, b2);
-            v = load(seg, o + 3 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE);
             a3 = v.fma(wa, a3);
             b3 = v.fma(wb, b3);
-            v = load(seg, o + 4 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 4 * step, NATIVE);
             a4 = v.fma(wa, a4);
             b4 = v.fma(wb, b4);
-            v = load(seg, o + 5 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 5 * step, NATIVE);
             a5 = v.fma(wa, a5);
             b5 = v.fma(wb, b5);
-            v = load(seg, o + 6 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 6 * step, NATIVE);
             a6 = v.fma(wa, a6);
             b6 = v.fma(wb, b6);
-            v = load(seg, o + 7 * step);
+            v = FloatVector.fromMemorySegment(F, seg, o + 7 * step, NATIVE);
             a7 = v.fma(wa, a7);
             b7 = v.fma(wb, b7);
         }
@@ -395,10 +431,10 @@ final class PanamaMath {
         FloatVector a33 = FloatVector.fromArray(F, acc, i + 3 * n + 3 * LANES);
         for (int t = 0; t < tokens; t++) {
             long o = off + t * rowBytes;
-            FloatVector v0 = load(seg, o);
-            FloatVector v1 = load(seg, o + step);
-            FloatVector v2 = load(seg, o + 2 * step);
-            FloatVector v3 = load(seg, o + 3 * step);
+            FloatVector v0 = FloatVector.fromMemorySegment(F, seg, o, NATIVE);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE);
+            FloatVector v2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE);
+            FloatVector v3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE);
             FloatVector w0 = FloatVector.broadcast(F, w[wOff + t]);
             FloatVector w1 = FloatVector.broadcast(F, w[wOff + tokens + t]);
             FloatVector w2 = FloatVector.broadcast(F, w[wOff + 2 * tokens + t]);
@@ -446,7 +482,7 @@ final class PanamaMath {
             FloatVector a = FloatVector.fromArray(F, acc, aOff + d);
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
-                a = load(seg, o + t * rowBytes).fma(FloatVector.broadcast(F, w[wOff + t]), a);
+                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE).fma(FloatVector.broadcast(F, w[wOff + t]), a);
             }
             a.intoArray(acc, aOff + d);
         }
@@ -458,9 +494,5 @@ final class PanamaMath {
             }
             acc[aOff + d] = a;
         }
-    }
-
-    private static FloatVector load(MemorySegment seg, long off) {
-        return FloatVector.fromMemorySegment(F, seg, off, ByteOrder.nativeOrder());
     }
 }
