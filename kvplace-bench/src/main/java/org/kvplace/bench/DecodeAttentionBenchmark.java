@@ -86,12 +86,12 @@ public class DecodeAttentionBenchmark {
         public String budget;
 
         /**
-         * {@code flat}: Quest scores every page; {@code twolevel}: scores page groups first, then the
-         * pages of the best groups ({@link SparseAttention#DEFAULT_OVERSAMPLE}). Only a sparse budget
-         * differs; a dense step scores nothing.
+         * Page selection of a sparse step: {@code 0} scores every page (flat Quest selection); {@code N > 0}
+         * scores page groups first, then the pages of the best groups covering {@code N x budget} tokens
+         * (two-level, {@link SparseAttention}). A dense step scores nothing, so run it with one value.
          */
-        @Param({"flat", "twolevel"})
-        public String selection;
+        @Param({"0", "2", "4"})
+        public int oversample;
 
         TieredKvCache cache;
         Sequence seq;
@@ -120,11 +120,6 @@ public class DecodeAttentionBenchmark {
             int budgetTokens = budget.equals("all") ? PageSelection.ALL : Integer.parseInt(budget);
             DecodeKernel active = Kernels.lookup();
             vectorized = active.name().equals("panama");
-            int oversample = switch (selection) {
-                case "flat" -> 0;
-                case "twolevel" -> SparseAttention.DEFAULT_OVERSAMPLE;
-                default -> throw new IllegalArgumentException("selection must be flat or twolevel, got " + selection);
-            };
             vector = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens, false,
                     oversample);
             scalar = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens,
