@@ -23,6 +23,9 @@ import org.kvplace.core.kernel.SparseAttention;
 /** Two-level (group, then page) selection: identical across kernels, exact when it keeps every group. */
 class TwoLevelSelectionTest {
 
+    /** The oversampling of these tests (their page counts assume it), not the library's default. */
+    private static final int OVERSAMPLE = 2;
+
     private static final DecodeKernel SCALAR = Kernels.scalar();
     private static final DecodeKernel ACTIVE = Kernels.lookup();
     private static final int QUERY_HEADS = 8;
@@ -73,9 +76,9 @@ class TwoLevelSelectionTest {
         try (TieredKvCache cache = cache(headDim, pageTokens, type, tokens);
                 Sequence seq = cache.newSequence();
                 SparseAttention scalar = new SparseAttention(SCALAR, QUERY_HEADS, headDim, cache.pagesPerLayer(), budget,
-                        false, SparseAttention.DEFAULT_OVERSAMPLE);
+                        false, OVERSAMPLE);
                 SparseAttention active = new SparseAttention(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer(), budget,
-                        true, SparseAttention.DEFAULT_OVERSAMPLE)) {
+                        true, OVERSAMPLE)) {
             fill(seq, headDim, tokens, headDim * 31L + pageTokens);
             float[] out = new float[QUERY_HEADS * headDim];
             for (int s = 0; s < 6; s++) {
@@ -125,7 +128,7 @@ class TwoLevelSelectionTest {
         try (TieredKvCache cache = cache(headDim, 16, ElementType.F32, tokens);
                 Sequence seq = cache.newSequence();
                 SparseAttention twoLevel = new SparseAttention(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer(),
-                        256, false, SparseAttention.DEFAULT_OVERSAMPLE)) {
+                        256, false, OVERSAMPLE)) {
             SplittableRandom rnd = new SplittableRandom(3);
             float[] k = new float[KV_HEADS * headDim];
             float[] v = new float[k.length];
