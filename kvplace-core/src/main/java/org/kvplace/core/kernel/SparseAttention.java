@@ -101,11 +101,11 @@ public final class SparseAttention implements AutoCloseable {
      * (always, for {@code oversample >= 1}). The scan of metadata thus reads {@code 1/G} of the page
      * metadata plus the kept groups' pages' metadata, instead of all page metadata. When the kept
      * groups are all groups, the choice is exactly the flat one, so below {@code oversample x budget}
-     * tokens of context two-level selection is flat selection. {@link #DEFAULT_OVERSAMPLE} is the
-     * value measured best: on synthetic locally correlated keys it kept 95-100% of the attention mass
-     * flat selection captures (90-98% at 2), on a real model's keys all of it, and with a budget of
-     * 2,048 tokens the step grows 1.4x from 8,192 to 131,072 tokens of context where flat grows 6x
-     * ({@code docs/decode.md}, {@code docs/performance.md}).
+     * tokens of context two-level selection is flat selection. {@link #DEFAULT_OVERSAMPLE} keeps the
+     * step's growth with the context small: with a budget of 2,048 tokens it grew 1.3-1.4x from 8,192
+     * to 131,072 tokens (flat: 6x; oversample 4: 1.4-1.55x). On synthetic locally correlated keys it
+     * kept 90-98% of the attention mass that flat selection captures (4: 95-100%), on a real model's
+     * keys all of it ({@code docs/decode.md}, {@code docs/performance.md}).
      *
      * @param kernel the kernel that scores and reads pages
      * @param queryHeads query heads of the model, a positive multiple of its KV heads
@@ -161,7 +161,7 @@ public final class SparseAttention implements AutoCloseable {
     }
 
     /** The two-level selection's default oversampling factor, {@value}. */
-    public static final int DEFAULT_OVERSAMPLE = 4;
+    public static final int DEFAULT_OVERSAMPLE = 2;
 
     /** The two-level oversampling factor, or {@code 0} for flat selection. */
     public int oversample() {
