@@ -5,32 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.kernel.PageSelection;
 
-class LlamaGreedyTest {
+class LlamaGreedyTest extends Stories260KTest {
 
     static final String EXPECTED_START =
             "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 
-    static LlamaModel model;
-
-    @BeforeAll
-    static void load() throws IOException {
-        model = LlamaModel.load(TestModels.stories260K());
-    }
-
-    @AfterAll
-    static void close() {
-        if (model != null) {
-            model.close();
-        }
-    }
 
     /** Greedy tokens from BOS; {@code budgetTokens <= 0} means dense attention. */
     static int[] greedy(LlamaModel m, int tokens, int budgetTokens, CacheConfig cc) {

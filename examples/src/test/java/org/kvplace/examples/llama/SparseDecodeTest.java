@@ -4,29 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.kernel.PageSelection;
 
-class SparseDecodeTest {
-
-    static LlamaModel model;
-
-    @BeforeAll
-    static void load() throws IOException {
-        model = LlamaModel.load(TestModels.stories260K());
-    }
-
-    @AfterAll
-    static void close() {
-        if (model != null) {
-            model.close();
-        }
-    }
+class SparseDecodeTest extends Stories260KTest {
 
     @Test
     void shouldReproduceDenseTokensWhenTheBudgetCoversTheContext() {

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
@@ -27,7 +25,7 @@ import org.kvplace.core.kernel.SparseAttention;
  * <p>With {@code -Dkvplace.twolevel.report=FILE} the table of every setting is written to FILE
  * (the figures in docs/decode.md); nothing is printed.
  */
-class TwoLevelRealKeysTest {
+class TwoLevelRealKeysTest extends Stories260KTest {
 
     /** Positions measured: the second half of the 512-token context, where every budget below drops pages. */
     static final int FROM = 256;
@@ -35,19 +33,6 @@ class TwoLevelRealKeysTest {
     static final int[] BUDGETS = {32, 64, 96, 128};
     static final int[] OVERSAMPLES = {0, 1, 2, 4};
 
-    static LlamaModel model;
-
-    @BeforeAll
-    static void load() throws IOException {
-        model = LlamaModel.load(TestModels.stories260K());
-    }
-
-    @AfterAll
-    static void close() {
-        if (model != null) {
-            model.close();
-        }
-    }
 
     /** Mean captured dense mass, per budget and oversample, and of the random reference per budget. */
     record Captured(double[][] selection, double[] random, double[][] scored, long steps) {}
