@@ -15,13 +15,18 @@ import org.junit.jupiter.api.Test;
  */
 class VectorExpTest {
 
+    /** {@code PanamaMath.expInPlace(s, off, n, m)}: replaces {@code s[off..off+n)} by exp(s - m), returns the sum. */
+    private static float expInPlace(float[] s, int off, int n, float m) throws ReflectiveOperationException {
+        Method method = Class.forName("org.kvplace.kernels.internal.panama.PanamaMath")
+                .getDeclaredMethod("expInPlace", float[].class, int.class, int.class, float.class);
+        method.setAccessible(true);
+        return (float) method.invoke(null, s, off, n, m);
+    }
+
     @Test
     void shouldBeWithinTwoUlpOfExpOverTheNormalRange() throws Exception {
         assumeTrue(ActiveKernelTest.vectorized(), "the scalar-fallback run has no Vector API; ActiveKernelTest "
                 + "asserts that this run expects the scalar kernel");
-        Method expInPlace = Class.forName("org.kvplace.kernels.internal.panama.PanamaMath")
-                .getDeclaredMethod("expInPlace", float[].class, int.class, int.class, float.class);
-        expInPlace.setAccessible(true);
         int n = 1 << 16;
         float[] x = new float[n + 3]; // + 3: the scalar tail runs too, and must agree as well
         SplittableRandom rnd = new SplittableRandom(3);
@@ -33,7 +38,7 @@ class VectorExpTest {
             -87.3f, 88.3f, -50.5f, 10.25f};
         System.arraycopy(special, 0, x, 0, special.length);
         float[] e = x.clone();
-        expInPlace.invoke(null, e, 0, e.length, 0f);
+        expInPlace(e, 0, e.length, 0f);
         for (int i = 0; i < x.length; i++) {
             double want = StrictMath.exp(x[i]);
             float ulp = Math.ulp((float) want);
@@ -46,9 +51,6 @@ class VectorExpTest {
     @Test
     void shouldReturnTheSumOfTheNumeratorsOfScoresMinusTheirMaximum() throws Exception {
         assumeTrue(ActiveKernelTest.vectorized(), "the scalar-fallback run has no Vector API");
-        Method expInPlace = Class.forName("org.kvplace.kernels.internal.panama.PanamaMath")
-                .getDeclaredMethod("expInPlace", float[].class, int.class, int.class, float.class);
-        expInPlace.setAccessible(true);
         SplittableRandom rnd = new SplittableRandom(4);
         for (int n : new int[] {1, 7, 16, 17, 64, 1000}) {
             float[] s = new float[n + 5];
@@ -60,7 +62,7 @@ class VectorExpTest {
                 max = Math.max(max, s[i]);
             }
             float[] before = s.clone();
-            float sum = (float) expInPlace.invoke(null, s, 5, n, max);
+            float sum = expInPlace(s, 5, n, max);
             double want = 0;
             for (int i = 5; i < s.length; i++) {
                 want += StrictMath.exp(before[i] - max);
@@ -75,20 +77,17 @@ class VectorExpTest {
     @Test
     void shouldGiveZeroBelowTheNormalRangeAndForNegativeInfinity() throws Exception {
         assumeTrue(ActiveKernelTest.vectorized(), "the scalar-fallback run has no Vector API");
-        Method expInPlace = Class.forName("org.kvplace.kernels.internal.panama.PanamaMath")
-                .getDeclaredMethod("expInPlace", float[].class, int.class, int.class, float.class);
-        expInPlace.setAccessible(true);
         float[] x = new float[64];
         for (int i = 0; i < x.length; i++) {
             x[i] = i % 4 == 0 ? Float.NEGATIVE_INFINITY : -88f - i * 10f;
         }
-        expInPlace.invoke(null, x, 0, 64, 0f);
+        expInPlace(x, 0, 64, 0f);
         for (int i = 0; i < x.length; i++) {
             assertTrue(x[i] >= 0f && x[i] < Float.MIN_NORMAL, "element " + i + " = " + x[i]);
         }
         float[] y = new float[64];
         java.util.Arrays.fill(y, Float.NEGATIVE_INFINITY);
-        expInPlace.invoke(null, y, 0, 64, 0f);
+        expInPlace(y, 0, 64, 0f);
         for (int i = 0; i < y.length; i++) {
             assertEquals(0f, y[i], "exp(-inf) at " + i);
         }
