@@ -105,15 +105,13 @@ public final class TieredKvCache implements AutoCloseable {
             this.pageTokenCount = new int[total];
             this.pageOwner = new Sequence[total];
             this.freePageIndices = new int[total];
-            for (int i = 0; i < total; i++) {
-                pageTier[i] = NO_TIER;
-                freePageIndices[i] = total - 1 - i;
-            }
-            this.freePageCount = total;
             this.freeGroupRecords = new int[total];
             for (int i = 0; i < total; i++) {
+                pageTier[i] = NO_TIER;
+                freePageIndices[i] = total - 1 - i; // taken from the end: lowest index first
                 freeGroupRecords[i] = total - 1 - i;
             }
+            this.freePageCount = total;
             this.freeGroupCount = total;
         } catch (RuntimeException | Error e) {
             fast.close();

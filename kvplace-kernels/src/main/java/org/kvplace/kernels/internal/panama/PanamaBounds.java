@@ -185,8 +185,11 @@ final class PanamaBounds {
             float[] lanes) {
         FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
+            int d = b * 16;
+            long o0 = (long) d * Float.BYTES;
+            FloatVector lo0 = FloatVector.fromMemorySegment(F, meta, minOff + o0, NATIVE);
+            FloatVector hi0 = FloatVector.fromMemorySegment(F, meta, maxOff + o0, NATIVE);
+            a0 = FloatVector.fromArray(F, qn, qOff + d).fma(lo0, FloatVector.fromArray(F, qp, qOff + d).fma(hi0, a0));
         }
         a0.intoArray(lanes, 0);
     }
@@ -196,10 +199,16 @@ final class PanamaBounds {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
-            a1 = FloatVector.fromArray(F, qn, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE), a1));
+            int d = b * 16;
+            long o0 = (long) d * Float.BYTES;
+            FloatVector lo0 = FloatVector.fromMemorySegment(F, meta, minOff + o0, NATIVE);
+            FloatVector hi0 = FloatVector.fromMemorySegment(F, meta, maxOff + o0, NATIVE);
+            a0 = FloatVector.fromArray(F, qn, qOff + d).fma(lo0, FloatVector.fromArray(F, qp, qOff + d).fma(hi0, a0));
+            long o1 = (long) (d + 8) * Float.BYTES;
+            FloatVector lo1 = FloatVector.fromMemorySegment(F, meta, minOff + o1, NATIVE);
+            FloatVector hi1 = FloatVector.fromMemorySegment(F, meta, maxOff + o1, NATIVE);
+            a1 = FloatVector.fromArray(F, qn, qOff + d + 8)
+                    .fma(lo1, FloatVector.fromArray(F, qp, qOff + d + 8).fma(hi1, a1));
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, 8);
@@ -212,14 +221,26 @@ final class PanamaBounds {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            a0 = FloatVector.fromArray(F, qn, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16) * Float.BYTES, NATIVE), a0));
-            a1 = FloatVector.fromArray(F, qn, qOff + b * 16 + 4).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 4) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16 + 4).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 4) * Float.BYTES, NATIVE), a1));
-            a2 = FloatVector.fromArray(F, qn, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16 + 8).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 8) * Float.BYTES, NATIVE), a2));
-            a3 = FloatVector.fromArray(F, qn, qOff + b * 16 + 12).fma(FloatVector.fromMemorySegment(F, meta, minOff + (long) (b * 16 + 12) * Float.BYTES, NATIVE),
-                    FloatVector.fromArray(F, qp, qOff + b * 16 + 12).fma(FloatVector.fromMemorySegment(F, meta, maxOff + (long) (b * 16 + 12) * Float.BYTES, NATIVE), a3));
+            int d = b * 16;
+            long o0 = (long) d * Float.BYTES;
+            FloatVector lo0 = FloatVector.fromMemorySegment(F, meta, minOff + o0, NATIVE);
+            FloatVector hi0 = FloatVector.fromMemorySegment(F, meta, maxOff + o0, NATIVE);
+            a0 = FloatVector.fromArray(F, qn, qOff + d).fma(lo0, FloatVector.fromArray(F, qp, qOff + d).fma(hi0, a0));
+            long o1 = (long) (d + 4) * Float.BYTES;
+            FloatVector lo1 = FloatVector.fromMemorySegment(F, meta, minOff + o1, NATIVE);
+            FloatVector hi1 = FloatVector.fromMemorySegment(F, meta, maxOff + o1, NATIVE);
+            a1 = FloatVector.fromArray(F, qn, qOff + d + 4)
+                    .fma(lo1, FloatVector.fromArray(F, qp, qOff + d + 4).fma(hi1, a1));
+            long o2 = (long) (d + 8) * Float.BYTES;
+            FloatVector lo2 = FloatVector.fromMemorySegment(F, meta, minOff + o2, NATIVE);
+            FloatVector hi2 = FloatVector.fromMemorySegment(F, meta, maxOff + o2, NATIVE);
+            a2 = FloatVector.fromArray(F, qn, qOff + d + 8)
+                    .fma(lo2, FloatVector.fromArray(F, qp, qOff + d + 8).fma(hi2, a2));
+            long o3 = (long) (d + 12) * Float.BYTES;
+            FloatVector lo3 = FloatVector.fromMemorySegment(F, meta, minOff + o3, NATIVE);
+            FloatVector hi3 = FloatVector.fromMemorySegment(F, meta, maxOff + o3, NATIVE);
+            a3 = FloatVector.fromArray(F, qn, qOff + d + 12)
+                    .fma(lo3, FloatVector.fromArray(F, qp, qOff + d + 12).fma(hi3, a3));
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, 4);

@@ -39,7 +39,8 @@ final class PanamaMath {
             int unrolled = n - n % (4 * LANES);
             for (; d < unrolled; d += 4 * LANES) {
                 long o = off + (long) d * Float.BYTES;
-                acc0 = FloatVector.fromArray(F, q, qOff + d).fma(FloatVector.fromMemorySegment(F, seg, o, NATIVE), acc0);
+                acc0 = FloatVector.fromArray(F, q, qOff + d)
+                        .fma(FloatVector.fromMemorySegment(F, seg, o, NATIVE), acc0);
                 acc1 = FloatVector.fromArray(F, q, qOff + d + LANES)
                         .fma(FloatVector.fromMemorySegment(F, seg, o + STEP, NATIVE), acc1);
                 acc2 = FloatVector.fromArray(F, q, qOff + d + 2 * LANES)
@@ -159,7 +160,8 @@ final class PanamaMath {
             FloatVector a = FloatVector.fromArray(F, acc, aOff + d);
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
-                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE).fma(FloatVector.broadcast(F, w[wOff + t]), a);
+                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE)
+                        .fma(FloatVector.broadcast(F, w[wOff + t]), a);
             }
             a.intoArray(acc, aOff + d);
         }
@@ -482,7 +484,8 @@ final class PanamaMath {
             FloatVector a = FloatVector.fromArray(F, acc, aOff + d);
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
-                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE).fma(FloatVector.broadcast(F, w[wOff + t]), a);
+                a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE)
+                        .fma(FloatVector.broadcast(F, w[wOff + t]), a);
             }
             a.intoArray(acc, aOff + d);
         }
