@@ -1,5 +1,6 @@
 package org.kvplace.core.kernel;
 
+import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,7 +18,8 @@ import org.kvplace.core.memory.TierKind;
  *
  * <p>Ownership and lifetime: all scratch is allocated in the constructor and reused, so
  * {@link #attend} does not allocate. The slow-lane thread (a daemon) starts on the first step that
- * has pages in both tiers and stops in {@link #close()}, which is idempotent; {@code attend} after
+ * has pages in both tiers and stops in {@link #close()}, which is idempotent (or, if an instance is
+ * never closed, some time after it has become unreachable); {@code attend} after
  * {@code close} throws {@link IllegalStateException}. Thread safety: an instance is confined to one
  * decode thread at a time; the results read back belong to the last step.
  */
@@ -59,14 +61,11 @@ public final class SparseAttention implements AutoCloseable {
     private long slowNanos;
 
     private final AtomicBoolean closed = new AtomicBoolean();
-    private Thread worker;
-    // Hand-off to the slow lane: plain fields published by the volatile write of 'posted'.
-    private KvLayerView slowLayer;
-    private float[] slowQuery;
-    private volatile int posted;
-    private volatile int done;
-    private volatile Thread waiter;
-    private volatile Throwable slowFailure;
+    private SlowLane lane; // started on the first parallel step
+    private Cleaner.Cleanable laneCleanable;
+
+    /** Stops the slow-lane thread of an instance that was never closed once it is unreachable. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     /**
      * A driver for one model shape and budget.
@@ -327,60 +326,109 @@ public final class SparseAttention implements AutoCloseable {
     }
 
     private int postSlowLane(KvLayerView layer, float[] q) {
-        if (worker == null) {
-            worker = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this::slowLaneLoop);
-            worker.start();
+        if (lane == null) {
+            lane = new SlowLane(kernel, slowPages, slowState);
+            laneCleanable = CLEANER.register(this, lane::stop);
+            lane.thread.start();
         }
-        slowLayer = layer;
-        slowQuery = q;
-        slowFailure = null;
-        waiter = Thread.currentThread();
-        int ticket = posted + 1;
-        posted = ticket;
-        LockSupport.unpark(worker);
-        return ticket;
+        return lane.post(layer, q, slowCount);
     }
 
     private void awaitSlowLane(int ticket) {
-        // Spin briefly (the slow lane often finishes within microseconds of the fast one), then park
-        // so that a throttled slow lane does not keep a core busy.
-        long spinUntil = System.nanoTime() + 20_000L;
-        while (done != ticket) {
-            if (System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.park(this);
-            }
-        }
-        slowLayer = null;
-        slowQuery = null;
-        Throwable failure = slowFailure;
-        if (failure instanceof RuntimeException e) {
-            throw e;
-        }
-        if (failure instanceof Error e) {
-            throw e;
-        }
+        slowNanos = lane.await(ticket);
     }
 
-    private void slowLaneLoop() {
-        int seen = 0;
-        while (true) {
-            int ticket;
-            while ((ticket = posted) == seen) {
-                if (closed.get()) {
-                    return;
+    /**
+     * The slow-tier lane's thread and its hand-off. It holds no reference to its
+     * {@code SparseAttention}, so that an instance that is never closed can still be collected, and
+     * then its {@link Cleaner} stops the thread.
+     */
+    private static final class SlowLane implements Runnable {
+        private final DecodeKernel kernel;
+        private final int[] pages;
+        private final AttentionState state;
+        final Thread thread;
+        // Plain fields published by the volatile write of 'posted' (to the lane) or 'done' (back).
+        private KvLayerView layer;
+        private float[] query;
+        private int count;
+        private long nanos;
+        private volatile int posted;
+        private volatile int done;
+        private volatile Thread waiter;
+        private volatile Throwable failure;
+        private volatile boolean stopped;
+
+        SlowLane(DecodeKernel kernel, int[] pages, AttentionState state) {
+            this.kernel = kernel;
+            this.pages = pages;
+            this.state = state;
+            this.thread = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this);
+        }
+
+        int post(KvLayerView layer, float[] q, int count) {
+            this.layer = layer;
+            this.query = q;
+            this.count = count;
+            failure = null;
+            waiter = Thread.currentThread();
+            int ticket = posted + 1;
+            posted = ticket;
+            LockSupport.unpark(thread);
+            return ticket;
+        }
+
+        /** Waits for step {@code ticket}, rethrows its failure, and returns the lane's nanoseconds. */
+        long await(int ticket) {
+            // Spin briefly (the slow lane often finishes within microseconds of the fast one), then
+            // park so that a throttled slow lane does not keep a core busy.
+            long spinUntil = System.nanoTime() + 20_000L;
+            while (done != ticket) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
                 }
-                LockSupport.park(this);
             }
-            seen = ticket;
-            try {
-                runSlowLane(slowLayer, slowQuery);
-            } catch (Throwable t) {
-                slowFailure = t;
+            layer = null;
+            query = null;
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
             }
-            done = ticket;
-            LockSupport.unpark(waiter);
+            if (t instanceof Error e) {
+                throw e;
+            }
+            return nanos;
+        }
+
+        void stop() {
+            stopped = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            int seen = 0;
+            while (true) {
+                int ticket;
+                while ((ticket = posted) == seen) {
+                    if (stopped) {
+                        return;
+                    }
+                    LockSupport.park(this);
+                }
+                seen = ticket;
+                try {
+                    long t0 = System.nanoTime();
+                    kernel.attendPages(layer, query, pages, 0, count, state);
+                    nanos = System.nanoTime() - t0;
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                done = ticket;
+                LockSupport.unpark(waiter);
+            }
         }
     }
 
@@ -444,8 +492,8 @@ public final class SparseAttention implements AutoCloseable {
     /** Stops the slow-lane thread. Idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && worker != null) {
-            LockSupport.unpark(worker);
+        if (closed.compareAndSet(false, true) && laneCleanable != null) {
+            laneCleanable.clean();
         }
     }
 

@@ -2,6 +2,7 @@ package org.kvplace.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,6 +80,38 @@ class SparseAttentionTest {
                 assertTrue(par.slowLanePages() > 0 && par.fastLanePages() > 0);
             }
         }
+    }
+
+    @Test
+    void shouldStopTheSlowLaneThreadOnCloseAndWhenAnUnclosedInstanceBecomesUnreachable() throws Exception {
+        PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5)) {
+            SparseAttention closedOne = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true);
+            Thread first = parallelStep(closedOne, layer);
+            assertTrue(first.isAlive());
+            closedOne.close();
+            first.join(10_000);
+            assertFalse(first.isAlive(), "close() stops the slow-lane thread");
+
+            Thread second = parallelStep(new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true),
+                    layer);
+            for (int i = 0; i < 200 && second.isAlive(); i++) {
+                System.gc();
+                second.join(50);
+            }
+            assertFalse(second.isAlive(), "the slow-lane thread of an unreachable, never closed instance still runs");
+        }
+    }
+
+    /** Runs one step with pages in both tiers on parallel lanes and returns the slow-lane thread it started. */
+    private static Thread parallelStep(SparseAttention attention, TestLayer layer) {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        float[] q = TestLayer.query(4, 8, 1, 1f);
+        attention.attend(layer, q, new float[q.length]);
+        assertTrue(attention.fastLanePages() > 0 && attention.slowLanePages() > 0, "both lanes read pages");
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.getName().equals("kvplace-slow-lane"))
+                .findFirst().orElseThrow(() -> new AssertionError("no new slow-lane thread"));
     }
 
     @Test
