@@ -137,7 +137,27 @@ public final class GgufFile implements AutoCloseable {
                 throw error("tensor '" + info.name + "' at offset " + Long.toUnsignedString(start) + " with " + bytes
                         + " bytes extends beyond the file end (" + file.byteSize() + " bytes)");
             }
+            if (info.relOffset % alignment != 0) {
+                throw error("tensor '" + info.name + "' (info at offset " + info.infoOffset + ") has data offset "
+                        + info.relOffset + ", not a multiple of the alignment " + alignment);
+            }
             tensors.put(info.name, new GgufTensor(info.name, info.type, info.dims, start, file.asSlice(start, bytes)));
+        }
+        checkNoOverlap();
+    }
+
+    /** Two tensors whose data share bytes are a corrupt file, not two views of one array. */
+    private void checkNoOverlap() throws GgufFormatException {
+        GgufTensor[] byStart = tensors.values().stream().filter(t -> t.data().byteSize() > 0)
+                .sorted(java.util.Comparator.comparingLong(GgufTensor::fileOffset)).toArray(GgufTensor[]::new);
+        for (int i = 1; i < byStart.length; i++) {
+            GgufTensor a = byStart[i - 1];
+            GgufTensor b = byStart[i];
+            long aEnd = a.fileOffset() + a.data().byteSize();
+            if (b.fileOffset() < aEnd) {
+                throw error("tensors '" + a.name() + "' (bytes " + a.fileOffset() + ".." + aEnd + ") and '" + b.name()
+                        + "' (from offset " + b.fileOffset() + ") overlap");
+            }
         }
     }
 

@@ -119,6 +119,23 @@ class GgufFileTest {
     }
 
     @Test
+    void shouldRejectATensorOffsetThatIsNotAMultipleOfTheAlignment() throws IOException {
+        GgufTestWriter w = sample(3).claimOffset("q8", 4);
+        Path p = w.write(dir, "misaligned.gguf");
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(p));
+        assertMentions(e, p.toString(), "'q8'", "offset " + w.infoOffsets.get("q8"), "data offset 4",
+                "alignment 32");
+    }
+
+    @Test
+    void shouldRejectTensorsWhoseDataOverlap() throws IOException {
+        GgufTestWriter w = sample(3).claimOffset("q8", 0); // the first tensor's data starts at 0 too
+        Path p = w.write(dir, "overlap.gguf");
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(p));
+        assertMentions(e, p.toString(), "'m32'", "'q8'", "overlap");
+    }
+
+    @Test
     void shouldRejectTruncatedMetadata() throws IOException {
         GgufTestWriter w = sample(3);
         byte[] all = w.bytes();

@@ -28,6 +28,8 @@ final class GgufTestWriter {
     final Map<String, Long> keyOffsets = new LinkedHashMap<>();
     final Map<String, Long> infoOffsets = new LinkedHashMap<>();
     final Map<String, Long> dataOffsets = new LinkedHashMap<>();
+    /** Data offsets to write into tensor infos instead of the true ones (the data stays in place). */
+    private final Map<String, Long> claimedOffsets = new LinkedHashMap<>();
     int magic = 0x46554747;
 
     GgufTestWriter(int version) {
@@ -95,6 +97,12 @@ final class GgufTestWriter {
         return this;
     }
 
+    /** Makes tensor {@code name}'s info claim data offset {@code rel} (relative to the data section). */
+    GgufTestWriter claimOffset(String name, long rel) {
+        claimedOffsets.put(name, rel);
+        return this;
+    }
+
     byte[] bytes() {
         Out out = new Out();
         out.u32(magic);
@@ -117,7 +125,7 @@ final class GgufTestWriter {
                 out.count(d);
             }
             out.u32(t.type);
-            out.u64(rel);
+            out.u64(claimedOffsets.getOrDefault(t.name, rel));
             rels.add(rel);
             rel = align(rel + t.data.length);
         }
