@@ -8,6 +8,7 @@
 module org.kvplace.kernels {
     requires transitive org.kvplace.core;
     requires static jdk.incubator.vector;
+    requires jdk.management; // HotSpotDiagnosticMXBean: is C2 on?
 
     exports org.kvplace.kernels;
     // The read-bandwidth baseline of the decode benchmarks; not API.

@@ -1,5 +1,7 @@
 package org.kvplace.kernels;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Optional;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
@@ -8,8 +10,8 @@ import org.kvplace.core.kernel.KvLayerView;
 
 /**
  * The {@link DecodeKernel} service of this module: the Vector API kernel ({@code "panama"}) when
- * the {@code jdk.incubator.vector} module is present and readable, else the scalar reference with
- * one warning that says how to enable the fast kernel.
+ * the {@code jdk.incubator.vector} module is present and readable and the JVM runs its optimising
+ * compiler (C2), else the scalar reference with one warning that says why.
  *
  * <p>On the module path {@link java.util.ServiceLoader} calls {@link #provider()}, which returns
  * the chosen kernel itself. On the class path (where {@code META-INF/services} names this class) it
@@ -52,6 +54,11 @@ public final class VectorKernelProvider implements DecodeKernel {
             return fallback("the " + VECTOR_MODULE + " module is not " + (vector.isEmpty() ? "present" : "readable")
                     + "; run with --add-modules " + VECTOR_MODULE + " for the vectorised decode kernel");
         }
+        String noC2 = withoutOptimizingCompiler();
+        if (noC2 != null) {
+            return fallback("the JVM runs without its optimising compiler (" + noC2 + "), and without it the "
+                    + "Vector API allocates every vector and is slower than scalar code");
+        }
         try {
             return (DecodeKernel) Class.forName(PANAMA_KERNEL).getMethod("create").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {
@@ -60,6 +67,31 @@ public final class VectorKernelProvider implements DecodeKernel {
                 cause = cause.getCause(); // the root says what was wrong, e.g. a bad vector width property
             }
             return fallback("the vectorised decode kernel could not start (" + cause + ")");
+        }
+    }
+
+    /**
+     * The flag that keeps HotSpot's C2 compiler from running ({@code -Xint},
+     * {@code -XX:TieredStopAtLevel} below 4), or {@code null} when C2 runs or the JVM does not say.
+     */
+    static String withoutOptimizingCompiler() {
+        try {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            if (vm == null) {
+                return null;
+            }
+            if (!Boolean.parseBoolean(vm.getVMOption("UseCompiler").getValue())) {
+                return "-Xint";
+            }
+            if (Boolean.parseBoolean(vm.getVMOption("TieredCompilation").getValue())) {
+                int level = Integer.parseInt(vm.getVMOption("TieredStopAtLevel").getValue());
+                if (level < 4) {
+                    return "-XX:TieredStopAtLevel=" + level;
+                }
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return null; // not HotSpot, or an option it does not have: nothing to say
         }
     }
 
