@@ -1,6 +1,10 @@
 package org.kvplace.examples;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -15,7 +19,25 @@ public final class Main {
 
     /** Runs the command named by {@code args[0]}. */
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        PrintStream out = reopen(System.out, FileDescriptor.out);
+        PrintStream err = reopen(System.err, FileDescriptor.err);
+        System.exit(run(args, out, err));
+    }
+
+    /**
+     * {@code stream} itself, or the same file descriptor in UTF-8 when the JVM chose US-ASCII for it
+     * (the C/POSIX locale of many containers and CI machines), which would print every non-ASCII
+     * character of a prompt or of decoded text as {@code ?}.
+     */
+    private static PrintStream reopen(PrintStream stream, FileDescriptor fd) {
+        Charset charset = outputCharset(stream.charset());
+        return charset.equals(stream.charset()) ? stream
+                : new PrintStream(new FileOutputStream(fd), true, charset);
+    }
+
+    /** The charset to print in when the JVM picked {@code chosen}: UTF-8 instead of US-ASCII. */
+    static Charset outputCharset(Charset chosen) {
+        return chosen.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : chosen;
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {

@@ -64,4 +64,14 @@ class MainTest {
         assertTrue(after.find(), text);
         assertEquals("100.0", after.group(1), "the promoted pages should all be read from the fast tier: " + text);
     }
+
+    @Test
+    void shouldPrintInUtf8WhereTheJvmChoseUsAsciiAndElseKeepItsChoice() {
+        assertEquals(StandardCharsets.UTF_8,
+                Main.outputCharset(StandardCharsets.US_ASCII));
+        assertEquals(StandardCharsets.ISO_8859_1,
+                Main.outputCharset(StandardCharsets.ISO_8859_1));
+        assertEquals(StandardCharsets.UTF_8,
+                Main.outputCharset(StandardCharsets.UTF_8));
+    }
 }
