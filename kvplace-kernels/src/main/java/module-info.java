@@ -11,7 +11,7 @@ module org.kvplace.kernels {
     requires jdk.management; // HotSpotDiagnosticMXBean: is C2 on?
 
     exports org.kvplace.kernels;
-    // The read-bandwidth baseline of the decode benchmarks; not API.
+    // The read-bandwidth baseline and stream probes of the benchmarks; not API.
     exports org.kvplace.kernels.internal.panama to org.kvplace.bench;
 
     provides org.kvplace.core.kernel.DecodeKernel with org.kvplace.kernels.VectorKernelProvider;
