@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
 /**
@@ -152,6 +153,99 @@ final class PanamaBounds {
         out[outOff + 1] = h1.lane(0) + h1.lane(1);
         out[outOff + 2] = h2.lane(0) + h2.lane(1);
         out[outOff + 3] = h3.lane(0) + h3.lane(1);
+    }
+
+
+    // The merges of boundsPair512x4: HI_s marks the lanes whose index has bit s set; SWAP_s exchanges
+    // lane j with lane j ^ s. Used only at 512 bits (sixteen lanes), the only width that calls it.
+    private static final VectorMask<Float> HI8 = F.length() == 16 ? hi(8) : null;
+    private static final VectorMask<Float> HI4 = F.length() == 16 ? hi(4) : null;
+    private static final VectorMask<Float> HI2 = F.length() == 16 ? hi(2) : null;
+    private static final VectorShuffle<Float> SWAP8 = F.length() == 16 ? swap(8) : null;
+    private static final VectorShuffle<Float> SWAP4 = F.length() == 16 ? swap(4) : null;
+    private static final VectorShuffle<Float> SWAP2 = F.length() == 16 ? swap(2) : null;
+    private static final VectorShuffle<Float> SWAP1 = F.length() == 16 ? swap(1) : null;
+
+    private static VectorMask<Float> hi(int s) {
+        boolean[] bits = new boolean[F.length()];
+        for (int j = 0; j < bits.length; j++) {
+            bits[j] = (j & s) != 0;
+        }
+        return VectorMask.fromArray(F, bits, 0);
+    }
+
+    private static VectorShuffle<Float> swap(int s) {
+        return VectorShuffle.fromOp(F, j -> j ^ s);
+    }
+
+    /**
+     * Four heads against two pages at once, at 512 bits with no scalar tail ({@code headDim % 16 ==
+     * 0}): the query blocks are loaded once for both pages, and the eight accumulator chains keep the
+     * FMA units busy where one page's four chains wait on FMA latency. The eight halving sums then run
+     * together, transposed: merging two vectors puts the pairwise sums of one in the lanes without bit
+     * {@code s} and those of the other in the lanes with it, so three levels of merges and a final
+     * swap-and-add leave head {@code k}'s sum in lane {@code 2k}. Each lane sees the additions of
+     * {@link #finish} in its order (float addition commutes), so the results are bit-identical to
+     * {@link #bounds512x4} and to the scalar reference. Writes {@code out[0..4)} for the first page
+     * and {@code out[4..8)} for the second.
+     *
+     * @param lanes scratch of at least 16 floats
+     */
+    static void boundsPair512x4(float[] qp, float[] qn, int qOff, int headDim, MemorySegment meta, long minOffA,
+            long maxOffA, long minOffB, long maxOffB, float[] lanes, float[] out) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int d = 0; d < headDim; d += 16) {
+            long o = (long) d * Float.BYTES;
+            FloatVector loA = FloatVector.fromMemorySegment(F, meta, minOffA + o, NATIVE);
+            FloatVector hiA = FloatVector.fromMemorySegment(F, meta, maxOffA + o, NATIVE);
+            FloatVector loB = FloatVector.fromMemorySegment(F, meta, minOffB + o, NATIVE);
+            FloatVector hiB = FloatVector.fromMemorySegment(F, meta, maxOffB + o, NATIVE);
+            int i = qOff + d;
+            FloatVector n = FloatVector.fromArray(F, qn, i);
+            FloatVector p = FloatVector.fromArray(F, qp, i);
+            a0 = n.fma(loA, p.fma(hiA, a0));
+            b0 = n.fma(loB, p.fma(hiB, b0));
+            i += headDim;
+            n = FloatVector.fromArray(F, qn, i);
+            p = FloatVector.fromArray(F, qp, i);
+            a1 = n.fma(loA, p.fma(hiA, a1));
+            b1 = n.fma(loB, p.fma(hiB, b1));
+            i += headDim;
+            n = FloatVector.fromArray(F, qn, i);
+            p = FloatVector.fromArray(F, qp, i);
+            a2 = n.fma(loA, p.fma(hiA, a2));
+            b2 = n.fma(loB, p.fma(hiB, b2));
+            i += headDim;
+            n = FloatVector.fromArray(F, qn, i);
+            p = FloatVector.fromArray(F, qp, i);
+            a3 = n.fma(loA, p.fma(hiA, a3));
+            b3 = n.fma(loB, p.fma(hiB, b3));
+        }
+        // Rows a0 a1 a2 a3 b0 b1 b2 b3 = heads 0..7. Level 8 pairs row k with row k + 4.
+        FloatVector u0 = a0.blend(b0, HI8).add(b0.blend(a0, HI8).rearrange(SWAP8));
+        FloatVector u1 = a1.blend(b1, HI8).add(b1.blend(a1, HI8).rearrange(SWAP8));
+        FloatVector u2 = a2.blend(b2, HI8).add(b2.blend(a2, HI8).rearrange(SWAP8));
+        FloatVector u3 = a3.blend(b3, HI8).add(b3.blend(a3, HI8).rearrange(SWAP8));
+        // Level 4 pairs u0 with u2 and u1 with u3; level 2 pairs the two results.
+        FloatVector w0 = u0.blend(u2, HI4).add(u2.blend(u0, HI4).rearrange(SWAP4));
+        FloatVector w1 = u1.blend(u3, HI4).add(u3.blend(u1, HI4).rearrange(SWAP4));
+        FloatVector v = w0.blend(w1, HI2).add(w1.blend(w0, HI2).rearrange(SWAP2));
+        v.add(v.rearrange(SWAP1)).intoArray(lanes, 0);
+        out[0] = lanes[0];
+        out[1] = lanes[2];
+        out[2] = lanes[4];
+        out[3] = lanes[6];
+        out[4] = lanes[8];
+        out[5] = lanes[10];
+        out[6] = lanes[12];
+        out[7] = lanes[14];
     }
 
     /** Four heads at once at 512 bits: each metadata block is loaded once for the four. */

@@ -1,6 +1,7 @@
 package org.kvplace.kernels.internal.panama;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.kvplace.core.cache.ElementType;
 import org.kvplace.core.cache.PageLayout;
 import org.kvplace.core.kernel.AttentionState;
@@ -78,7 +79,30 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] qn = scratch.negative;
         float[] bounds = scratch.bounds(group);
         PanamaBounds.split(q, qp, qn);
-        for (int p = 0; p < n; p++) {
+        int p = 0;
+        if (PanamaConstants.LANES == 16 && headDim % 16 == 0 && group % 4 == 0) {
+            // KV head by KV head, two pages at a time (PanamaBounds.boundsPair512x4): one KV head's
+            // query slices (4 KiB per four heads) stay in L1 while the pages' metadata streams past.
+            float[] pair = scratch.bounds(8);
+            int pairs = n - n % 2;
+            Arrays.fill(scores, 0, pairs, Float.NEGATIVE_INFINITY);
+            for (int kv = 0; kv < kvHeads; kv++) {
+                for (int g = 0; g < group; g += 4) {
+                    int qOff = (kv * group + g) * headDim;
+                    for (int i = 0; i < pairs; i += 2) {
+                        PanamaBounds.boundsPair512x4(qp, qn, qOff, headDim, meta, layer.keyMinOffset(i, kv),
+                                layer.keyMaxOffset(i, kv), layer.keyMinOffset(i + 1, kv), layer.keyMaxOffset(i + 1, kv),
+                                scratch.lanes, pair);
+                        scores[i] = Math.max(scores[i],
+                                Math.max(Math.max(pair[0], pair[1]), Math.max(pair[2], pair[3])));
+                        scores[i + 1] = Math.max(scores[i + 1],
+                                Math.max(Math.max(pair[4], pair[5]), Math.max(pair[6], pair[7])));
+                    }
+                }
+            }
+            p = pairs;
+        }
+        for (; p < n; p++) {
             float best = Float.NEGATIVE_INFINITY;
             for (int kv = 0; kv < kvHeads; kv++) {
                 PanamaBounds.bounds(qp, qn, kv * group * headDim, group, headDim, meta, layer.keyMinOffset(p, kv),
