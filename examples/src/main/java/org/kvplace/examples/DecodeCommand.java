@@ -1,5 +1,6 @@
 package org.kvplace.examples;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -67,7 +68,9 @@ final class DecodeCommand {
                                     FILE.model.properties' replays the run
               --compare-dense       also decode with dense attention and report how many tokens match
               --warmup RUNS         decode RUNS times first without output (JIT warm-up for timing)
-              --progress            show a progress bar on standard error
+              --progress            show a progress bar on standard error; the text is then
+                                    printed when decoding ends, not while it runs (both
+                                    written to one terminal would overwrite each other)
               --help                this text
 
             The Vector API matrix-vector products are used when jdk.incubator.vector is present (the
@@ -297,12 +300,19 @@ final class DecodeCommand {
                 LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens, oversample, parallelLanes, observer)) {
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
             Progress bar = progress ? new Progress(err, tokens) : null;
+            // With a bar on standard error, the text waits until the bar is finished: a bar redrawn
+            // with '\r' and text streamed to the same terminal overwrite each other.
+            ByteArrayOutputStream held = bar != null && out != null ? new ByteArrayOutputStream() : null;
             long t0 = System.nanoTime();
             int[] generated = DecodeLoop.run(d, tok, prompt, tokens, sampler, stop, (prev, next) -> {
                 if (out != null) {
                     byte[] piece = tok.pieceBytes(prev, next);
-                    out.write(piece, 0, piece.length);
-                    out.flush();
+                    if (held != null) {
+                        held.write(piece, 0, piece.length);
+                    } else {
+                        out.write(piece, 0, piece.length);
+                        out.flush();
+                    }
                 }
                 if (bar != null) {
                     bar.step();
@@ -311,6 +321,10 @@ final class DecodeCommand {
             long nanos = System.nanoTime() - t0;
             if (bar != null) {
                 bar.done();
+            }
+            if (held != null) {
+                out.write(held.toByteArray(), 0, held.size());
+                out.flush();
             }
             Tier fast = cache.tier(TierKind.FAST);
             Tier slow = cache.tier(TierKind.SLOW);

@@ -41,6 +41,20 @@ class DecodeCommandTest {
     }
 
     @Test
+    void shouldPrintTheTextAfterTheProgressBarWhenBothShareATerminal() {
+        // One stream for both, as a terminal shows them: the bar's '\r' redraws must not cut the text.
+        ByteArrayOutputStream terminal = new ByteArrayOutputStream();
+        PrintStream tty = new PrintStream(terminal, true, StandardCharsets.UTF_8);
+        assertEquals(0, Main.run(new String[] {"decode", "--model", model(), "--tokens", "40", "--fast-pages", "3",
+                "--progress"}, tty, tty));
+        String shown = terminal.toString(StandardCharsets.UTF_8);
+        int text = shown.indexOf("Once upon a time, there was a little girl named Lily.");
+        assertTrue(text >= 0, shown);
+        assertTrue(shown.lastIndexOf('\r') < text, "a bar redraw after the text began: " + shown);
+        assertTrue(shown.contains("40/40 tokens"), shown);
+    }
+
+    @Test
     void shouldContinueAPromptAndMatchDenseWithAFullBudget() {
         assertEquals(0, run("decode", "--model", model(), "--prompt", "Lily and Tom", "--tokens", "30",
                 "--budget", "64", "--compare-dense"));

@@ -35,6 +35,8 @@ public final class Tokenizer {
     private final int[] byteTokens = new int[256];
     private final byte[][] bytes;
     private final byte[][] bytesAfterBos;
+    /** Control and unknown pieces: printed as nothing, never produced by encoding text. */
+    private final boolean[] special;
     private final int bos;
     private final int eos;
 
@@ -44,7 +46,8 @@ public final class Tokenizer {
      * @param pieces token pieces, by id
      * @param scores merge scores, by id (higher merges first)
      * @param types token types by id (1 normal, 2 unknown, 3 control, 6 byte), or {@code null} to
-     *     derive them (pieces {@code <0xXX>} are bytes)
+     *     derive them (pieces {@code <0xXX>} are bytes, {@code bos} and {@code eos} control,
+     *     {@code <unk>} unknown)
      * @param bos beginning-of-sequence id
      * @param eos end-of-sequence id
      * @throws IllegalArgumentException if lengths differ or an id is out of range
@@ -65,11 +68,13 @@ public final class Tokenizer {
         java.util.Arrays.fill(byteTokens, -1);
         this.bytes = new byte[pieces.length][];
         this.bytesAfterBos = new byte[pieces.length][];
+        this.special = new boolean[pieces.length];
         for (int id = 0; id < pieces.length; id++) {
             String p = pieces[id];
             ids.putIfAbsent(p, id);
             int b = byteValue(p);
-            int type = types != null ? types[id] : b >= 0 ? TYPE_BYTE : 1;
+            int type = types != null ? types[id] : derivedType(p, b, id, bos, eos);
+            special[id] = type == TYPE_CONTROL || type == TYPE_UNKNOWN;
             if (type == TYPE_BYTE && b >= 0) {
                 if (byteTokens[b] < 0) {
                     byteTokens[b] = id;
@@ -110,6 +115,21 @@ public final class Tokenizer {
         } catch (IllegalArgumentException e) {
             throw f.error("bad tokenizer metadata: " + e.getMessage());
         }
+    }
+
+    /**
+     * The type of a piece when the vocabulary has none: {@code <0xXX>} pieces are bytes, BOS and EOS
+     * are control tokens and {@code <unk>} is the unknown token (so that none of them is printed, or
+     * produced from text), everything else is normal.
+     */
+    private static int derivedType(String piece, int byteValue, int id, int bos, int eos) {
+        if (byteValue >= 0) {
+            return TYPE_BYTE;
+        }
+        if (id == bos || id == eos) {
+            return TYPE_CONTROL;
+        }
+        return piece.equals("<unk>") ? TYPE_UNKNOWN : 1;
     }
 
     private static int byteValue(String piece) {
@@ -159,7 +179,7 @@ public final class Tokenizer {
                 String ch = new String(Character.toChars(cp));
                 i += ch.length();
                 Integer id = ids.get(ch);
-                if (id != null) {
+                if (id != null && !special[id]) {
                     tokens.add(id);
                     continue;
                 }
@@ -196,7 +216,8 @@ public final class Tokenizer {
             int bestAt = -1;
             for (int i = 0; i + 1 < tokens.size(); i++) {
                 Integer id = ids.get(pieces[tokens.get(i)] + pieces[tokens.get(i + 1)]);
-                if (id != null && scores[id] > best) {
+                // Control and unknown pieces are never made from text, even if their spelling is.
+                if (id != null && !special[id] && scores[id] > best) {
                     best = scores[id];
                     bestId = id;
                     bestAt = i;

@@ -73,6 +73,28 @@ class TokenizerTest {
         assertEquals("", t.decode(new int[] {0}));
     }
 
+    /** Without token types, BOS, EOS and {@code <unk>} are still special: not printed, not made from text. */
+    @Test
+    void shouldTreatBosEosAndUnkAsSpecialWhenTheVocabularyHasNoTypes() {
+        // 0 <unk>, 1 <s>, 2 </s>, 3 <, 4 s, 5 >, 6 <s (merges first), 7 _
+        String[] pieces = {"<unk>", "<s>", "</s>", "<", "s", ">", "<s", S};
+        float[] scores = {0f, 10f, 10f, -1f, -1f, -1f, 5f, -1f};
+        Tokenizer t = new Tokenizer(pieces, scores, null, 1, 2);
+        assertEquals("", t.decode(new int[] {0, 1, 2}));
+        assertArrayEquals(new byte[0], t.pieceBytes(3, 2));
+        // "<s>" in text: "<" + "s" merge to "<s", but "<s" + ">" must not become BOS (score 10).
+        assertArrayEquals(new int[] {7, 6, 5}, t.encode("<s>", false, false));
+        assertEquals(" <s>", t.decode(t.encode("<s>", false, false)));
+    }
+
+    @Test
+    void shouldNotMakeControlPiecesFromTextWhenTypesAreGiven() {
+        String[] pieces = {"<unk>", "<s>", "</s>", "<", "s", ">", "<s", S};
+        float[] scores = {0f, 10f, 10f, -1f, -1f, -1f, 5f, -1f};
+        Tokenizer t = new Tokenizer(pieces, scores, new int[] {2, 3, 3, 1, 1, 1, 1, 1}, 1, 2);
+        assertArrayEquals(new int[] {7, 6, 5}, t.encode("<s>", false, false));
+    }
+
     @Test
     void shouldEncodeEmptyTextAsOnlyTheRequestedSpecialTokens() {
         assertArrayEquals(new int[] {1}, small().encode("", true, false));
