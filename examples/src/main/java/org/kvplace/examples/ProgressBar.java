@@ -11,6 +11,15 @@ final class ProgressBar implements ProgressListener {
     private final boolean enabled;
     private long last;
 
+    /**
+     * Whether this JVM talks to a terminal ({@link java.io.Console#isTerminal}): where a bar redrawn
+     * with {@code '\r'} is useful. Written to a file or a pipe it is only noise.
+     */
+    static boolean terminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
+    }
+
     ProgressBar(PrintStream err, String label, boolean enabled) {
         this.err = err;
         this.label = label;

@@ -55,7 +55,9 @@ final class SimulateCommand {
                                         fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated
                   --plot DIR            write throughput.png and hit-rate.png
                   --per-layer           also print each policy's time and hit rate per layer
-                  --no-progress         no progress bar on standard error
+                  --progress            a progress bar on standard error (default: only when
+                                        running in a terminal)
+                  --no-progress         no progress bar
                   --scenario quick      every policy against the references on a reduced scale
                                         (%s, llama3.1-8b-mha, gh200),
                                         charts in kvplace-out/quick
@@ -68,7 +70,7 @@ final class SimulateCommand {
         String profile = "gh200", modelName = "llama3.1-8b-mha", policySpec = "all", csv = null, plot = null;
         String scenario = null, reportDir = "docs";
         int batch = 0, budget = 12, maxWindow = 32;
-        boolean progress = true;
+        Boolean progressOption = null; // null: a bar when running in a terminal
         boolean perLayer = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -89,12 +91,14 @@ final class SimulateCommand {
                 case "--csv" -> csv = Options.value(args, ++i, "--csv");
                 case "--plot" -> plot = Options.value(args, ++i, "--plot");
                 case "--out" -> reportDir = Options.value(args, ++i, "--out");
-                case "--no-progress" -> progress = false;
+                case "--progress" -> progressOption = true;
+                case "--no-progress" -> progressOption = false;
                 case "--per-layer" -> perLayer = true;
                 case "--scenario" -> scenario = Options.value(args, ++i, "--scenario");
                 default -> throw new UsageException("unknown option '" + args[i] + "'");
             }
         }
+        boolean progress = progressOption != null ? progressOption : ProgressBar.terminal();
         if (scenario != null) {
             switch (scenario) {
                 case "quick" -> {

@@ -1,7 +1,9 @@
 package org.kvplace.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -57,6 +59,20 @@ class SimulateCommandTest {
         assertTrue(Files.size(plots.resolve("hit-rate.png")) > 1000);
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("oracle(Wn="));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("per layer, static: layer time_s hit_kv"));
+    }
+
+    @Test
+    void shouldDrawTheProgressBarOnlyInATerminalUnlessAskedTo() throws IOException {
+        assumeTrue(!ProgressBar.terminal(), "this JVM runs in a terminal; the default would draw the bar");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        String[] args = {"--generate", "prompt=1000,decode=8,layers=2", "--model", model().toString(), "--profile",
+            profile().toString(), "--policy", "static,oracle:2:0.5"};
+        assertEquals(0, run(out, err, args), err.toString(StandardCharsets.UTF_8));
+        assertFalse(err.toString(StandardCharsets.UTF_8).contains("\r"), "a bar was drawn into a non-terminal");
+        String[] forced = java.util.Arrays.copyOf(args, args.length + 1);
+        forced[args.length] = "--progress";
+        assertEquals(0, run(out, err, forced), err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("\rstatic ["), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
