@@ -81,56 +81,54 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] qn = scratch.negative;
         float[] bounds = scratch.bounds(group);
         PanamaBounds.split(q, qp, qn);
-        int p = 0;
-        if (PanamaConstants.LANES == 16 && headDim % 16 == 0 && group % 4 == 0) {
-            // Blocks of SCORE_BLOCK pages. Within a block: KV head by KV head, two pages at a time
-            // (PanamaBounds.boundsPair512x4), so that one KV head's query slices (4 KiB per four
-            // heads) stay in L1 while the block's metadata, read into L2 first, goes past.
-            float[] pair = scratch.bounds(8);
-            int pairs = n - n % 2;
-            long blockBytes = (long) headDim * Float.BYTES;
-            float touched = 0f;
-            for (int b0 = 0; b0 < pairs; b0 += SCORE_BLOCK) {
-                int b1 = Math.min(b0 + SCORE_BLOCK, pairs);
-                // Read the block's metadata front to back first, so that the KV-head passes below find
-                // it in cache: a KV head's slice of a page's record is 1 KiB out of every 8 KiB, and
-                // fetched slice by slice from DRAM it waits on memory latency at every slice.
-                for (int i = b0; i < b1; i++) {
-                    for (int kv = 0; kv < kvHeads; kv++) {
-                        touched += PanamaReadBaseline.sum(meta, layer.keyMinOffset(i, kv), blockBytes);
-                        touched += PanamaReadBaseline.sum(meta, layer.keyMaxOffset(i, kv), blockBytes);
-                    }
-                }
-                Arrays.fill(scores, b0, b1, Float.NEGATIVE_INFINITY);
+        // Pages in blocks of SCORE_BLOCK. Each block's metadata is read front to back first (the
+        // read-baseline loop), so that the scoring below finds it in cache: scored straight from
+        // DRAM, KV head by KV head, a head's slice of a record (1 KiB of every 8 KiB) waited on
+        // memory latency at every slice. At 512 bits the block is then scored KV head by KV head,
+        // two pages at a time (PanamaBounds.boundsPair512x4), so that one KV head's query slices
+        // (4 KiB per four heads) stay in L1; otherwise, and for an odd last page, page by page.
+        boolean pairs = PanamaConstants.LANES == 16 && headDim % 16 == 0 && group % 4 == 0;
+        int pairedEnd = pairs ? n - n % 2 : 0;
+        float[] pair = scratch.bounds(8);
+        long blockBytes = (long) headDim * Float.BYTES;
+        float touched = 0f;
+        for (int b0 = 0; b0 < n; b0 += SCORE_BLOCK) {
+            int b1 = Math.min(b0 + SCORE_BLOCK, n);
+            for (int i = b0; i < b1; i++) {
                 for (int kv = 0; kv < kvHeads; kv++) {
-                    for (int g = 0; g < group; g += 4) {
-                        int qOff = (kv * group + g) * headDim;
-                        for (int i = b0; i < b1; i += 2) {
-                            PanamaBounds.boundsPair512x4(qp, qn, qOff, headDim, meta, layer.keyMinOffset(i, kv),
-                                    layer.keyMaxOffset(i, kv), layer.keyMinOffset(i + 1, kv),
-                                    layer.keyMaxOffset(i + 1, kv), scratch.lanes, pair);
-                            scores[i] = Math.max(scores[i],
-                                    Math.max(Math.max(pair[0], pair[1]), Math.max(pair[2], pair[3])));
-                            scores[i + 1] = Math.max(scores[i + 1],
-                                    Math.max(Math.max(pair[4], pair[5]), Math.max(pair[6], pair[7])));
-                        }
+                    touched += PanamaReadBaseline.sum(meta, layer.keyMinOffset(i, kv), blockBytes);
+                    touched += PanamaReadBaseline.sum(meta, layer.keyMaxOffset(i, kv), blockBytes);
+                }
+            }
+            int pairsEnd = Math.max(b0, Math.min(b1, pairedEnd));
+            Arrays.fill(scores, b0, pairsEnd, Float.NEGATIVE_INFINITY);
+            for (int kv = 0; kv < kvHeads && pairsEnd > b0; kv++) {
+                for (int g = 0; g < group; g += 4) {
+                    int qOff = (kv * group + g) * headDim;
+                    for (int i = b0; i < pairsEnd; i += 2) {
+                        PanamaBounds.boundsPair512x4(qp, qn, qOff, headDim, meta, layer.keyMinOffset(i, kv),
+                                layer.keyMaxOffset(i, kv), layer.keyMinOffset(i + 1, kv),
+                                layer.keyMaxOffset(i + 1, kv), scratch.lanes, pair);
+                        scores[i] = Math.max(scores[i],
+                                Math.max(Math.max(pair[0], pair[1]), Math.max(pair[2], pair[3])));
+                        scores[i + 1] = Math.max(scores[i + 1],
+                                Math.max(Math.max(pair[4], pair[5]), Math.max(pair[6], pair[7])));
                     }
                 }
             }
-            scratch.lanes[0] = touched; // keeps the reads
-            p = pairs;
-        }
-        for (; p < n; p++) {
-            float best = Float.NEGATIVE_INFINITY;
-            for (int kv = 0; kv < kvHeads; kv++) {
-                PanamaBounds.bounds(qp, qn, kv * group * headDim, group, headDim, meta, layer.keyMinOffset(p, kv),
-                        layer.keyMaxOffset(p, kv), scratch.lanes, bounds);
-                for (int g = 0; g < group; g++) {
-                    best = Math.max(best, bounds[g]);
+            for (int i = pairsEnd; i < b1; i++) {
+                float best = Float.NEGATIVE_INFINITY;
+                for (int kv = 0; kv < kvHeads; kv++) {
+                    PanamaBounds.bounds(qp, qn, kv * group * headDim, group, headDim, meta,
+                            layer.keyMinOffset(i, kv), layer.keyMaxOffset(i, kv), scratch.lanes, bounds);
+                    for (int g = 0; g < group; g++) {
+                        best = Math.max(best, bounds[g]);
+                    }
                 }
+                scores[i] = best;
             }
-            scores[p] = best;
         }
+        scratch.lanes[0] = touched; // keeps the reads
     }
 
     @Override
