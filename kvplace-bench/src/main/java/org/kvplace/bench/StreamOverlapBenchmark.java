@@ -31,9 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code read}: the plain vectorised sum of {@code DecodeAttentionBenchmark.readBaseline};</li>
  *   <li>{@code fma1}, {@code fma4}: one front-to-back pass, one or four FMAs per vector (four is the
  *       kernel's arithmetic, all of it on the pass that reads memory);</li>
- *   <li>{@code blocks1}, {@code blocks2}, {@code blocks3}: one, two or three passes with two FMAs per
- *       vector over each 16 KiB block before the next (the first from memory, the others from L1),
- *       the shape of a kernel that cannot keep all its operands in registers for one pass.</li>
+ *   <li>{@code blocks1} ... {@code blocks6}: one to six passes with two FMAs per vector over each
+ *       16 KiB block before the next (the first from memory, the others from L1), the shape of a
+ *       kernel that cannot keep all its operands in registers for one pass; more passes stand for
+ *       more work per byte.</li>
  * </ul>
  * With {@code mib=1} (in cache) the methods measure arithmetic speed; with {@code mib=512} (DRAM)
  * the ratio to {@code read} shows how much of the arithmetic hides under the read.
@@ -101,5 +102,15 @@ public class StreamOverlapBenchmark {
     @Benchmark
     public float blocks3() {
         return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 3);
+    }
+
+    @Benchmark
+    public float blocks4() {
+        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 4);
+    }
+
+    @Benchmark
+    public float blocks6() {
+        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 6);
     }
 }

@@ -23,8 +23,15 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Tier implements AutoCloseable {
 
-    /** Alignment of the slab and of every slot, in bytes. */
+    /** Alignment of every slot, in bytes (a cache line). */
     public static final long SLOT_ALIGNMENT = 64;
+
+    /**
+     * Alignment of the slab, in bytes: a 4 KiB page, so that a slot of whole pages starts on a page
+     * boundary and the kernels' 4 KiB chunks of K and V do not straddle two pages (the hardware
+     * prefetcher follows a stream within a page; measured in {@code docs/performance.md}).
+     */
+    public static final long SLAB_ALIGNMENT = 4096;
 
     private final TierSpec spec;
     private final long stride;
@@ -52,7 +59,7 @@ public final class Tier implements AutoCloseable {
         this.writeThrottle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
         this.arena = Arena.ofShared();
         try {
-            this.slab = arena.allocate(Math.multiplyExact(stride, (long) spec.slots()), SLOT_ALIGNMENT);
+            this.slab = arena.allocate(Math.multiplyExact(stride, (long) spec.slots()), SLAB_ALIGNMENT);
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;

@@ -31,6 +31,18 @@ class TierTest {
     }
 
     @Test
+    void shouldStartSlabsOnA4KibPageSoThatPageSizedSlotsStartOnPages() {
+        for (int slotBytes : new int[] {100, 4096, 131072}) {
+            try (Tier t = new Tier(TierSpec.unthrottled(TierKind.FAST, slotBytes, 3))) {
+                assertEquals(0, t.slab().address() % 4096, "slab of " + slotBytes + "-byte slots");
+                if (slotBytes % 4096 == 0) {
+                    assertEquals(0, (t.slab().address() + t.slotOffset(2)) % 4096, "slot 2 of " + slotBytes);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldHandOutEverySlotOnceThenReportFull() {
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 8; i++) {

@@ -24,6 +24,12 @@ public final class PanamaDecodeKernel implements DecodeKernel {
 
     /** Pages per block of the page-bounds scan (even): 64 pages of 8 KiB records fit in L2. */
     private static final int SCORE_BLOCK = 64;
+    /**
+     * Bytes of K or V rows that attention takes through all its passes before the next rows: one
+     * 4 KiB page. With the KV from DRAM this measured 5-15% faster than whole 8 KiB blocks per
+     * pass (docs/performance.md); smaller chunks pay more in calls than they gain.
+     */
+    private static final long CHUNK_BYTES = 4096;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private PanamaDecodeKernel() {}
@@ -184,13 +190,19 @@ public final class PanamaDecodeKernel implements DecodeKernel {
     private static void attendGroup(float[] q, int h0, int group, int headDim, float scale, MemorySegment kSeg,
             long kOff, MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, AttentionState state,
             int recordBase) {
-        int g = 0;
-        if (headDim == 8 * PanamaConstants.LANES) {
-            for (; g + 2 <= group; g += 2) {
-                PanamaMath.dot2x8(q, (h0 + g) * headDim, (h0 + g + 1) * headDim, kSeg, kOff, rowBytes, tokens, w,
-                        g * tokens, (g + 1) * tokens, scale);
+        // Rows in chunks of about CHUNK_BYTES, every pass over a chunk before the next chunk: the
+        // hardware prefetcher runs a few KiB ahead of the first pass, so the passes that follow from
+        // L1 overlap the fetch of the next chunk only while they are short.
+        int chunk = (int) Math.max(1, CHUNK_BYTES / rowBytes);
+        int paired = headDim == 8 * PanamaConstants.LANES ? group - group % 2 : 0;
+        for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
+            int n = Math.min(chunk, tokens - t0);
+            for (int p = 0; p < paired; p += 2) {
+                PanamaMath.dot2x8(q, (h0 + p) * headDim, (h0 + p + 1) * headDim, kSeg, kOff + t0 * rowBytes, rowBytes,
+                        n, w, p * tokens + t0, (p + 1) * tokens + t0, scale);
             }
         }
+        int g = paired;
         for (; g + 4 <= group; g += 4) {
             PanamaMath.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * tokens, scale);
         }
@@ -223,13 +235,14 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 state.pageSum()[recordBase + h] = pageSum;
             }
         }
-        g = 0;
-        if (headDim == 8 * PanamaConstants.LANES) {
-            for (; g + 2 <= group; g += 2) {
-                PanamaMath.weightedSum2x8(acc, (h0 + g) * headDim, (h0 + g + 1) * headDim, w, g * tokens,
-                        (g + 1) * tokens, tokens, vSeg, vOff, rowBytes);
+        for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
+            int n = Math.min(chunk, tokens - t0);
+            for (int p = 0; p < paired; p += 2) {
+                PanamaMath.weightedSum2x8(acc, (h0 + p) * headDim, (h0 + p + 1) * headDim, w, p * tokens + t0,
+                        (p + 1) * tokens + t0, n, vSeg, vOff + t0 * rowBytes, rowBytes);
             }
         }
+        g = paired;
         for (; g + 4 <= group; g += 4) {
             PanamaMath.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * tokens, tokens, vSeg, vOff,
                     rowBytes);
