@@ -32,9 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code fma1}, {@code fma4}: one front-to-back pass, one or four FMAs per vector (four is the
  *       kernel's arithmetic, all of it on the pass that reads memory);</li>
  *   <li>{@code blocks1} ... {@code blocks6}: one to six passes with two FMAs per vector over each
- *       16 KiB block before the next (the first from memory, the others from L1), the shape of a
- *       kernel that cannot keep all its operands in registers for one pass; more passes stand for
- *       more work per byte.</li>
+ *       block of {@code blockKib} KiB before the next (the first from memory, the others from L1),
+ *       the shape of a kernel that cannot keep all its operands in registers for one pass; more
+ *       passes stand for more work per byte. The block size decides how much of that work hides
+ *       under the read: the hardware prefetcher runs only a few KiB ahead.</li>
  * </ul>
  * With {@code mib=1} (in cache) the methods measure arithmetic speed; with {@code mib=512} (DRAM)
  * the ratio to {@code read} shows how much of the arithmetic hides under the read.
@@ -46,71 +47,84 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m", "--add-modules=jdk.incubator.vector"})
-@State(Scope.Thread)
 public class StreamOverlapBenchmark {
 
-    static final long BLOCK = 16 * 1024;
+    /** Off-heap floats read front to back: {@code mib} MiB, page-aligned. */
+    @State(Scope.Thread)
+    public static class Memory {
+        /** MiB read per invocation: 1 stays in L2, 512 comes from DRAM. */
+        @Param({"1", "512"})
+        public int mib;
 
-    /** MiB read per invocation: 1 stays in L2, 512 comes from DRAM. */
-    @Param({"1", "512"})
-    public int mib;
+        Arena arena;
+        MemorySegment data;
+        long bytes;
 
-    Arena arena;
-    MemorySegment data;
-    long bytes;
+        @Setup(Level.Trial)
+        public void setup() {
+            bytes = (long) mib << 20;
+            arena = Arena.ofShared();
+            data = arena.allocate(bytes, 4096);
+            for (long i = 0; i < bytes / Float.BYTES; i++) {
+                data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 97) * 1.0e-3f);
+            }
+        }
 
-    @Setup(Level.Trial)
-    public void setup() {
-        bytes = (long) mib << 20;
-        arena = Arena.ofShared();
-        data = arena.allocate(bytes, 4096);
-        for (long i = 0; i < bytes / Float.BYTES; i++) {
-            data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 97) * 1.0e-3f);
+        @TearDown(Level.Trial)
+        public void close() {
+            arena.close();
         }
     }
 
-    @TearDown(Level.Trial)
-    public void close() {
-        arena.close();
+    @Benchmark
+    public float read(Memory m) {
+        return PanamaReadBaseline.sum(m.data, 0, m.bytes);
     }
 
     @Benchmark
-    public float read() {
-        return PanamaReadBaseline.sum(data, 0, bytes);
+    public float fma1(Memory m) {
+        return PanamaStreamProbe.fmaPass(m.data, 0, m.bytes, 1);
     }
 
     @Benchmark
-    public float fma1() {
-        return PanamaStreamProbe.fmaPass(data, 0, bytes, 1);
+    public float fma4(Memory m) {
+        return PanamaStreamProbe.fmaPass(m.data, 0, m.bytes, 4);
+    }
+
+    /** {@link Memory} read in blocks of {@code blockKib} KiB by the {@code blocks} methods. */
+    @State(Scope.Thread)
+    public static class Blocks extends Memory {
+        /** KiB per block: 4 (one page) or 16 (one KV head of a page of 16 tokens, K and V). */
+        @Param({"4", "16"})
+        public int blockKib;
+
+        float passes(int n) {
+            return PanamaStreamProbe.blockPasses(data, 0, bytes, (long) blockKib << 10, n);
+        }
     }
 
     @Benchmark
-    public float fma4() {
-        return PanamaStreamProbe.fmaPass(data, 0, bytes, 4);
+    public float blocks1(Blocks b) {
+        return b.passes(1);
     }
 
     @Benchmark
-    public float blocks1() {
-        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 1);
+    public float blocks2(Blocks b) {
+        return b.passes(2);
     }
 
     @Benchmark
-    public float blocks2() {
-        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 2);
+    public float blocks3(Blocks b) {
+        return b.passes(3);
     }
 
     @Benchmark
-    public float blocks3() {
-        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 3);
+    public float blocks4(Blocks b) {
+        return b.passes(4);
     }
 
     @Benchmark
-    public float blocks4() {
-        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 4);
-    }
-
-    @Benchmark
-    public float blocks6() {
-        return PanamaStreamProbe.blockPasses(data, 0, bytes, BLOCK, 6);
+    public float blocks6(Blocks b) {
+        return b.passes(6);
     }
 }
