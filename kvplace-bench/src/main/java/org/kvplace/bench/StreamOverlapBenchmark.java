@@ -31,8 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code read}: the plain vectorised sum of {@code DecodeAttentionBenchmark.readBaseline};</li>
  *   <li>{@code fma1}, {@code fma4}: one front-to-back pass, one or four FMAs per vector (four is the
  *       kernel's arithmetic, all of it on the pass that reads memory);</li>
- *   <li>{@code blocks1} ... {@code blocks6}: one to six passes with two FMAs per vector over each
- *       block of {@code blockKib} KiB before the next (the first from memory, the others from L1),
+ *   <li>{@code blocks1} to {@code blocks4}, {@code blocks6}: that many passes with two FMAs per
+ *       vector over each block of {@code blockKib} KiB before the next (the first from memory, the
+ *       others from L1),
  *       the shape of a kernel that cannot keep all its operands in registers for one pass; more
  *       passes stand for more work per byte. The block size decides how much of that work hides
  *       under the read: the hardware prefetcher runs only a few KiB ahead.</li>
