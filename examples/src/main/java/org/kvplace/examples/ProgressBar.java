@@ -1,5 +1,6 @@
 package org.kvplace.examples;
 
+import java.io.Console;
 import java.io.PrintStream;
 import org.kvplace.core.sim.ProgressListener;
 
@@ -12,11 +13,11 @@ final class ProgressBar implements ProgressListener {
     private long last;
 
     /**
-     * Whether this JVM talks to a terminal ({@link java.io.Console#isTerminal}): where a bar redrawn
+     * Whether this JVM talks to a terminal ({@link Console#isTerminal}): where a bar redrawn
      * with {@code '\r'} is useful. Written to a file or a pipe it is only noise.
      */
     static boolean terminal() {
-        java.io.Console console = System.console();
+        Console console = System.console();
         return console != null && console.isTerminal();
     }
 

@@ -155,7 +155,6 @@ final class PanamaBounds {
         out[outOff + 3] = h3.lane(0) + h3.lane(1);
     }
 
-
     // The merges of boundsPair512x4: HI_s marks the lanes whose index has bit s set; SWAP_s exchanges
     // lane j with lane j ^ s. Used only at 512 bits (sixteen lanes), the only width that calls it.
     private static final VectorMask<Float> HI8 = F.length() == 16 ? hi(8) : null;

@@ -85,7 +85,9 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         Scratch scratch = SCRATCH.get();
         float[] qp = scratch.positive(q.length);
         float[] qn = scratch.negative;
-        float[] bounds = scratch.bounds(group);
+        // One scratch for both scoring paths below (they never run at the same time): the group's
+        // bounds page by page, or the eight bounds of a pair of pages.
+        float[] bounds = scratch.bounds(Math.max(8, group));
         PanamaBounds.split(q, qp, qn);
         // Pages in blocks of SCORE_BLOCK. Each block's metadata is read front to back first (the
         // read-baseline loop), so that the scoring below finds it in cache: scored straight from
@@ -95,7 +97,6 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         // (4 KiB per four heads) stay in L1; otherwise, and for an odd last page, page by page.
         boolean pairs = PanamaConstants.LANES == 16 && headDim % 16 == 0 && group % 4 == 0;
         int pairedEnd = pairs ? n - n % 2 : 0;
-        float[] pair = scratch.bounds(8);
         long blockBytes = (long) headDim * Float.BYTES;
         float touched = 0f;
         for (int b0 = 0; b0 < n; b0 += SCORE_BLOCK) {
@@ -114,11 +115,11 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                     for (int i = b0; i < pairsEnd; i += 2) {
                         PanamaBounds.boundsPair512x4(qp, qn, qOff, headDim, meta, layer.keyMinOffset(i, kv),
                                 layer.keyMaxOffset(i, kv), layer.keyMinOffset(i + 1, kv),
-                                layer.keyMaxOffset(i + 1, kv), scratch.lanes, pair);
+                                layer.keyMaxOffset(i + 1, kv), scratch.lanes, bounds);
                         scores[i] = Math.max(scores[i],
-                                Math.max(Math.max(pair[0], pair[1]), Math.max(pair[2], pair[3])));
+                                Math.max(Math.max(bounds[0], bounds[1]), Math.max(bounds[2], bounds[3])));
                         scores[i + 1] = Math.max(scores[i + 1],
-                                Math.max(Math.max(pair[4], pair[5]), Math.max(pair[6], pair[7])));
+                                Math.max(Math.max(bounds[4], bounds[5]), Math.max(bounds[6], bounds[7])));
                     }
                 }
             }
