@@ -8,8 +8,10 @@ module org.kvplace.core {
     requires org.eclipse.collections.impl;
 
     exports org.kvplace.core.memory;
+    exports org.kvplace.core.layout;
     exports org.kvplace.core.cache;
     exports org.kvplace.core.kernel;
+    exports org.kvplace.core.attention;
     exports org.kvplace.core.model;
     exports org.kvplace.core.trace;
     exports org.kvplace.core.placement;

@@ -2,10 +2,10 @@ package org.kvplace.kernels;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.SparseAttention;
 
 /**
  * A warm decode step allocates nothing on the calling thread: selection, both lanes (sequential

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.memory.TierKind;
 
 /** Sparse two-lane attention through the real cache: pages in both tiers, reads charged to their tier. */

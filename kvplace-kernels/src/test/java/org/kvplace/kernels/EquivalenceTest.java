@@ -10,12 +10,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.SparseAttention;
 
 /**
  * The active kernel against the scalar reference over awkward sizes: head dims that are and are not

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.kernel.PageSelection;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.attention.SparseAttention;
 
 /** Splitting the pages into a fast and a slow lane and merging by log-sum-exp gives the one-pass result. */
 class TwoLaneTest {

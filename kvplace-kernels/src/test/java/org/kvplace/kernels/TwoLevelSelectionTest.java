@@ -11,14 +11,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.cache.ModelShape;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.SparseAttention;
 
 /** Two-level (group, then page) selection: identical across kernels, exact when it keeps every group. */
 class TwoLevelSelectionTest {

@@ -1,7 +1,7 @@
 package org.kvplace.examples.llama;
 
 import java.util.Objects;
-import org.kvplace.core.cache.ElementType;
+import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 

@@ -2,8 +2,8 @@ package org.kvplace.examples.llama;
 
 import java.util.Objects;
 import org.kvplace.core.cache.Sequence;
-import org.kvplace.core.kernel.PageSelection;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.attention.SparseAttention;
 
 /**
  * The forward pass of one decoding sequence of a {@link LlamaModel}, with its KV cache in a

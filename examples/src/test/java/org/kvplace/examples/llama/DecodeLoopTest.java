@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.attention.PageSelection;
 
 class DecodeLoopTest extends Stories260KTest {
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.attention.PageSelection;
 
 class LlamaGreedyTest extends Stories260KTest {
 
@@ -52,7 +52,7 @@ class LlamaGreedyTest extends Stories260KTest {
     @Test
     void shouldDecodeTheKnownStoryWithAnF16KvCache() {
         int[] tokens = greedy(model, 40, 0, new CacheConfig(16, -1, -1, Double.POSITIVE_INFINITY,
-                org.kvplace.core.cache.ElementType.F16));
+                org.kvplace.core.layout.ElementType.F16));
         String text = model.tokenizer().decode(prepend(model.tokenizer().bos(), tokens));
         assertTrue(text.startsWith(EXPECTED_START), "greedy text with an f16 cache was: " + text);
     }

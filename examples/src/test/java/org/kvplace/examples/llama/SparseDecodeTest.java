@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.attention.PageSelection;
 
 class SparseDecodeTest extends Stories260KTest {
 

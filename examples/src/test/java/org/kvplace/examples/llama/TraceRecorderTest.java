@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.kernel.PageSelection;
+import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceStep;

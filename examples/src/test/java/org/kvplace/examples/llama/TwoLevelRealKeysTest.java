@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.kernel.PageSelection;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.attention.SparseAttention;
 
 /**
  * Flat against two-level page selection on the keys of a real model: stories260K decodes greedily

@@ -5,8 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
+import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.kernel.KvLayerView;
-import org.kvplace.core.kernel.SparseAttention;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
 

@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;

@@ -1,5 +1,6 @@
 package org.kvplace.core.kernel;
 
+
 /**
  * Decode attention of one query token over the KV pages of one layer of one sequence.
  *
@@ -9,8 +10,8 @@ package org.kvplace.core.kernel;
  * kernel computes {@code softmax(q . k / sqrt(headDim)) . V} over the tokens of the pages it reads,
  * with a numerically stable (online) softmax.
  *
- * <p>A sparse step has three parts, which {@link SparseAttention} drives: {@link #scorePages}
- * bounds every page's scores from its key metadata, {@link PageSelection} picks pages within a
+ * <p>A sparse step has three parts, which {@link org.kvplace.core.attention.SparseAttention} drives: {@link #scorePages}
+ * bounds every page's scores from its key metadata, {@link org.kvplace.core.attention.PageSelection} picks pages within a
  * token budget, and {@link #attendPages} reads the picked pages of one tier into a partial
  * {@link AttentionState}; the states of the two tiers merge by log-sum-exp.
  *

@@ -1,7 +1,7 @@
 package org.kvplace.core.kernel;
 
 import java.lang.foreign.MemorySegment;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.TierKind;
 
 /**

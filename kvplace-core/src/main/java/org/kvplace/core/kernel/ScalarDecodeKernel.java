@@ -3,8 +3,8 @@ package org.kvplace.core.kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 
 /**
  * The readable reference implementation of {@link DecodeKernel}: plain loops, one query head at a

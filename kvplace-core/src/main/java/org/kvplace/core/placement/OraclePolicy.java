@@ -1,6 +1,8 @@
 package org.kvplace.core.placement;
 
 import java.util.Arrays;
+import org.kvplace.core.trace.Bits;
+import org.kvplace.core.trace.StepReads;
 
 /**
  * The paper's clairvoyant policy: look ahead {@code Wn} decode tokens, promote the top fraction

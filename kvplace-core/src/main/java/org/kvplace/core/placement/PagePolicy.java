@@ -1,5 +1,8 @@
 package org.kvplace.core.placement;
 
+import org.kvplace.core.trace.Bits;
+import org.kvplace.core.trace.StepReads;
+
 /**
  * The paper's {@code page} baseline: Quest-like pages of {@link #PAGE_TOKENS} tokens, moved with
  * perfect knowledge of the next step's pages.

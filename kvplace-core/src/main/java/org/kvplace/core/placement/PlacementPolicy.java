@@ -1,5 +1,7 @@
 package org.kvplace.core.placement;
 
+import org.kvplace.core.trace.StepReads;
+
 /**
  * Decides where KV units live: the one placement SPI of kvplace, driven step by step by the
  * simulator and by the live cache's placement engine alike.

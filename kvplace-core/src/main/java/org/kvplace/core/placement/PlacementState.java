@@ -1,6 +1,7 @@
 package org.kvplace.core.placement;
 
 import java.util.Arrays;
+import org.kvplace.core.trace.Bits;
 
 /**
  * A driver-side {@link Placement}: one fast-tier bit set per layer, the units created so far and

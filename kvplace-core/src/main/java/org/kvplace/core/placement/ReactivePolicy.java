@@ -1,6 +1,8 @@
 package org.kvplace.core.placement;
 
 import java.util.Arrays;
+import org.kvplace.core.trace.Bits;
+import org.kvplace.core.trace.StepReads;
 
 /**
  * The paper's {@code reactive} baseline: promote on a miss, evict the least recently used.

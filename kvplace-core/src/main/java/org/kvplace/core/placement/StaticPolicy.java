@@ -1,5 +1,7 @@
 package org.kvplace.core.placement;
 
+import org.kvplace.core.trace.StepReads;
+
 /**
  * The paper's {@code static} baseline: new KV fills the fast tier in creation order, then spills
  * to the slow tier; nothing ever migrates. Stateless; one instance may serve runs in turn.

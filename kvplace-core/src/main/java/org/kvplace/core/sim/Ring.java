@@ -1,7 +1,7 @@
 package org.kvplace.core.sim;
 
 import java.io.IOException;
-import org.kvplace.core.placement.Bits;
+import org.kvplace.core.trace.Bits;
 import org.kvplace.core.placement.Lookahead;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.TraceHeader;

@@ -5,7 +5,7 @@ import java.util.Objects;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
-import org.kvplace.core.placement.Bits;
+import org.kvplace.core.trace.Bits;
 import org.kvplace.core.placement.Lookahead;
 import org.kvplace.core.placement.MigrationPlan;
 import org.kvplace.core.placement.PlacementPolicy;

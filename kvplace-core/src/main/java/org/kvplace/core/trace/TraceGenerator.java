@@ -1,6 +1,6 @@
 package org.kvplace.core.trace;
 
-import org.kvplace.core.placement.Bits;
+import org.kvplace.core.trace.Bits;
 
 /**
  * A seeded synthetic trace (see {@link GeneratorConfig} for the model of the read sets). Steps

@@ -138,7 +138,7 @@ public final class TraceReader implements AccessTrace {
     }
 
     private static int nextId(long[] bits, int from, int units) {
-        return org.kvplace.core.placement.Bits.nextSet(bits, from, units);
+        return org.kvplace.core.trace.Bits.nextSet(bits, from, units);
     }
 
     /** Byte offset of the next byte to read. */

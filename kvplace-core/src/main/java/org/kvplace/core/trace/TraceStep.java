@@ -1,8 +1,8 @@
 package org.kvplace.core.trace;
 
 import java.util.Arrays;
-import org.kvplace.core.placement.Bits;
-import org.kvplace.core.placement.StepReads;
+import org.kvplace.core.trace.Bits;
+import org.kvplace.core.trace.StepReads;
 
 /**
  * One step of a trace, as a reusable mutable buffer: position, layer and the set of units read

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.kvplace.core.placement.Bits;
+import org.kvplace.core.trace.Bits;
 
 /**
  * Writes the binary trace format, version 1.

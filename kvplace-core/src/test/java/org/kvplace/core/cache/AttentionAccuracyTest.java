@@ -1,14 +1,15 @@
 package org.kvplace.core.cache;
 
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.kvplace.core.kernel.Kernels;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.memory.TierKind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
-import org.kvplace.core.kernel.Kernels;
-import org.kvplace.core.memory.TierKind;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Attention through the cache with the scalar kernel equals a naive double-precision reference

@@ -1,14 +1,16 @@
 package org.kvplace.core.cache;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
+import org.kvplace.core.memory.TierKind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.kvplace.core.memory.TierKind;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 class TieredKvCacheTest {
 

@@ -1,11 +1,12 @@
 package org.kvplace.core.kernel;
 
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.kvplace.core.attention.PageSelection;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.util.Arrays;
-import org.junit.jupiter.api.Test;
 
 class PageSelectionTest {
 

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 
 class ScalarDecodeKernelTest {
 

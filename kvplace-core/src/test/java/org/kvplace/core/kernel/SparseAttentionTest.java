@@ -1,18 +1,20 @@
 package org.kvplace.core.kernel;
 
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
+import org.kvplace.core.memory.TierKind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Arrays;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
-import org.kvplace.core.memory.TierKind;
 
 class SparseAttentionTest {
 

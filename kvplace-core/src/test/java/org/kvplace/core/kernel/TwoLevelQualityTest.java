@@ -1,16 +1,17 @@
 package org.kvplace.core.kernel;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 
 /**
  * How much of the true attention mass flat and two-level page selection capture, on keys that are

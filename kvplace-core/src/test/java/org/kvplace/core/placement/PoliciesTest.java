@@ -1,13 +1,14 @@
 package org.kvplace.core.placement;
 
+import org.junit.jupiter.api.Test;
+import org.kvplace.core.trace.Bits;
+import org.kvplace.core.trace.TraceStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.kvplace.core.trace.TraceStep;
 
 class PoliciesTest {
 

@@ -17,7 +17,7 @@ import org.kvplace.core.placement.Placement;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
 import org.kvplace.core.placement.StaticPolicy;
-import org.kvplace.core.placement.StepReads;
+import org.kvplace.core.trace.StepReads;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.GeneratorConfig;
 import org.kvplace.core.trace.TraceGenerator;

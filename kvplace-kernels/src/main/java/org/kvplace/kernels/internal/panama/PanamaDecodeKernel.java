@@ -2,8 +2,8 @@ package org.kvplace.kernels.internal.panama;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import org.kvplace.core.cache.ElementType;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.layout.ElementType;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.KvLayerView;

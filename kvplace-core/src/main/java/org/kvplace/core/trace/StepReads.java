@@ -1,4 +1,4 @@
-package org.kvplace.core.placement;
+package org.kvplace.core.trace;
 
 /**
  * The units one step read, as a placement policy sees them: one decode position, one layer, a

@@ -1,7 +1,9 @@
-package org.kvplace.core.kernel;
+package org.kvplace.core.attention;
 
 import java.lang.foreign.MemorySegment;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.KvLayerView;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.TierKind;
 
 /**

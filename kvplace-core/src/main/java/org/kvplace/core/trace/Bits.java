@@ -1,4 +1,4 @@
-package org.kvplace.core.placement;
+package org.kvplace.core.trace;
 
 /**
  * Static helpers on bit sets of unit ids stored in {@code long[]} words (bit {@code i} of word

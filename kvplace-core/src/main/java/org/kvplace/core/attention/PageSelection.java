@@ -1,4 +1,6 @@
-package org.kvplace.core.kernel;
+package org.kvplace.core.attention;
+
+import org.kvplace.core.kernel.DecodeKernel;
 
 /**
  * Chooses the pages a sparse decode step reads, Quest-style: the first (sink) page and the newest

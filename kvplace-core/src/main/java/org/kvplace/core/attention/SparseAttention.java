@@ -1,11 +1,14 @@
-package org.kvplace.core.kernel;
+package org.kvplace.core.attention;
 
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import org.kvplace.core.cache.PageLayout;
+import org.kvplace.core.kernel.AttentionState;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.KvLayerView;
+import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.TierKind;
 
 /**

@@ -1,4 +1,4 @@
-package org.kvplace.core.cache;
+package org.kvplace.core.layout;
 
 import java.util.Objects;
 
