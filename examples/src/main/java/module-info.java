@@ -1,6 +1,6 @@
 /** The {@code kvplace} command line and the example decode loop on the tiered cache. */
 module org.kvplace.examples {
     requires org.kvplace.core;
-    requires static jdk.incubator.vector;
+    requires org.kvplace.kernels;
     requires java.desktop;
 }

@@ -18,7 +18,7 @@ import org.kvplace.examples.llama.DecodeLoop;
 import org.kvplace.examples.llama.LlamaConfig;
 import org.kvplace.examples.llama.LlamaDecoder;
 import org.kvplace.examples.llama.LlamaModel;
-import org.kvplace.examples.llama.MatVec;
+import org.kvplace.kernels.MatVec;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
 import org.kvplace.examples.llama.TraceRecorder;

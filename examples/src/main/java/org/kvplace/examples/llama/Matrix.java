@@ -1,6 +1,9 @@
 package org.kvplace.examples.llama;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import org.kvplace.kernels.MatVec;
 
 /**
  * A weight matrix (or vector) viewed in place in a mapped GGUF tensor: {@code rows} rows of
@@ -8,6 +11,9 @@ import java.lang.foreign.MemorySegment;
  * its {@link GgufFile} is open. Thread-safe (read-only).
  */
 public final class Matrix {
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final String name;
     private final GgmlType type;
@@ -106,16 +112,16 @@ public final class Matrix {
         java.util.Objects.checkFromIndexSize(0, cols, dst.length);
         long off = row * rowBytes;
         switch (type) {
-            case F32 -> MemorySegment.copy(data, ScalarMatVec.F32, off, dst, 0, cols);
+            case F32 -> MemorySegment.copy(data, F32, off, dst, 0, cols);
             case F16 -> {
                 for (int i = 0; i < cols; i++) {
-                    dst[i] = Float.float16ToFloat(data.get(ScalarMatVec.F16, off + 2L * i));
+                    dst[i] = Float.float16ToFloat(data.get(F16, off + 2L * i));
                 }
             }
             case Q8_0 -> {
                 for (int b = 0; b < cols / 32; b++) {
                     long block = off + 34L * b;
-                    float scale = Float.float16ToFloat(data.get(ScalarMatVec.F16, block));
+                    float scale = Float.float16ToFloat(data.get(F16, block));
                     for (int i = 0; i < 32; i++) {
                         dst[b * 32 + i] = scale * data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 2 + i);
                     }

@@ -1,16 +1,24 @@
-package org.kvplace.examples.llama;
+package org.kvplace.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Plain-loop dot products: the reference and the fallback without the Vector API. */
-class ScalarMatVec implements MatVec {
+/**
+ * Plain-loop dot products: the reference (the test oracle of every other {@link MatVec}) and the
+ * fallback without the Vector API. Stateless and thread-safe.
+ */
+public class ScalarMatVec implements MatVec {
 
     static final ScalarMatVec INSTANCE = new ScalarMatVec();
 
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Little-endian f32, unaligned: a weight of a GGUF tensor. */
+    protected static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Little-endian f16 bits, unaligned: a weight (or a Q8_0 block scale) of a GGUF tensor. */
+    protected static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** For subclasses; use {@link MatVec#get()} or {@link MatVec#scalar()}. */
+    protected ScalarMatVec() {}
 
     @Override
     public String name() {

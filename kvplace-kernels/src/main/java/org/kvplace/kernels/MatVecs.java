@@ -1,4 +1,4 @@
-package org.kvplace.examples.llama;
+package org.kvplace.kernels;
 
 /** Chooses the {@link MatVec} implementation once; the Vector API class is loaded only by name. */
 final class MatVecs {
@@ -19,7 +19,7 @@ final class MatVecs {
         boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         if (present) {
             try {
-                Class<?> c = Class.forName("org.kvplace.examples.llama.PanamaMatVec");
+                Class<?> c = Class.forName("org.kvplace.kernels.internal.panama.PanamaMatVec");
                 return (MatVec) c.getDeclaredConstructor().newInstance();
             } catch (ReflectiveOperationException | LinkageError e) {
                 if (choice.equals("panama")) {

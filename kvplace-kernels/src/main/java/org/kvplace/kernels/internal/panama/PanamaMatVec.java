@@ -1,7 +1,8 @@
-package org.kvplace.examples.llama;
+package org.kvplace.kernels.internal.panama;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import org.kvplace.kernels.ScalarMatVec;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -9,12 +10,12 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API dot products. Loaded only by name from {@link MatVecs} when the
+ * Vector API dot products. Loaded only by name from {@code org.kvplace.kernels.MatVecs} when the
  * {@code jdk.incubator.vector} module is present. F32 and Q8_0 rows are vectorised (Q8_0 when the
  * preferred float species has 8 or 16 lanes, so that a 64- or 128-bit byte vector widens into it);
  * f16 rows use the scalar loop.
  */
-final class PanamaMatVec extends ScalarMatVec {
+public final class PanamaMatVec extends ScalarMatVec {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

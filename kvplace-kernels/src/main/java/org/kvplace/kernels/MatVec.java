@@ -1,4 +1,4 @@
-package org.kvplace.examples.llama;
+package org.kvplace.kernels;
 
 import java.lang.foreign.MemorySegment;
 
@@ -33,5 +33,10 @@ public interface MatVec {
     /** The implementation in use. */
     static MatVec get() {
         return MatVecs.Holder.INSTANCE;
+    }
+
+    /** The scalar reference implementation, whatever {@link #get()} chose. */
+    static MatVec scalar() {
+        return ScalarMatVec.INSTANCE;
     }
 }
