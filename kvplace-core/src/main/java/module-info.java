@@ -6,6 +6,7 @@
 module org.kvplace.core {
     requires org.eclipse.collections.api;
     requires org.eclipse.collections.impl;
+    requires jdk.jfr;
 
     exports org.kvplace.core.memory;
     exports org.kvplace.core.layout;
@@ -16,6 +17,7 @@ module org.kvplace.core {
     exports org.kvplace.core.trace;
     exports org.kvplace.core.placement;
     exports org.kvplace.core.sim;
+    exports org.kvplace.core.engine;
 
     uses org.kvplace.core.kernel.DecodeKernel;
 }

@@ -76,6 +76,25 @@ public final class Sequence implements AutoCloseable {
      * @throws TierFullException if a new page is needed and both tiers are full
      */
     public void append(int layer, float[] k, float[] v) {
+        append(layer, k, v, TierKind.FAST);
+    }
+
+    /**
+     * Appends one token's key and value of one layer, like {@link #append(int, float[], float[])},
+     * putting a new page (when this token opens one) in {@code preferred} if it has a free slot,
+     * else in the other tier. A placement engine calls this with its policy's choice; the tier the
+     * page got is {@link TieredKvCache#tierOf} of {@link #pageHandle}.
+     *
+     * @param preferred the tier for a new page; ignored when the token goes into an existing page
+     * @throws IllegalArgumentException as {@link #append(int, float[], float[])}, or if
+     *     {@code preferred} is null
+     * @throws IllegalStateException as {@link #append(int, float[], float[])}
+     * @throws TierFullException if a new page is needed and both tiers are full
+     */
+    public void append(int layer, float[] k, float[] v, TierKind preferred) {
+        if (preferred == null) {
+            throw new IllegalArgumentException("preferred tier is null");
+        }
         checkLayer(layer);
         checkVector("k", k, layer);
         checkVector("v", v, layer);
@@ -91,7 +110,7 @@ public final class Sequence implements AutoCloseable {
             int inPage = t % layout.pageTokens();
             boolean groupStart = inPage == 0 && pageIndex % TieredKvCache.GROUP_PAGES == 0;
             if (inPage == 0) {
-                pageTable[layer][pageIndex] = cache.allocatePage(this, layer, t);
+                pageTable[layer][pageIndex] = cache.allocatePage(this, layer, t, preferred);
                 if (groupStart) {
                     groupTable[layer][pageIndex / TieredKvCache.GROUP_PAGES] = cache.allocateGroupRecord();
                 }

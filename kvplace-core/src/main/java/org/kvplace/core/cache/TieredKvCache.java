@@ -299,17 +299,19 @@ public final class TieredKvCache implements AutoCloseable {
     }
 
     /**
-     * Allocates a page for {@code owner}, in the fast tier if it has room, else in the slow tier.
+     * Allocates a page for {@code owner}, in {@code preferred} if it has room, else in the other tier.
      *
      * @throws TierFullException if both tiers are full
      */
-    long allocatePage(Sequence owner, int layer, int token) {
+    long allocatePage(Sequence owner, int layer, int token, TierKind preferred) {
         synchronized (pages) {
-            int slot = fast.allocateSlot();
-            byte tier = 0;
+            Tier first = preferred == TierKind.FAST ? fast : slow;
+            int slot = first.allocateSlot();
+            byte tier = (byte) (first == fast ? 0 : 1);
             if (slot < 0) {
-                slot = slow.allocateSlot();
-                tier = 1;
+                Tier second = first == fast ? slow : fast;
+                slot = second.allocateSlot();
+                tier = (byte) (second == fast ? 0 : 1);
             }
             if (slot < 0) {
                 throw new TierFullException("both tiers are full: fast " + fastCapacity

@@ -58,4 +58,17 @@ public interface PlacementPolicy {
      * @param plan      an empty plan to fill
      */
     void plan(StepReads reads, Lookahead future, Placement placement, MigrationPlan plan);
+
+    /**
+     * Tells the policy that a unit sits in another tier than it planned: a live driver could not
+     * carry out a move (the target tier was full, the page was freed), or put a new unit in the
+     * other tier because the chosen one was full. {@code placement} already shows the unit where it
+     * is. Policies that keep their own record of the fast set update it here; the default does
+     * nothing. The simulator never calls it.
+     *
+     * @param layer the unit's layer
+     * @param unit the unit's id
+     * @param fast whether the unit is in the fast tier now
+     */
+    default void placementChanged(int layer, int unit, boolean fast) {}
 }

@@ -76,7 +76,8 @@ public final class PlacementState implements Placement {
 
     /**
      * Applies a plan: demotions, then promotions. All or nothing: on failure the state is as
-     * before the call.
+     * before the call. A plan that would leave the fast tier over capacity is rejected, unless it
+     * does not add to the fast tier's use (after {@link #force} left it over capacity).
      *
      * @throws IllegalStateException naming the first impossible move, or the overflow
      */
@@ -84,7 +85,7 @@ public final class PlacementState implements Placement {
         int d = plan.demotions();
         int p = plan.promotions();
         long after = used + (p - (long) d) * unitBytes;
-        if (after > capacity) {
+        if (after > capacity && p > d) {
             throw new IllegalStateException("fast tier over capacity after " + p + " promotions and " + d
                     + " demotions: " + after + " > " + capacity + " bytes");
         }
@@ -121,6 +122,33 @@ public final class PlacementState implements Placement {
         }
         for (int i = demotionsDone - 1; i >= 0; i--) {
             Bits.set(fast[plan.demotedLayer(i)], plan.demotedUnit(i));
+        }
+    }
+
+    /**
+     * Records that an existing unit is in the given tier whatever was planned: for a live driver
+     * whose move could not be carried out (the page was freed meanwhile, the tier was full), or
+     * whose new page went to the other tier. Unlike {@link #apply} it may leave the fast tier over
+     * capacity, which the caller reports; policies then see {@link #fastFreeBytes()} below zero
+     * and must not promote.
+     *
+     * @throws IllegalArgumentException if the unit does not exist
+     */
+    public void force(int layer, int unit, boolean inFast) {
+        checkLayer(layer);
+        if (unit < 0 || unit >= units[layer]) {
+            throw new IllegalArgumentException("layer " + layer + ": unit " + unit + " does not exist ("
+                    + units[layer] + " units)");
+        }
+        if (Bits.get(fast[layer], unit) == inFast) {
+            return;
+        }
+        if (inFast) {
+            Bits.set(fast[layer], unit);
+            used += unitBytes;
+        } else {
+            Bits.clear(fast[layer], unit);
+            used -= unitBytes;
         }
     }
 

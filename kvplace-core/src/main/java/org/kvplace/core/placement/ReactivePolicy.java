@@ -110,6 +110,16 @@ public final class ReactivePolicy implements PlacementPolicy {
         }
     }
 
+    @Override
+    public void placementChanged(int layer, int unit, boolean fast) {
+        int k = layer * maxUnits + unit;
+        if (fast) {
+            touch(k);
+        } else {
+            stamp[k] = 0; // its log entry is stale now and is skipped
+        }
+    }
+
     private void touch(int k) {
         stamp[k] = now;
         if (tail == logKey.length) {

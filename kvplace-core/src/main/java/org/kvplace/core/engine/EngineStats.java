@@ -1,0 +1,37 @@
+package org.kvplace.core.engine;
+
+/**
+ * Totals of one sequence (or of all sequences of an engine) since it started.
+ *
+ * @param steps decode steps ended ({@link KvSequence#endStep()} calls)
+ * @param bytesReadFast KV bytes attention read from the fast tier (whole pages)
+ * @param bytesReadSlow KV bytes attention read from the slow tier (whole pages)
+ * @param promotions pages the migration worker moved slow to fast
+ * @param demotions pages the migration worker moved fast to slow
+ * @param bytesMigrated bytes the migration worker copied, both directions
+ * @param failedMoves planned moves that could not be carried out (tier full, page freed, queue
+ *     full); the policy's view was corrected for each
+ * @param pendingMoves planned moves not yet carried out
+ * @param newPagesFast new pages placed in the fast tier
+ * @param newPagesSlow new pages placed in the slow tier
+ * @param placementFallbacks new pages that went to the other tier than the policy chose (it was full)
+ * @param stepNanos measured time of all steps, from one {@code endStep} to the next
+ */
+public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, long promotions, long demotions,
+        long bytesMigrated, long failedMoves, long pendingMoves, long newPagesFast, long newPagesSlow,
+        long placementFallbacks, long stepNanos) {
+
+    /** The share of KV bytes read from the fast tier, or 1 when nothing was read. */
+    public double fastShare() {
+        long all = bytesReadFast + bytesReadSlow;
+        return all == 0 ? 1.0 : (double) bytesReadFast / all;
+    }
+
+    /** The sum of two totals (pending moves added too). */
+    public EngineStats plus(EngineStats o) {
+        return new EngineStats(steps + o.steps, bytesReadFast + o.bytesReadFast, bytesReadSlow + o.bytesReadSlow,
+                promotions + o.promotions, demotions + o.demotions, bytesMigrated + o.bytesMigrated,
+                failedMoves + o.failedMoves, pendingMoves + o.pendingMoves, newPagesFast + o.newPagesFast,
+                newPagesSlow + o.newPagesSlow, placementFallbacks + o.placementFallbacks, stepNanos + o.stepNanos);
+    }
+}

@@ -1,0 +1,352 @@
+package org.kvplace.core.engine;
+
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.TierKind;
+import org.kvplace.core.placement.PlacementPolicy;
+import org.kvplace.core.placement.PlacementProtocol;
+import org.kvplace.core.placement.Policies;
+
+/**
+ * The placement engine and the façade an inference engine talks to: it owns a
+ * {@link TieredKvCache}, hands out {@link KvSequence}s (append, attend, end of step), runs a
+ * {@link PlacementPolicy} per sequence through the {@link PlacementProtocol} the simulator uses,
+ * and a migration worker thread that carries out the policies' moves while the sequences attend.
+ *
+ * <pre>{@code
+ * try (KvPlace kv = KvPlace.builder()
+ *         .cache(TieredKvCache.builder().shape(shape).fastTierPages(f).slowTierPages(s)
+ *                 .slowTierBandwidthRatio(450.0 / 4900.0))
+ *         .queryHeads(queryHeads)
+ *         .budgetTokens(2048)             // sparse attention; PageSelection.ALL for dense
+ *         .policy("reactive")
+ *         .build();
+ *      KvSequence seq = kv.newSequence()) {
+ *     for (each token) {
+ *         for (int l = 0; l < layers; l++) {
+ *             seq.append(l, k, v);
+ *             seq.attend(l, q, out);
+ *         }
+ *         seq.endStep();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p><b>Sharing the fast tier.</b> Up to {@link Builder#maxSequences} sequences are live at once;
+ * each policy plans within an equal share of the fast tier's pages, less one page per layer kept
+ * free for the sequence's next new pages (so a new page finds a fast slot while migrations lag
+ * behind the plan). A closed sequence returns its pages and its share. No append fails because of
+ * a migration: a new page whose chosen tier is full goes to the other one.
+ *
+ * <p><b>Migration budget.</b> Each {@link KvSequence#endStep()} grants the worker the bytes it may
+ * move for that sequence before the next step ends (unused credit carries over one step): a fixed
+ * {@link Builder#migrationBudgetBytes} or, by default, what the slow link can carry in the time the
+ * last step left it idle (the step's time less the slow lane's reading time, at the slow tier's
+ * bandwidth), at least one page; unlimited when the slow tier is not throttled. Promotions are
+ * charged to the slow tier's read throttle, demotions to its write throttle.
+ *
+ * <p>Lifetime: {@link #close()} stops the worker (moves not yet carried out are dropped; a move in
+ * progress completes or is not applied at all), closes every sequence and the cache. Thread-safe:
+ * {@link #newSequence()} from any thread; each sequence on one thread at a time.
+ */
+public final class KvPlace implements AutoCloseable {
+
+    private final TieredKvCache cache;
+    private final Supplier<PlacementPolicy> policies;
+    private final int queryHeads;
+    private final int budgetTokens;
+    private final int oversample;
+    private final int maxSequences;
+    private final long fixedBudget;
+    private final double slowBytesPerNano;
+    private final long policyCapacityBytes;
+    private final Object lock = new Object();
+    private volatile KvSequence[] live = new KvSequence[0];
+    private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread worker;
+
+    private KvPlace(Builder b, TieredKvCache cache) {
+        this.cache = cache;
+        this.policies = b.policies;
+        this.queryHeads = b.queryHeads == 0 ? cache.shape().kvHeads() : b.queryHeads;
+        if (queryHeads % cache.shape().kvHeads() != 0) {
+            throw new IllegalArgumentException("queryHeads=" + queryHeads + " is not a multiple of kvHeads="
+                    + cache.shape().kvHeads());
+        }
+        this.budgetTokens = b.budgetTokens;
+        this.oversample = b.oversample;
+        this.maxSequences = b.maxSequences;
+        this.fixedBudget = b.migrationBudgetBytes;
+        double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
+        this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
+        long share = cache.capacityPages(TierKind.FAST) / maxSequences - cache.shape().layers();
+        this.policyCapacityBytes = Math.max(0, share) * cache.layout().pageBytes();
+        this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
+        worker.start();
+    }
+
+    /** A builder; {@link Builder#cache} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The tiered cache this engine owns. */
+    public TieredKvCache cache() {
+        return cache;
+    }
+
+    /** Fast-tier bytes each sequence's policy plans within. */
+    public long fastShareBytes() {
+        return policyCapacityBytes;
+    }
+
+    /**
+     * A new sequence with a new policy instance.
+     *
+     * @throws IllegalStateException if {@link Builder#maxSequences} sequences are live, or the engine is closed
+     */
+    public KvSequence newSequence() {
+        synchronized (lock) {
+            ensureOpen();
+            if (live.length >= maxSequences) {
+                throw new IllegalStateException(live.length + " sequences are live, the most this engine shares its"
+                        + " fast tier between (maxSequences=" + maxSequences + "); close one first");
+            }
+            PlacementPolicy policy = Objects.requireNonNull(policies.get(), "the policy supplier returned null");
+            PlacementProtocol protocol = new PlacementProtocol(policy, cache.shape().layers(), cache.pagesPerLayer(),
+                    cache.layout().pageBytes(), policyCapacityBytes);
+            SparseAttention attention = new SparseAttention(cache.kernel(), queryHeads, cache.shape().headDim(),
+                    cache.pagesPerLayer(), budgetTokens, true, oversample);
+            Sequence seq = cache.newSequence();
+            KvSequence s = new KvSequence(this, seq, attention, protocol);
+            KvSequence[] next = Arrays.copyOf(live, live.length + 1);
+            next[live.length] = s;
+            live = next;
+            return s;
+        }
+    }
+
+    /** Totals of every sequence, live and closed. */
+    public EngineStats stats() {
+        synchronized (lock) {
+            EngineStats t = closedTotals;
+            for (KvSequence s : live) {
+                t = t.plus(s.stats());
+            }
+            return t;
+        }
+    }
+
+    /** Sequences live now. */
+    public int liveSequences() {
+        return live.length;
+    }
+
+    void closed(KvSequence s) {
+        synchronized (lock) {
+            KvSequence[] cur = live;
+            for (int i = 0; i < cur.length; i++) {
+                if (cur[i] == s) {
+                    KvSequence[] next = new KvSequence[cur.length - 1];
+                    System.arraycopy(cur, 0, next, 0, i);
+                    System.arraycopy(cur, i + 1, next, i, cur.length - i - 1);
+                    live = next;
+                    closedTotals = closedTotals.plus(s.stats());
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The bytes the worker may move for a sequence after a step of {@code stepNanos}. */
+    long migrationBudget(long stepNanos, long slowLaneNanos) {
+        if (fixedBudget > 0) {
+            return fixedBudget;
+        }
+        if (slowBytesPerNano == Double.POSITIVE_INFINITY) {
+            return Long.MAX_VALUE / 4;
+        }
+        long idle = Math.max(0, stepNanos - slowLaneNanos);
+        return Math.max(cache.layout().pageBytes(), (long) (idle * slowBytesPerNano));
+    }
+
+    /** The migration worker thread (for tests). */
+    Thread worker() {
+        return worker;
+    }
+
+    void wakeWorker() {
+        LockSupport.unpark(worker);
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the placement engine is closed");
+        }
+    }
+
+    private void runWorker() {
+        while (!closed.get()) {
+            boolean any = false;
+            for (KvSequence s : live) {
+                try {
+                    any |= s.runMoves(8);
+                } catch (RuntimeException e) {
+                    // A sequence closing under the worker; its moves are dropped.
+                }
+            }
+            if (!any) {
+                LockSupport.parkNanos(1_000_000L);
+            }
+        }
+    }
+
+    /**
+     * Stops the migration worker, closes every live sequence and the cache. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        LockSupport.unpark(worker);
+        boolean interrupted = false;
+        while (worker.isAlive()) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        KvSequence[] cur;
+        synchronized (lock) {
+            cur = live;
+        }
+        for (KvSequence s : cur) {
+            s.closeForEngine();
+        }
+        cache.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KvPlace[" + cache + ", budgetTokens=" + (budgetTokens == PageSelection.ALL ? "all" : budgetTokens)
+                + ", maxSequences=" + maxSequences + ", live=" + live.length + "]";
+    }
+
+    /** Configures a {@link KvPlace}. */
+    public static final class Builder {
+        private TieredKvCache.Builder cache;
+        private Supplier<PlacementPolicy> policies = () -> Policies.byName("static");
+        private int queryHeads;
+        private int budgetTokens = PageSelection.ALL;
+        private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
+        private int maxSequences = 1;
+        private long migrationBudgetBytes;
+
+        private Builder() {}
+
+        /** The tiered cache to build and own (required). */
+        public Builder cache(TieredKvCache.Builder cache) {
+            this.cache = Objects.requireNonNull(cache, "cache");
+            return this;
+        }
+
+        /**
+         * The policy by name, one of {@link Policies#NAMES} (a new instance per sequence); default
+         * {@code static}.
+         *
+         * @throws IllegalArgumentException for an unknown name, naming it
+         */
+        public Builder policy(String name) {
+            Objects.requireNonNull(name, "policy name");
+            Policies.byName(name); // fails now, naming it, rather than at the first sequence
+            this.policies = () -> Policies.byName(name);
+            return this;
+        }
+
+        /** The policy: a supplier of a new instance per sequence. */
+        public Builder policy(Supplier<PlacementPolicy> policies) {
+            this.policies = Objects.requireNonNull(policies, "policies");
+            return this;
+        }
+
+        /** Query heads of the model (a multiple of the KV heads); default: as many as KV heads. */
+        public Builder queryHeads(int queryHeads) {
+            if (queryHeads <= 0) {
+                throw new IllegalArgumentException("queryHeads must be positive, got " + queryHeads);
+            }
+            this.queryHeads = queryHeads;
+            return this;
+        }
+
+        /** Tokens attention reads per step at most (sparse), or {@link PageSelection#ALL} (dense, the default). */
+        public Builder budgetTokens(int budgetTokens) {
+            if (budgetTokens <= 0) {
+                throw new IllegalArgumentException("budgetTokens must be positive, got " + budgetTokens);
+            }
+            this.budgetTokens = budgetTokens;
+            return this;
+        }
+
+        /** Two-level selection's oversampling ({@link SparseAttention}), 0 for flat selection. */
+        public Builder oversample(int oversample) {
+            if (oversample < 0) {
+                throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
+            }
+            this.oversample = oversample;
+            return this;
+        }
+
+        /** Sequences live at once, sharing the fast tier equally (default 1). */
+        public Builder maxSequences(int maxSequences) {
+            if (maxSequences <= 0) {
+                throw new IllegalArgumentException("maxSequences must be positive, got " + maxSequences);
+            }
+            this.maxSequences = maxSequences;
+            return this;
+        }
+
+        /**
+         * Bytes the migration worker may move per sequence and step; default: derived from the slow
+         * link's idle time (see {@link KvPlace}).
+         */
+        public Builder migrationBudgetBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("migration budget must be positive, got " + bytes + " bytes");
+            }
+            this.migrationBudgetBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Builds the cache and starts the engine.
+         *
+         * @throws IllegalStateException if no cache was configured
+         * @throws IllegalArgumentException if queryHeads is not a multiple of the KV heads
+         */
+        public KvPlace build() {
+            if (cache == null) {
+                throw new IllegalStateException("KvPlace.builder() needs cache(TieredKvCache.builder()...)");
+            }
+            TieredKvCache c = cache.build();
+            try {
+                return new KvPlace(this, c);
+            } catch (RuntimeException e) {
+                c.close();
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+package org.kvplace.core.engine;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import jdk.jfr.EventType;
+import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.TierKind;
+import org.kvplace.core.placement.Lookahead;
+import org.kvplace.core.placement.MigrationPlan;
+import org.kvplace.core.placement.PlacementProtocol;
+
+/**
+ * One sequence decoded through the placement engine: {@link #append}, {@link #attend} and
+ * {@link #endStep} per decode token, as an inference engine's loop calls them.
+ *
+ * <p>What the engine does on each call: a new page goes to the tier the policy's
+ * {@code placeNew} chooses (the other tier if that one is full); after each {@code attend} the
+ * pages read and their attention masses go to the policy, whose planned moves are queued for the
+ * engine's migration worker, which copies them while the next steps attend, within the byte
+ * budget that {@code endStep} grants each step. A page is never half moved: the cache flips a page
+ * only after its copy is complete, under the sequence's write lock. A move that cannot be carried
+ * out (the target tier full, the page freed, the queue full) is counted in
+ * {@link EngineStats#failedMoves()} and the policy's view is set back to where the page is.
+ *
+ * <p>Threading: one decode thread per sequence ({@code append}, {@code attend} and {@code endStep}
+ * are not thread-safe among themselves); different sequences run on different threads at once.
+ * The migration worker is the engine's own thread. Nothing is allocated per call once warm,
+ * except JFR events while a recording has them enabled.
+ *
+ * <p>Reads ({@link #sequence()}'s {@code readKey}, {@code readValue}) go to the underlying
+ * {@link Sequence}. {@link #close()} returns the sequence's pages and its share of the fast tier.
+ */
+public final class KvSequence implements AutoCloseable {
+
+    private static final EventType STEP_EVENT = EventType.getEventType(StepEvent.class);
+    private static final EventType MIGRATION_EVENT = EventType.getEventType(MigrationEvent.class);
+
+    private final KvPlace engine;
+    private final Sequence seq;
+    private final TieredKvCache cache;
+    private final SparseAttention attention;
+    private final PlacementProtocol protocol;
+    private final LiveStepReads reads;
+    private final int layers;
+    private final int kvWidth;
+    private final int maxTokens;
+    private final int pageTokens;
+    private final long pageBytes;
+
+    // Planned moves: decode thread produces, migration worker consumes.
+    private final long[] moves;
+    private final AtomicLong movesHead = new AtomicLong(); // next to consume
+    private final AtomicLong movesTail = new AtomicLong(); // next to produce
+    // Moves the worker could not carry out: worker produces, decode thread consumes.
+    private final long[] failures;
+    private final AtomicLong failuresHead = new AtomicLong();
+    private final AtomicLong failuresTail = new AtomicLong();
+    private final AtomicLong credit = new AtomicLong();
+    // Taken by whoever carries out queued moves: the worker, or the decode thread when it must.
+    private final ReentrantLock consumer = new ReentrantLock();
+
+    // Written by the worker.
+    private final AtomicLong promotions = new AtomicLong();
+    private final AtomicLong demotions = new AtomicLong();
+    private final AtomicLong bytesMigrated = new AtomicLong();
+    private final AtomicLong failedMoves = new AtomicLong();
+
+    // Decode thread only.
+    private long steps;
+    private long bytesFast;
+    private long bytesSlow;
+    private long newFast;
+    private long newSlow;
+    private long fallbacks;
+    private long stepNanos;
+    private long stepBytesFast;
+    private long stepBytesSlow;
+    private long stepSlowLaneNanos;
+    private long migratedAtLastStep;
+    private long lastEnd;
+
+    private volatile boolean closed;
+
+    KvSequence(KvPlace engine, Sequence seq, SparseAttention attention, PlacementProtocol protocol) {
+        this.engine = engine;
+        this.seq = seq;
+        this.cache = seq.cache();
+        this.attention = attention;
+        this.protocol = protocol;
+        ModelShape shape = cache.shape();
+        this.layers = shape.layers();
+        this.kvWidth = shape.kvWidth();
+        this.maxTokens = shape.maxTokens();
+        this.pageTokens = cache.layout().pageTokens();
+        this.pageBytes = cache.layout().pageBytes();
+        int pages = cache.pagesPerLayer();
+        this.reads = new LiveStepReads(pages);
+        int capacity = (int) Math.min(1 << 16, Math.max(64L, (long) layers * pages));
+        this.moves = new long[capacity];
+        this.failures = new long[capacity];
+        this.lastEnd = System.nanoTime();
+    }
+
+    /** The underlying cache sequence (reads, page handles, token counts). */
+    public Sequence sequence() {
+        return seq;
+    }
+
+    /** The sequence's id in its cache. */
+    public int id() {
+        return seq.id();
+    }
+
+    /** The policy's name. */
+    public String policyName() {
+        return protocol.policy().name();
+    }
+
+    /**
+     * Appends one token's key and value of one layer; a new page goes where the policy says.
+     *
+     * @param layer layer index in {@code [0, layers)}
+     * @param k key, {@code kvHeads * headDim} finite floats
+     * @param v value, same length
+     * @throws IllegalArgumentException on a bad layer, length or value (nothing changes)
+     * @throws IllegalStateException if the layer is full or the sequence or engine is closed
+     * @throws org.kvplace.core.cache.TierFullException if both tiers are full
+     */
+    public void append(int layer, float[] k, float[] v) {
+        ensureOpen();
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException("layer " + layer + " outside [0, " + layers + ") in sequence " + id());
+        }
+        checkFinite("k", k, layer);
+        checkFinite("v", v, layer);
+        int t = seq.tokens(layer);
+        if (t % pageTokens != 0 || t >= maxTokens) {
+            seq.append(layer, k, v, TierKind.FAST);
+            return;
+        }
+        int unit = t / pageTokens;
+        boolean fast;
+        if (protocol.state().units(layer) == unit) {
+            drainFailures();
+            fast = protocol.placeNew(layer, unit, Lookahead.NONE);
+            enqueue(protocol.plan());
+        } else {
+            // An earlier append of this page was rejected by the cache after the policy placed it.
+            fast = protocol.state().isFast(layer, unit);
+        }
+        if (fast && cache.freePages(TierKind.FAST) == 0) {
+            // The worker lags behind the plan: carry out this sequence's queued moves (the
+            // demotions that make room come first) before the page is placed.
+            consumer.lock();
+            try {
+                runMovesLocked(Integer.MAX_VALUE, true);
+            } finally {
+                consumer.unlock();
+            }
+            drainFailures();
+        }
+        seq.append(layer, k, v, fast ? TierKind.FAST : TierKind.SLOW);
+        boolean actual = cache.tierOf(seq.pageHandle(layer, unit)) == TierKind.FAST;
+        if (actual != fast) {
+            protocol.correct(layer, unit, actual);
+            fallbacks++;
+        }
+        if (actual) {
+            newFast++;
+        } else {
+            newSlow++;
+        }
+    }
+
+    private void checkFinite(String what, float[] x, int layer) {
+        if (x == null || x.length != kvWidth) {
+            throw new IllegalArgumentException(what + " length " + (x == null ? "null" : x.length) + " must be "
+                    + kvWidth + " (layer " + layer + " of sequence " + id() + ")");
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(what + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
+                        + " of sequence " + id() + ")");
+            }
+        }
+    }
+
+    /**
+     * Attention of {@code q} over the layer's cache (sparse within the engine's token budget, or
+     * dense), both tiers read at once; then the policy sees the pages read and their masses.
+     *
+     * @param layer layer index
+     * @param q query, {@code queryHeads * headDim} floats
+     * @param out receives the output, same length
+     * @throws IllegalArgumentException on bad lengths or an empty layer
+     * @throws IllegalStateException if the sequence or engine is closed, or the policy planned an
+     *     impossible move (the message names the policy and the unit; nothing of it is applied)
+     */
+    public void attend(int layer, float[] q, float[] out) {
+        ensureOpen();
+        seq.attend(layer, q, out, attention);
+        int pages = seq.pageCount(layer);
+        reads.fill(seq.tokens(layer) - 1, layer, pages, attention);
+        stepBytesFast += attention.fastLanePages() * pageBytes;
+        stepBytesSlow += attention.slowLanePages() * pageBytes;
+        stepSlowLaneNanos += attention.slowLaneNanos();
+        drainFailures();
+        protocol.afterReads(reads, Lookahead.NONE);
+        enqueue(protocol.plan());
+    }
+
+    /**
+     * Ends a decode step (one token, all layers): grants the migration worker this step's byte
+     * budget, and records the step ({@link #stats()}, JFR event {@code kvplace.Step}).
+     *
+     * @throws IllegalStateException if the sequence or engine is closed
+     */
+    public void endStep() {
+        ensureOpen();
+        long now = System.nanoTime();
+        long measured = now - lastEnd;
+        lastEnd = now;
+        long grant = engine.migrationBudget(measured, stepSlowLaneNanos);
+        long c = credit.get();
+        long cap = grant >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 2 : 2 * grant;
+        credit.set(Math.min(cap, Math.max(c, 0) + grant));
+        steps++;
+        stepNanos += measured;
+        bytesFast += stepBytesFast;
+        bytesSlow += stepBytesSlow;
+        long migrated = bytesMigrated.get();
+        if (STEP_EVENT.isEnabled()) {
+            StepEvent e = new StepEvent();
+            e.sequence = id();
+            e.position = seq.tokens(0) - 1;
+            e.bytesFast = stepBytesFast;
+            e.bytesSlow = stepBytesSlow;
+            e.bytesMigrated = migrated - migratedAtLastStep;
+            e.measuredNanos = measured;
+            e.modelledNanos = 0;
+            e.commit();
+        }
+        migratedAtLastStep = migrated;
+        stepBytesFast = 0;
+        stepBytesSlow = 0;
+        stepSlowLaneNanos = 0;
+        engine.wakeWorker();
+    }
+
+    /** This sequence's totals so far. Call from the decode thread for exact read counts. */
+    public EngineStats stats() {
+        return new EngineStats(steps, bytesFast, bytesSlow, promotions.get(), demotions.get(), bytesMigrated.get(),
+                failedMoves.get(), Math.max(0, movesTail.get() - movesHead.get()), newFast, newSlow, fallbacks,
+                stepNanos);
+    }
+
+    /** Whether {@link #close()} has been called (or the engine closed). */
+    public boolean isClosed() {
+        return closed || seq.isClosed();
+    }
+
+    /**
+     * Drops the moves not yet carried out, frees the sequence's pages and returns its share of
+     * the fast tier to the engine. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        engine.closed(this);
+        seq.close(); // waits for a migration of this sequence in progress (it holds the lock)
+        attention.close();
+    }
+
+    /** Closes on behalf of the engine, which has stopped its worker already. */
+    void closeForEngine() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        seq.close();
+        attention.close();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("sequence " + id() + " is closed");
+        }
+        engine.ensureOpen();
+    }
+
+    // ---- the queue between the decode thread and the migration worker ----
+
+    private static long move(int layer, int page, boolean promote) {
+        return ((long) layer << 32) | ((long) page << 1) | (promote ? 1L : 0L);
+    }
+
+    private void enqueue(MigrationPlan plan) {
+        for (int i = 0; i < plan.demotions(); i++) {
+            push(plan.demotedLayer(i), plan.demotedUnit(i), false);
+        }
+        for (int i = 0; i < plan.promotions(); i++) {
+            push(plan.promotedLayer(i), plan.promotedUnit(i), true);
+        }
+        if (!plan.isEmpty()) {
+            engine.wakeWorker();
+        }
+    }
+
+    private void push(int layer, int page, boolean promote) {
+        long tail = movesTail.get();
+        if (tail - movesHead.get() >= moves.length) {
+            failedMoves.incrementAndGet();
+            protocol.correct(layer, page, !promote);
+            return;
+        }
+        moves[(int) (tail % moves.length)] = move(layer, page, promote);
+        movesTail.set(tail + 1);
+    }
+
+    /** Sets the policy's view of every page whose move failed back to the page's real tier. */
+    private void drainFailures() {
+        long head = failuresHead.get();
+        long tail = failuresTail.get();
+        for (; head < tail; head++) {
+            long m = failures[(int) (head % failures.length)];
+            int layer = (int) (m >>> 32);
+            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
+            if (page < protocol.state().units(layer) && page < seq.pageCount(layer)) {
+                boolean fast = cache.tierOf(seq.pageHandle(layer, page)) == TierKind.FAST;
+                protocol.correct(layer, page, fast);
+            }
+        }
+        failuresHead.set(head);
+    }
+
+    /**
+     * Carries out up to {@code max} queued moves within the credit left; called by the migration
+     * worker only.
+     *
+     * @return whether any move was taken
+     */
+    boolean runMoves(int max) {
+        if (!consumer.tryLock()) {
+            return false;
+        }
+        try {
+            return runMovesLocked(max, false);
+        } finally {
+            consumer.unlock();
+        }
+    }
+
+    private boolean runMovesLocked(int max, boolean ignoreCredit) {
+        long head = movesHead.get();
+        long tail = movesTail.get();
+        int done = 0;
+        while (done < max && head < tail) {
+            if (closed) {
+                movesHead.set(tail);
+                return true;
+            }
+            if (!ignoreCredit && credit.get() < pageBytes) {
+                break;
+            }
+            long m = moves[(int) (head % moves.length)];
+            int layer = (int) (m >>> 32);
+            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
+            boolean promote = (m & 1L) != 0;
+            boolean ok;
+            try {
+                ok = cache.tryMigrate(seq.pageHandle(layer, page), promote ? TierKind.FAST : TierKind.SLOW);
+            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+                ok = false; // freed meanwhile, already there, or the sequence closed
+            }
+            if (ok) {
+                credit.addAndGet(-pageBytes);
+                (promote ? promotions : demotions).incrementAndGet();
+                bytesMigrated.addAndGet(pageBytes);
+            } else {
+                failedMoves.incrementAndGet();
+                long ft = failuresTail.get();
+                if (ft - failuresHead.get() < failures.length) {
+                    failures[(int) (ft % failures.length)] = m;
+                    failuresTail.set(ft + 1);
+                }
+            }
+            if (MIGRATION_EVENT.isEnabled()) {
+                MigrationEvent e = new MigrationEvent();
+                e.sequence = id();
+                e.layer = layer;
+                e.page = page;
+                e.promotion = promote;
+                e.done = ok;
+                e.bytes = ok ? pageBytes : 0;
+                e.commit();
+            }
+            head++;
+            movesHead.set(head);
+            done++;
+        }
+        return done > 0;
+    }
+
+    @Override
+    public String toString() {
+        return "KvSequence[id=" + id() + ", policy=" + policyName() + ", " + stats() + "]";
+    }
+}

@@ -1,0 +1,310 @@
+package org.kvplace.core.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.TierKind;
+import org.kvplace.core.placement.Lookahead;
+import org.kvplace.core.placement.MigrationPlan;
+import org.kvplace.core.placement.Placement;
+import org.kvplace.core.placement.PlacementPolicy;
+import org.kvplace.core.trace.StepReads;
+
+class EngineTest {
+
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** A value in [-4, 4) determined by its coordinates; kind 0 = key, 1 = value, 2 = query. */
+    static float value(int seq, int layer, int token, int kind, int i) {
+        long h = mix(mix(mix(mix(seq * 0x9E3779B97F4A7C15L + layer) + token) + kind) + i);
+        return ((h >>> 40) / (float) (1 << 24) - 0.5f) * 8f;
+    }
+
+    static void fill(float[] dst, int seq, int layer, int token, int kind) {
+        for (int i = 0; i < dst.length; i++) {
+            dst[i] = value(seq, layer, token, kind, i);
+        }
+    }
+
+    private static TieredKvCache.Builder cache(ModelShape shape, int fastPages, int slowPages) {
+        return TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages).slowTierPages(slowPages);
+    }
+
+    /** Decodes {@code tokens} tokens of sequence {@code s}, appending, attending and ending each step. */
+    private static void decode(KvSequence s, ModelShape shape, int queryHeads, int tokens) {
+        float[] k = new float[shape.kvWidth()];
+        float[] v = new float[shape.kvWidth()];
+        float[] q = new float[queryHeads * shape.headDim()];
+        float[] out = new float[q.length];
+        int id = s.id();
+        for (int t = 0; t < tokens; t++) {
+            for (int l = 0; l < shape.layers(); l++) {
+                fill(k, id, l, t, 0);
+                fill(v, id, l, t, 1);
+                s.append(l, k, v);
+                fill(q, id, l, t, 2);
+                s.attend(l, q, out);
+            }
+            s.endStep();
+        }
+    }
+
+    private static void assertIntact(KvSequence s, ModelShape shape, int tokens) {
+        float[] got = new float[shape.kvWidth()];
+        for (int l = 0; l < shape.layers(); l++) {
+            for (int t = 0; t < tokens; t++) {
+                s.sequence().readKey(l, t, got);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(value(s.id(), l, t, 0, i), got[i], "key " + i + " of token " + t + " layer " + l
+                            + " sequence " + s.id());
+                }
+                s.sequence().readValue(l, t, got);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(value(s.id(), l, t, 1, i), got[i], "value " + i + " of token " + t + " layer " + l
+                            + " sequence " + s.id());
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldKeepEveryByteWhileEightSequencesMigrateAtOnce() throws InterruptedException {
+        ModelShape shape = new ModelShape(2, 2, 8, 2_048);
+        int sequences = 8;
+        int tokens = 1_500;
+        int pagesPerSeq = shape.layers() * (tokens / 16 + 1);
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, sequences * pagesPerSeq / 4, sequences * pagesPerSeq))
+                .queryHeads(4).budgetTokens(256).maxSequences(sequences)
+                .policy(() -> new ChaosPolicy(42, 3)).build()) {
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            KvSequence[] seqs = new KvSequence[sequences];
+            Thread[] threads = new Thread[sequences];
+            for (int i = 0; i < sequences; i++) {
+                KvSequence s = kv.newSequence();
+                seqs[i] = s;
+                threads[i] = Thread.ofPlatform().start(() -> {
+                    try {
+                        decode(s, shape, 4, tokens);
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(failures.isEmpty(), () -> "decode threads failed: " + failures);
+            EngineStats all = kv.stats();
+            assertEquals((long) sequences * tokens, all.steps());
+            assertTrue(all.promotions() > 100 && all.demotions() > 100, "the chaos policy moved pages: " + all);
+            assertTrue(all.bytesReadFast() > 0 && all.bytesReadSlow() > 0, all.toString());
+            assertTrue(kv.cache().freePages(TierKind.FAST) >= 0);
+            for (KvSequence s : seqs) {
+                assertIntact(s, shape, tokens);
+            }
+            // A closed sequence returns its pages and its share: a new one can start.
+            int freeBefore = kv.cache().freePages(TierKind.FAST) + kv.cache().freePages(TierKind.SLOW);
+            seqs[0].close();
+            int freeAfter = kv.cache().freePages(TierKind.FAST) + kv.cache().freePages(TierKind.SLOW);
+            assertEquals(freeBefore + shape.layers() * ((tokens + 15) / 16), freeAfter,
+                    "pages returned by the closed sequence");
+            KvSequence again = kv.newSequence();
+            decode(again, shape, 4, 40);
+            assertIntact(again, shape, 40);
+        }
+    }
+
+    @Test
+    void shouldPlaceNewPagesWhereThePolicySays() {
+        ModelShape shape = new ModelShape(2, 1, 8, 256);
+        PlacementPolicy slowOnly = new PlacementPolicy() {
+            @Override
+            public String name() {
+                return "slow-only";
+            }
+
+            @Override
+            public void start(Placement placement) {}
+
+            @Override
+            public boolean placeNew(int layer, int unit, Lookahead f, Placement p, MigrationPlan plan) {
+                return false;
+            }
+
+            @Override
+            public void plan(StepReads reads, Lookahead f, Placement p, MigrationPlan plan) {}
+        };
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 64, 64)).policy(() -> slowOnly).build();
+                KvSequence s = kv.newSequence()) {
+            decode(s, shape, 1, 100);
+            assertEquals(0, kv.cache().capacityPages(TierKind.FAST) - kv.cache().freePages(TierKind.FAST),
+                    "no page in the fast tier");
+            assertEquals(2 * 7, s.stats().newPagesSlow());
+            assertEquals(0, s.stats().bytesReadFast());
+            assertIntact(s, shape, 100);
+        }
+    }
+
+    @Test
+    void staticFillsItsShareThenSpills() {
+        ModelShape shape = new ModelShape(2, 1, 8, 512);
+        // 12 fast pages, one sequence: share 12 less one page per layer = 10 pages for the policy.
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 12, 64)).policy("static").build();
+                KvSequence s = kv.newSequence()) {
+            decode(s, shape, 1, 16 * 10);
+            EngineStats st = s.stats();
+            assertEquals(10, st.newPagesFast());
+            assertEquals(10, st.newPagesSlow());
+            assertEquals(0, st.promotions() + st.demotions());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void reactivePromotesWhatSparseAttentionReads() {
+        ModelShape shape = new ModelShape(1, 1, 8, 4_096);
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 40, 512)).budgetTokens(128).oversample(0)
+                .policy("reactive").build();
+                KvSequence s = kv.newSequence()) {
+            decode(s, shape, 1, 2_000);
+            EngineStats st = s.stats();
+            assertTrue(st.promotions() > 0, st.toString());
+            assertEquals(0, st.placementFallbacks(), st.toString());
+            assertIntact(s, shape, 2_000);
+        }
+    }
+
+    @Test
+    void attentionIsTheSameUnderEveryPolicy() {
+        ModelShape shape = new ModelShape(2, 2, 8, 1_024);
+        float[][] outs = new float[3][];
+        String[] names = {"static", "reactive", "chaos"};
+        for (int p = 0; p < names.length; p++) {
+            String name = names[p];
+            KvPlace.Builder b = KvPlace.builder().cache(cache(shape, 20, 256)).queryHeads(4).budgetTokens(128);
+            b = name.equals("chaos") ? b.policy(() -> new ChaosPolicy(7, 4)) : b.policy(name);
+            try (KvPlace kv = b.build(); KvSequence s = kv.newSequence()) {
+                decode(s, shape, 4, 600);
+                float[] q = new float[4 * shape.headDim()];
+                float[] out = new float[q.length];
+                float[] k = new float[shape.kvWidth()];
+                fill(k, 0, 0, 600, 0);
+                s.append(0, k, k);
+                fill(q, 0, 0, 600, 2);
+                s.attend(0, q, out);
+                outs[p] = out;
+            }
+        }
+        for (int p = 1; p < names.length; p++) {
+            for (int i = 0; i < outs[0].length; i++) {
+                assertEquals(outs[0][i], outs[p][i], 1e-5f * Math.max(1f, Math.abs(outs[0][i])),
+                        names[p] + " output " + i);
+            }
+        }
+    }
+
+    @Test
+    void badInputIsRejectedNamingIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KvPlace.builder().policy("nosuch"));
+        assertTrue(e.getMessage().contains("nosuch"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KvPlace.builder().budgetTokens(0));
+        assertThrows(IllegalArgumentException.class, () -> KvPlace.builder().migrationBudgetBytes(0));
+        assertThrows(IllegalArgumentException.class, () -> KvPlace.builder().maxSequences(0));
+        assertThrows(IllegalStateException.class, () -> KvPlace.builder().build());
+    }
+
+    @Test
+    void anImpossiblePlanNamesTheUnitAndAppliesNothing() {
+        ModelShape shape = new ModelShape(1, 1, 8, 256);
+        PlacementPolicy broken = new PlacementPolicy() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public void start(Placement placement) {}
+
+            @Override
+            public boolean placeNew(int layer, int unit, Lookahead f, Placement p, MigrationPlan plan) {
+                return true;
+            }
+
+            @Override
+            public void plan(StepReads reads, Lookahead f, Placement p, MigrationPlan plan) {
+                plan.demote(0, 0);
+                plan.promote(0, 77);
+            }
+        };
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 8, 32)).policy(() -> broken).build();
+                KvSequence s = kv.newSequence()) {
+            float[] k = new float[shape.kvWidth()];
+            float[] q = new float[shape.kvWidth()];
+            s.append(0, k, k);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.attend(0, q, new float[8]));
+            assertTrue(e.getMessage().contains("broken") && e.getMessage().contains("unit 77"), e.getMessage());
+            assertEquals(0, s.stats().pendingMoves(), "nothing of the plan was queued");
+            assertEquals(TierKind.FAST, kv.cache().tierOf(s.sequence().pageHandle(0, 0)));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void closingWithMovesInFlightLeavesNoThreadAndNoPage() throws InterruptedException {
+        ModelShape shape = new ModelShape(2, 1, 8, 2_048);
+        KvPlace kv = KvPlace.builder().cache(cache(shape, 30, 300)).budgetTokens(64)
+                .policy(() -> new ChaosPolicy(3, 8)).build();
+        KvSequence s = kv.newSequence();
+        decode(s, shape, 1, 500);
+        assertTrue(s.stats().pendingMoves() + s.stats().promotions() > 0, "moves were planned");
+        kv.close();
+        assertTrue(s.isClosed());
+        assertTrue(kv.cache().isClosed());
+        assertFalse(kv.worker().isAlive(), "the migration worker stopped");
+        assertThrows(IllegalStateException.class, kv::newSequence);
+        assertThrows(IllegalStateException.class, s::endStep);
+        kv.close(); // idempotent
+    }
+
+    @Test
+    void aSequenceClosedMidStepRejectsFurtherCalls() {
+        ModelShape shape = new ModelShape(2, 1, 8, 256);
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 16, 64)).policy("reactive").build()) {
+            KvSequence s = kv.newSequence();
+            float[] k = new float[shape.kvWidth()];
+            s.append(0, k, k);
+            s.attend(0, k, new float[8]);
+            s.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.append(1, k, k));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(0, kv.liveSequences());
+            assertEquals(16, kv.cache().freePages(TierKind.FAST));
+        }
+    }
+
+    @Test
+    void maxSequencesIsEnforced() {
+        ModelShape shape = new ModelShape(1, 1, 8, 64);
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 8, 8)).maxSequences(2).build()) {
+            kv.newSequence();
+            KvSequence b = kv.newSequence();
+            IllegalStateException e = assertThrows(IllegalStateException.class, kv::newSequence);
+            assertTrue(e.getMessage().contains("maxSequences=2"), e.getMessage());
+            b.close();
+            kv.newSequence();
+        }
+    }
+}
