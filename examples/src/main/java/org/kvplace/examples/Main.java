@@ -56,6 +56,7 @@ public final class Main {
                 case "simulate" -> SimulateCommand.run(rest, out, err);
                 case "decode" -> DecodeCommand.run(rest, out, err);
                 case "trace" -> TraceCommand.run(rest, out, err);
+                case "live" -> LiveCommand.run(rest, out, err);
                 default -> {
                     err.println("kvplace: unknown command '" + args[0] + "'");
                     err.print(usage());
@@ -83,6 +84,8 @@ public final class Main {
                 Usage: kvplace COMMAND [OPTIONS]
 
                 Commands:
+                  live       decode a long-context workload through the placement engine on emulated
+                             tiers, per policy: measured and modelled tokens/s, bytes per tier, moves
                   demo       append a synthetic sequence to a tiered cache, attend, migrate, and report
                              the bytes read per tier
                   simulate   replay an access trace through placement policies under the cost model

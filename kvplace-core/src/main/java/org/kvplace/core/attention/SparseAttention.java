@@ -224,6 +224,61 @@ public final class SparseAttention implements AutoCloseable {
             throw new IllegalArgumentException("layer pageCount " + n + " out of range [1, " + maxPages + "]");
         }
         int tokenCount = layer.tokenCount();
+        select(layer, q, n, tokenCount, layout);
+        read(layer, q, out);
+    }
+
+    /**
+     * Attention over the given pages only, in two lanes like {@link #attend}, without selection:
+     * for a driver that knows the read set (a trace replayed on the live cache). The report
+     * afterwards ({@link #selectedPage}, {@link #pageMass}, ...) is about these pages.
+     *
+     * @param layer the layer's pages, valid for the duration of the call
+     * @param q query, {@code queryHeads * headDim} floats
+     * @param out receives the output, same length
+     * @param pages page indices, strictly increasing, each below the layer's page count
+     * @param count how many of {@code pages} to read, at least 1
+     * @throws IllegalArgumentException if the lengths or the layout do not match this driver, or a
+     *     page index is out of range or out of order (naming it)
+     * @throws IllegalStateException if this driver is closed
+     */
+    public void attendPages(KvLayerView layer, float[] q, float[] out, int[] pages, int count) {
+        if (closed.get()) {
+            throw new IllegalStateException("SparseAttention is closed");
+        }
+        PageLayout layout = layer.layout();
+        int n = layer.pageCount();
+        if (layout.headDim() != headDim || queryHeads % layout.kvHeads() != 0) {
+            throw new IllegalArgumentException("layout " + layout + " does not fit queryHeads=" + queryHeads
+                    + " headDim=" + headDim);
+        }
+        if (q.length != queryHeads * headDim || out.length != q.length) {
+            throw new IllegalArgumentException("q length " + q.length + " and out length " + out.length
+                    + " must be queryHeads*headDim=" + queryHeads * headDim);
+        }
+        if (n <= 0 || n > maxPages) {
+            throw new IllegalArgumentException("layer pageCount " + n + " out of range [1, " + maxPages + "]");
+        }
+        if (count < 1 || count > n || count > pages.length) {
+            throw new IllegalArgumentException("page count " + count + " out of range [1, " + Math.min(n, pages.length)
+                    + "]");
+        }
+        int prev = -1;
+        for (int i = 0; i < count; i++) {
+            int p = pages[i];
+            if (p <= prev || p >= n) {
+                throw new IllegalArgumentException("page " + p + " at position " + i + " is out of range [0, " + n
+                        + ") or not above the previous page " + prev);
+            }
+            selected[i] = p;
+            prev = p;
+        }
+        selectedCount = count;
+        candidateCount = count;
+        read(layer, q, out);
+    }
+
+    private void select(KvLayerView layer, float[] q, int n, int tokenCount, PageLayout layout) {
         if (budgetTokens >= tokenCount) {
             for (int p = 0; p < n; p++) {
                 selected[p] = p;
@@ -238,6 +293,9 @@ public final class SparseAttention implements AutoCloseable {
             candidateCount = n;
             selectedCount = selection.select(scores, n, tokenCount, layout.pageTokens(), budgetTokens, selected);
         }
+    }
+
+    private void read(KvLayerView layer, float[] q, float[] out) {
         fastCount = 0;
         slowCount = 0;
         for (int i = 0; i < selectedCount; i++) {

@@ -218,6 +218,30 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Attention over the given pages only, in two lanes, without selection: for a driver that knows
+     * the read set (a trace replayed on the live cache); see {@link SparseAttention#attendPages}.
+     *
+     * @param pages page indices of this layer, strictly increasing
+     * @param pageCount how many of {@code pages} to read, at least 1
+     * @throws IllegalArgumentException as {@link #attend(int, float[], float[], SparseAttention)}, or
+     *     for a page index out of range or out of order
+     * @throws IllegalStateException if the layer holds no token, or the sequence or cache is closed
+     */
+    public void attend(int layer, float[] q, float[] out, SparseAttention attention, int[] pages, int pageCount) {
+        Objects.requireNonNull(attention, "attention");
+        Objects.requireNonNull(pages, "pages");
+        checkQuery(layer, q, out);
+        long stamp = lock.readLock();
+        try {
+            ensureOpen();
+            ensureHasTokens(layer);
+            attention.attendPages(views[layer], q, out, pages, pageCount);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
     /** Validates a query and its output before any lock is taken. */
     private void checkQuery(int layer, float[] q, float[] out) {
         checkLayer(layer);

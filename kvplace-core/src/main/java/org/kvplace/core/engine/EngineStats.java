@@ -16,10 +16,14 @@ package org.kvplace.core.engine;
  * @param newPagesSlow new pages placed in the slow tier
  * @param placementFallbacks new pages that went to the other tier than the policy chose (it was full)
  * @param stepNanos measured time of all steps, from one {@code endStep} to the next
+ * @param modelledNanos the cost model's time of all steps (0 without a calibrated fast-tier rate):
+ *     per layer the slower of the two lanes' modelled reads, plus the promotions' slow-link time
+ * @param fastLaneNanos time the fast lanes spent reading (with {@code bytesReadFast}, the fast tier's
+ *     measured read rate, to calibrate the model)
  */
 public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, long promotions, long demotions,
         long bytesMigrated, long failedMoves, long pendingMoves, long newPagesFast, long newPagesSlow,
-        long placementFallbacks, long stepNanos) {
+        long placementFallbacks, long stepNanos, long modelledNanos, long fastLaneNanos) {
 
     /** The share of KV bytes read from the fast tier, or 1 when nothing was read. */
     public double fastShare() {
@@ -32,6 +36,12 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
         return new EngineStats(steps + o.steps, bytesReadFast + o.bytesReadFast, bytesReadSlow + o.bytesReadSlow,
                 promotions + o.promotions, demotions + o.demotions, bytesMigrated + o.bytesMigrated,
                 failedMoves + o.failedMoves, pendingMoves + o.pendingMoves, newPagesFast + o.newPagesFast,
-                newPagesSlow + o.newPagesSlow, placementFallbacks + o.placementFallbacks, stepNanos + o.stepNanos);
+                newPagesSlow + o.newPagesSlow, placementFallbacks + o.placementFallbacks, stepNanos + o.stepNanos,
+                modelledNanos + o.modelledNanos, fastLaneNanos + o.fastLaneNanos);
+    }
+
+    /** The fast tier's measured read rate in bytes per second, or NaN before any fast read. */
+    public double fastReadBytesPerSecond() {
+        return fastLaneNanos == 0 ? Double.NaN : bytesReadFast * 1e9 / fastLaneNanos;
     }
 }

@@ -66,10 +66,11 @@ public final class KvPlace implements AutoCloseable {
     private final int maxSequences;
     private final long fixedBudget;
     private final double slowBytesPerNano;
+    private final double fastBytesPerNano;
     private final long policyCapacityBytes;
     private final Object lock = new Object();
     private volatile KvSequence[] live = new KvSequence[0];
-    private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread worker;
 
@@ -87,6 +88,7 @@ public final class KvPlace implements AutoCloseable {
         this.fixedBudget = b.migrationBudgetBytes;
         double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
         this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
+        this.fastBytesPerNano = b.modelFastBytesPerSecond / 1e9;
         long share = cache.capacityPages(TierKind.FAST) / maxSequences - cache.shape().layers();
         this.policyCapacityBytes = Math.max(0, share) * cache.layout().pageBytes();
         this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
@@ -101,6 +103,11 @@ public final class KvPlace implements AutoCloseable {
     /** The tiered cache this engine owns. */
     public TieredKvCache cache() {
         return cache;
+    }
+
+    /** Query heads of the model (attention's query length is {@code queryHeads * headDim}). */
+    public int queryHeads() {
+        return queryHeads;
     }
 
     /** Fast-tier bytes each sequence's policy plans within. */
@@ -183,6 +190,24 @@ public final class KvPlace implements AutoCloseable {
         return worker;
     }
 
+    /** The modelled nanoseconds of one layer's two lanes, or 0 without a calibrated fast rate. */
+    long modelledLayerNanos(long fastBytes, long slowBytes) {
+        if (!(fastBytesPerNano > 0)) {
+            return 0;
+        }
+        double f = fastBytes / fastBytesPerNano;
+        double sl = slowBytesPerNano == Double.POSITIVE_INFINITY ? 0 : slowBytes / slowBytesPerNano;
+        return (long) Math.max(f, sl);
+    }
+
+    /** The modelled nanoseconds the slow link spends on {@code bytes} of migration. */
+    long modelledMigrationNanos(long bytes) {
+        if (!(fastBytesPerNano > 0) || slowBytesPerNano == Double.POSITIVE_INFINITY) {
+            return 0;
+        }
+        return (long) (bytes / slowBytesPerNano);
+    }
+
     void wakeWorker() {
         LockSupport.unpark(worker);
     }
@@ -254,6 +279,7 @@ public final class KvPlace implements AutoCloseable {
         private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
         private int maxSequences = 1;
         private long migrationBudgetBytes;
+        private double modelFastBytesPerSecond;
 
         private Builder() {}
 
@@ -327,6 +353,20 @@ public final class KvPlace implements AutoCloseable {
                 throw new IllegalArgumentException("migration budget must be positive, got " + bytes + " bytes");
             }
             this.migrationBudgetBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Calibrates the cost model that each step's modelled time comes from: the fast tier's read
+         * rate on this machine (for example {@link EngineStats#fastReadBytesPerSecond()} of an
+         * earlier run); the slow tier's rate is its throttle's. Without it modelled times are 0.
+         */
+        public Builder modelFastBytesPerSecond(double bytesPerSecond) {
+            if (!(bytesPerSecond > 0) || !Double.isFinite(bytesPerSecond)) {
+                throw new IllegalArgumentException("fast read rate must be positive and finite, got "
+                        + bytesPerSecond + " bytes/s");
+            }
+            this.modelFastBytesPerSecond = bytesPerSecond;
             return this;
         }
 

@@ -76,6 +76,10 @@ public final class KvSequence implements AutoCloseable {
     private long newSlow;
     private long fallbacks;
     private long stepNanos;
+    private long modelledNanos;
+    private long fastLaneNanos;
+    private long stepModelled;
+    private long promotedBytesAtLastStep;
     private long stepBytesFast;
     private long stepBytesSlow;
     private long stepSlowLaneNanos;
@@ -202,11 +206,35 @@ public final class KvSequence implements AutoCloseable {
     public void attend(int layer, float[] q, float[] out) {
         ensureOpen();
         seq.attend(layer, q, out, attention);
+        afterAttend(layer);
+    }
+
+    /**
+     * Attention of {@code q} over the given pages only, both tiers read at once, then the policy
+     * sees them as {@link #attend} does: for a driver that knows each step's read set (a trace
+     * replayed on the live cache).
+     *
+     * @param pages page indices of the layer, strictly increasing
+     * @param count how many of {@code pages} to read, at least 1
+     * @throws IllegalArgumentException on bad lengths, or a page index out of range or out of order
+     * @throws IllegalStateException as {@link #attend}
+     */
+    public void attendPages(int layer, float[] q, float[] out, int[] pages, int count) {
+        ensureOpen();
+        seq.attend(layer, q, out, attention, pages, count);
+        afterAttend(layer);
+    }
+
+    private void afterAttend(int layer) {
         int pages = seq.pageCount(layer);
         reads.fill(seq.tokens(layer) - 1, layer, pages, attention);
-        stepBytesFast += attention.fastLanePages() * pageBytes;
-        stepBytesSlow += attention.slowLanePages() * pageBytes;
+        long f = attention.fastLanePages() * pageBytes;
+        long sl = attention.slowLanePages() * pageBytes;
+        stepBytesFast += f;
+        stepBytesSlow += sl;
         stepSlowLaneNanos += attention.slowLaneNanos();
+        fastLaneNanos += attention.fastLaneNanos();
+        stepModelled += engine.modelledLayerNanos(f, sl);
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
         enqueue(protocol.plan());
@@ -232,6 +260,10 @@ public final class KvSequence implements AutoCloseable {
         bytesFast += stepBytesFast;
         bytesSlow += stepBytesSlow;
         long migrated = bytesMigrated.get();
+        long promoted = promotions.get() * pageBytes;
+        stepModelled += engine.modelledMigrationNanos(promoted - promotedBytesAtLastStep);
+        promotedBytesAtLastStep = promoted;
+        modelledNanos += stepModelled;
         if (STEP_EVENT.isEnabled()) {
             StepEvent e = new StepEvent();
             e.sequence = id();
@@ -240,13 +272,14 @@ public final class KvSequence implements AutoCloseable {
             e.bytesSlow = stepBytesSlow;
             e.bytesMigrated = migrated - migratedAtLastStep;
             e.measuredNanos = measured;
-            e.modelledNanos = 0;
+            e.modelledNanos = stepModelled;
             e.commit();
         }
         migratedAtLastStep = migrated;
         stepBytesFast = 0;
         stepBytesSlow = 0;
         stepSlowLaneNanos = 0;
+        stepModelled = 0;
         engine.wakeWorker();
     }
 
@@ -254,7 +287,7 @@ public final class KvSequence implements AutoCloseable {
     public EngineStats stats() {
         return new EngineStats(steps, bytesFast, bytesSlow, promotions.get(), demotions.get(), bytesMigrated.get(),
                 failedMoves.get(), Math.max(0, movesTail.get() - movesHead.get()), newFast, newSlow, fallbacks,
-                stepNanos);
+                stepNanos, modelledNanos, fastLaneNanos);
     }
 
     /** Whether {@link #close()} has been called (or the engine closed). */

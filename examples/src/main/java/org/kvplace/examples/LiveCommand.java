@@ -1,0 +1,276 @@
+package org.kvplace.examples;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.engine.KvPlace;
+import org.kvplace.core.engine.LiveReplay;
+import org.kvplace.core.placement.Policies;
+import org.kvplace.core.trace.GeneratorConfig;
+import org.kvplace.core.trace.TraceGenerator;
+
+/**
+ * {@code kvplace live}: the placement engine on the emulated tiers. A synthetic long-context
+ * workload (a generated trace of sparse reads with step-to-step dynamics) is decoded through the
+ * real cache, the kernels and the engine under each policy, and the measured tokens per second
+ * are printed beside the cost model's (calibrated on this machine) and the balanced bound.
+ */
+final class LiveCommand {
+
+    private LiveCommand() {}
+
+    private static final String HELP = """
+            Usage: kvplace live [OPTIONS]
+
+            Decodes a synthetic long-context workload through the tiered cache and the placement
+            engine, once per policy, on emulated tiers: the slow tier is throttled to --ratio of this
+            machine's memory bandwidth (GH200: 450/4900). Each decode step appends one token per layer
+            and attends over the pages a generated trace reads (sparse, with step-to-step variation);
+            the engine's migration worker moves pages while the next step attends. A first run with
+            every page in the fast tier (all-fast, when it fits) calibrates the fast tier's read rate
+            for the cost model.
+
+            Options:
+              --prompt N         context tokens before decoding (default 32768)
+              --decode N         decode steps (default 256)
+              --layers N         layers (default 4)
+              --kv-heads N       KV heads (default 2)
+              --head-dim N       elements per head (default 64)
+              --sparsity X       share of the context NOT read per step, in [0, 1) (default 0.85)
+              --variation V      step-to-step change of the read set: low, real, high or a number (default real)
+              --fast-share X     fast tier as a share of the whole KV, in (0, 1] (default 0.25)
+              --ratio X          slow over fast bandwidth, in (0, 1] (default 450/4900)
+              --policy LIST      comma-separated policies (default static,reactive)
+              --no-all-fast      skip the all-fast run (the model is then calibrated on the first policy)
+              --csv FILE         write the results as CSV
+              --plot FILE        write a bar chart of measured and modelled tokens/s (PNG)
+              --help             this text
+            """;
+
+    record Row(String policy, LiveReplay.Result result) {}
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        try {
+            return runChecked(args, out, err);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static int runChecked(String[] args, PrintStream out, PrintStream err) throws IOException {
+        int prompt = 32_768;
+        int decode = 256;
+        int layers = 4;
+        int kvHeads = 2;
+        int headDim = 64;
+        double sparsity = 0.85;
+        double variation = GeneratorConfig.VARIATION_REAL;
+        double fastShare = 0.25;
+        double ratio = 450.0 / 4900.0;
+        List<String> policies = List.of("static", "reactive");
+        boolean allFast = true;
+        Path csv = null;
+        Path plot = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--help", "-h" -> {
+                    out.print(HELP);
+                    return 0;
+                }
+                case "--prompt" -> prompt = Options.intValue(args, ++i, a, 16, 1 << 22);
+                case "--decode" -> decode = Options.intValue(args, ++i, a, 1, 1 << 20);
+                case "--layers" -> layers = Options.intValue(args, ++i, a, 1, 256);
+                case "--kv-heads" -> kvHeads = Options.intValue(args, ++i, a, 1, 64);
+                case "--head-dim" -> headDim = Options.intValue(args, ++i, a, 1, 1024);
+                case "--sparsity" -> sparsity = Options.doubleValue(args, ++i, a, 0, 0.999);
+                case "--variation" -> {
+                    String v = Options.value(args, ++i, a);
+                    try {
+                        variation = GeneratorConfig.variationPreset(v);
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(a + ": " + e.getMessage());
+                    }
+                }
+                case "--fast-share" -> fastShare = Options.doubleValue(args, ++i, a, 1e-6, 1);
+                case "--ratio" -> ratio = Options.doubleValue(args, ++i, a, 1e-6, 1);
+                case "--policy" -> {
+                    String v = Options.value(args, ++i, a);
+                    List<String> names = List.of(v.split(","));
+                    for (String n : names) {
+                        try {
+                            Policies.byName(n);
+                        } catch (IllegalArgumentException e) {
+                            throw new UsageException(a + ": " + e.getMessage());
+                        }
+                    }
+                    policies = names;
+                }
+                case "--no-all-fast" -> allFast = false;
+                case "--csv" -> csv = Path.of(Options.value(args, ++i, a));
+                case "--plot" -> plot = Path.of(Options.value(args, ++i, a));
+                default -> throw new UsageException("unknown option '" + a + "'");
+            }
+        }
+        checkTarget(csv, "--csv");
+        checkTarget(plot, "--plot");
+        int maxTokens = prompt + decode;
+        ModelShape shape = new ModelShape(layers, kvHeads, headDim, maxTokens);
+        int pageTokens = 16;
+        int pages = layers * Math.ceilDiv(maxTokens, pageTokens);
+        int fastPages = (int) Math.max(layers + 1, Math.round(pages * fastShare));
+        long pageBytes = 2L * pageTokens * kvHeads * headDim * Float.BYTES;
+        GeneratorConfig gen = new GeneratorConfig(prompt, decode, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 1);
+        out.printf(Locale.ROOT, "workload   %,d context tokens + %,d decoded, %d layers, %d KV heads of %d, pages of %d"
+                + " tokens (%,d bytes); %,d pages in all (%.1f MiB)%n", prompt, decode, layers, kvHeads, headDim,
+                pageTokens, pageBytes, pages, pages * pageBytes / 1048576.0);
+        out.printf(Locale.ROOT, "reads      %s%n", gen.spec());
+        out.printf(Locale.ROOT, "tiers      fast %,d pages (%.0f%% of the KV), slow throttled to %.4f of this machine's"
+                + " bandwidth%n", fastPages, 100.0 * fastPages / pages, ratio);
+
+        // Warm-up at a small scale, both lanes and the worker, so that no measured run is the JIT's first.
+        int warmPrompt = Math.min(prompt, 4096);
+        ModelShape warmShape = new ModelShape(layers, kvHeads, headDim, warmPrompt + 64);
+        int warmPages = layers * Math.ceilDiv(warmPrompt + 64, pageTokens);
+        GeneratorConfig warm = new GeneratorConfig(warmPrompt, 64, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 2);
+        for (int i = 0; i < 3; i++) {
+            replay(warmShape, warmPages + layers, warmPages, ratio, "static", warm, 0, 0);
+            replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, ratio, "reactive", warm, 1e10, 1e10);
+        }
+
+        List<Row> rows = new ArrayList<>();
+        double fastRate = 0;
+        if (allFast) {
+            LiveReplay.Result r = replay(shape, pages + layers, pages, ratio, "static", gen, 0, 0);
+            fastRate = r.stats().fastReadBytesPerSecond();
+            rows.add(new Row("all-fast", r));
+            err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s%n",
+                    r.measuredTokensPerSecond(), fastRate / 1e9);
+        }
+        for (String p : policies) {
+            LiveReplay.Result r = replay(shape, fastPages, pages, ratio, p, gen, fastRate, fastRate);
+            if (fastRate == 0) {
+                fastRate = r.stats().fastReadBytesPerSecond();
+            }
+            rows.add(new Row(p, r));
+            err.printf(Locale.ROOT, "%s: %.1f tokens/s%n", p, r.measuredTokensPerSecond());
+        }
+        if (allFast) {
+            // The all-fast run had no calibrated model while it ran: its model is the fast rate alone.
+            LiveReplay.Result a = rows.get(0).result();
+            long modelled = (long) (a.stats().bytesReadFast() * 1e9 / fastRate);
+            rows.set(0, new Row("all-fast", new LiveReplay.Result("all-fast", a.decodeTokens(), a.measuredNanos(),
+                    withModelled(a, modelled), 0)));
+        }
+        double balanced = rows.stream().mapToDouble(r -> r.result().balancedTokensPerSecond()).filter(Double::isFinite)
+                .findFirst().orElse(Double.NaN);
+        print(out, rows, balanced);
+        if (csv != null) {
+            writeCsv(csv, rows, balanced);
+            out.println("csv        " + csv);
+        }
+        if (plot != null) {
+            List<String> names = rows.stream().map(Row::policy).toList();
+            double[][] v = new double[rows.size()][2];
+            double max = 0;
+            for (int i = 0; i < rows.size(); i++) {
+                v[i][0] = rows.get(i).result().measuredTokensPerSecond();
+                v[i][1] = rows.get(i).result().modelledTokensPerSecond();
+                max = Math.max(max, Math.max(v[i][0], Double.isNaN(v[i][1]) ? 0 : v[i][1]));
+            }
+            Path tmp = temp(plot);
+            try {
+                BarChart.write(tmp, "live decode on emulated tiers (ratio " + String.format(Locale.ROOT, "%.3f", ratio)
+                        + ")", "tokens/s", names, List.of("measured", "modelled"), v, max * 1.1);
+                Files.move(tmp, plot, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            out.println("plot       " + plot);
+        }
+        return 0;
+    }
+
+    private static org.kvplace.core.engine.EngineStats withModelled(LiveReplay.Result a, long modelled) {
+        var s = a.stats();
+        return new org.kvplace.core.engine.EngineStats(s.steps(), s.bytesReadFast(), s.bytesReadSlow(), s.promotions(),
+                s.demotions(), s.bytesMigrated(), s.failedMoves(), s.pendingMoves(), s.newPagesFast(),
+                s.newPagesSlow(), s.placementFallbacks(), s.stepNanos(), modelled, s.fastLaneNanos());
+    }
+
+    private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double ratio, String policy,
+            GeneratorConfig gen, double modelRate, double boundRate) throws IOException {
+        KvPlace.Builder b = KvPlace.builder()
+                .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages)
+                        .slowTierPages(pages + shape.layers()).slowTierBandwidthRatio(ratio))
+                .policy(policy);
+        if (modelRate > 0) {
+            b.modelFastBytesPerSecond(modelRate);
+        }
+        try (KvPlace kv = b.build(); TraceGenerator trace = new TraceGenerator(gen)) {
+            return LiveReplay.run(kv, trace, boundRate);
+        }
+    }
+
+    private static void print(PrintStream out, List<Row> rows, double balanced) {
+        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %10s %10s %10s %8s%n", "policy", "measured/s", "modelled/s",
+                "m/model", "fast GiB", "slow GiB", "moved GiB", "failed");
+        for (Row r : rows) {
+            LiveReplay.Result x = r.result();
+            var s = x.stats();
+            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %10.2f %10.2f %10.3f %8d%n", r.policy(),
+                    x.measuredTokensPerSecond(), x.modelledTokensPerSecond(),
+                    x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), s.bytesReadFast() / GIB,
+                    s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves());
+        }
+        out.printf(Locale.ROOT, "%-10s %12s %12.1f%n", "balanced", "", balanced);
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    private static void writeCsv(Path file, List<Row> rows, double balanced) throws IOException {
+        StringBuilder sb = new StringBuilder("policy,measured_tokens_per_s,modelled_tokens_per_s,bytes_fast,bytes_slow,"
+                + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s\n");
+        for (Row r : rows) {
+            LiveReplay.Result x = r.result();
+            var s = x.stats();
+            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f%n", r.policy(),
+                    x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
+                    s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced));
+        }
+        Path tmp = temp(file);
+        try {
+            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static Path temp(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        return Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    }
+
+    /** Fails before the run if an output cannot be written (a directory, a missing parent). */
+    private static void checkTarget(Path p, String option) {
+        if (p == null) {
+            return;
+        }
+        Path parent = p.toAbsolutePath().getParent();
+        if (Files.isDirectory(p)) {
+            throw new UsageException(option + " " + p + " is a directory");
+        }
+        if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+            throw new UsageException(option + " " + p + ": its directory " + parent + " does not exist or is not writable");
+        }
+    }
+}
