@@ -13,6 +13,10 @@ import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.examples.llama.AttentionObserver;
+import org.kvplace.core.engine.EngineStats;
+import org.kvplace.core.engine.KvPlace;
+import org.kvplace.core.engine.KvSequence;
+import org.kvplace.core.placement.Policies;
 import org.kvplace.examples.llama.CacheConfig;
 import org.kvplace.examples.llama.DecodeLoop;
 import org.kvplace.examples.llama.LlamaConfig;
@@ -60,6 +64,9 @@ final class DecodeCommand {
               --slow-bytes B        slow-tier capacity in bytes (rounded down to whole pages)
               --kv-type f32|f16     element type of the cached keys and values (default f32)
               --slow-bandwidth GBPS throttle the slow tier to GBPS gigabytes per second (default: unthrottled)
+              --policy NAME         placement policy that places new pages and migrates pages between the
+                                    tiers while decoding: %s (default static: new pages
+                                    fill the fast tier, then the slow one; nothing moves)
               --no-stop             keep going after the model ends a text (EOS or BOS)
               --record-trace FILE   write the pages each layer read at each decoded position as a kvplace
                                     trace with each page's attention mass (implies --no-stop), and
@@ -99,10 +106,11 @@ final class DecodeCommand {
         boolean progress = false;
         ElementType kvType = ElementType.F32;
         String recordTrace = null;
+        String policy = "static";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
-                    out.print(HELP.formatted(DEFAULT_MODEL));
+                    out.print(HELP.formatted(DEFAULT_MODEL, String.join(", ", onlinePolicies())));
                     return 0;
                 }
                 case "--model" -> model = Options.value(args, ++i, "--model");
@@ -123,6 +131,17 @@ final class DecodeCommand {
                 case "--compare-dense" -> compare = true;
                 case "--warmup" -> warmup = Options.intValue(args, ++i, "--warmup", 0, 1000);
                 case "--progress" -> progress = true;
+                case "--policy" -> {
+                    policy = Options.value(args, ++i, "--policy");
+                    try {
+                        if (Policies.byName(policy).lookahead() > 0) {
+                            throw new UsageException("--policy " + policy + " needs future knowledge; decoding is"
+                                    + " online: use one of " + String.join(", ", onlinePolicies()));
+                        }
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException("--policy: " + e.getMessage());
+                    }
+                }
                 case "--record-trace" -> recordTrace = Options.value(args, ++i, "--record-trace");
                 case "--kv-type" -> kvType = switch (Options.value(args, ++i, "--kv-type")) {
                     case "f32" -> ElementType.F32;
@@ -199,12 +218,12 @@ final class DecodeCommand {
                 stop = false;
             }
             for (int w = 0; w < warmup; w++) {
-                decode(m, cc, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP, seed,
+                decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP, seed,
                         stop, null, false, null, null);
             }
             int[] dense = null;
             if (compare) {
-                dense = decode(m, cc, maxTokens, PageSelection.ALL, 0, false, promptTokens, tokens, temperature, topP,
+                dense = decode(m, cc, "static", maxTokens, PageSelection.ALL, 0, false, promptTokens, tokens, temperature, topP,
                         seed, stop, null, false, null, null).tokens;
             }
             if (prompt != null) {
@@ -215,7 +234,7 @@ final class DecodeCommand {
                     : new TraceRecorder(Path.of(recordTrace), pageTokens, c.layers(), promptTokens.length, tokens - 1);
             Run r;
             try {
-                r = decode(m, cc, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP,
+                r = decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP,
                         seed, stop, out, progress, err, recorder);
             } catch (RuntimeException e) {
                 if (recorder != null) {
@@ -287,17 +306,29 @@ final class DecodeCommand {
         return (int) p;
     }
 
+    /** The built-in policies that need no future knowledge, so that they can run while decoding. */
+    static java.util.List<String> onlinePolicies() {
+        return Policies.NAMES.stream().filter(n -> Policies.byName(n).lookahead() == 0).toList();
+    }
+
     /** What one decode run produced and read. */
     private record Run(int[] tokens, long nanos, int forwards, long pagesRead, long pagesScored, long fastRead,
-            long slowRead, long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache) {}
+            long slowRead, long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache,
+            String policy, long promotions, long demotions, long failedMoves) {}
 
-    private static Run decode(LlamaModel m, CacheConfig cc, int maxTokens, int budgetTokens, int oversample,
+    private static Run decode(LlamaModel m, CacheConfig cc, String policy, int maxTokens, int budgetTokens, int oversample,
             boolean parallelLanes, int[] prompt, int tokens, double temperature, double topP, long seed, boolean stop,
             PrintStream out, boolean progress, PrintStream err, AttentionObserver observer) {
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
-        try (TieredKvCache cache = cc.build(c, maxTokens); Sequence seq = cache.newSequence();
-                LlamaDecoder d = new LlamaDecoder(m, seq, budgetTokens, oversample, parallelLanes, observer)) {
+        KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, maxTokens)).queryHeads(c.heads())
+                .oversample(oversample).parallelLanes(parallelLanes).policy(policy);
+        if (budgetTokens != PageSelection.ALL) {
+            engine.budgetTokens(budgetTokens);
+        }
+        try (KvPlace kv = engine.build(); KvSequence seq = kv.newSequence();
+                LlamaDecoder d = new LlamaDecoder(m, seq, observer)) {
+            TieredKvCache cache = kv.cache();
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
             Progress bar = progress ? new Progress(err, tokens) : null;
             // With a bar on standard error, the text waits until the bar is finished: a bar redrawn
@@ -328,9 +359,10 @@ final class DecodeCommand {
             }
             Tier fast = cache.tier(TierKind.FAST);
             Tier slow = cache.tier(TierKind.SLOW);
+            EngineStats st = seq.stats();
             return new Run(generated, nanos, d.position(), d.pagesRead(), d.pagesScored(), fast.bytesRead(), slow.bytesRead(),
                     fast.bytesWritten(), slow.bytesWritten(), cache.migrations(), cache.bytesMigrated(),
-                    cache.toString());
+                    cache.toString(), policy, st.promotions(), st.demotions(), st.failedMoves());
         }
     }
 
@@ -348,8 +380,8 @@ final class DecodeCommand {
         err.printf("KV read    fast %s, slow %s (%.1f%% fast)%n", bytes(r.fastRead), bytes(r.slowRead),
                 100.0 * r.fastRead / Math.max(1, r.fastRead + r.slowRead));
         err.printf("KV written fast %s, slow %s%n", bytes(r.fastWritten), bytes(r.slowWritten));
-        err.printf("migrations %d pages, %s (no placement engine yet: pages stay where they were appended)%n",
-                r.migrations, bytes(r.migratedBytes));
+        err.printf("migrations %d pages, %s by policy %s: %d promoted, %d demoted, %d could not be carried out%n",
+                r.migrations, bytes(r.migratedBytes), r.policy, r.promotions, r.demotions, r.failedMoves);
     }
 
     private static String bytes(long b) {

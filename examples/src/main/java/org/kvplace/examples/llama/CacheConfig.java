@@ -54,6 +54,14 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
      * @throws IllegalArgumentException if both tiers end up with zero pages
      */
     public TieredKvCache build(LlamaConfig model, int maxTokens) {
+        return builder(model, maxTokens).build();
+    }
+
+    /**
+     * The cache builder for {@code model} and {@code maxTokens} tokens, configured as
+     * {@link #build} builds it (for a {@code KvPlace} engine to own the cache).
+     */
+    public TieredKvCache.Builder builder(LlamaConfig model, int maxTokens) {
         int needed = pagesNeeded(model, maxTokens);
         int fast = fastPages >= 0 ? fastPages : (needed + 1) / 2;
         int slow = slowPages >= 0 ? slowPages : needed;
@@ -63,7 +71,6 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
                 .fastTierPages(fast)
                 .slowTierPages(slow)
                 .slowTierBandwidth(slowBytesPerSecond)
-                .elementType(elementType)
-                .build();
+                .elementType(elementType);
     }
 }

@@ -2,6 +2,7 @@ package org.kvplace.examples.llama;
 
 import java.util.Objects;
 import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.engine.KvSequence;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.attention.SparseAttention;
 
@@ -34,6 +35,7 @@ public final class LlamaDecoder implements AutoCloseable {
     private final LlamaModel model;
     private final LlamaConfig c;
     private final Sequence seq;
+    private final KvSequence engine; // null: the cache's sequence is driven directly
     private final SparseAttention attention;
     private final AttentionObserver observer;
     private final int maxTokens;
@@ -104,6 +106,27 @@ public final class LlamaDecoder implements AutoCloseable {
      */
     public LlamaDecoder(LlamaModel model, Sequence seq, int budgetTokens, int oversample, boolean parallelLanes,
             AttentionObserver observer) {
+        this(model, Objects.requireNonNull(seq, "seq"), null, budgetTokens, oversample, parallelLanes, observer);
+    }
+
+    /**
+     * A decoder at position 0 on a sequence of the placement engine: each layer appends and attends
+     * through {@code seq} (sparse or dense as its engine was built), and each forward pass ends with
+     * {@link KvSequence#endStep()}, so the engine's policy places new pages and migrates pages while
+     * the model decodes. The decoder does not own the sequence.
+     *
+     * @param model the model
+     * @param seq an empty engine sequence of a cache whose shape matches the model
+     * @param observer receives the pages each layer's attention read and their masses, or {@code null}
+     * @throws IllegalArgumentException if the cache shape does not match the model
+     */
+    public LlamaDecoder(LlamaModel model, KvSequence seq, AttentionObserver observer) {
+        this(model, Objects.requireNonNull(seq, "seq").sequence(), seq, PageSelection.ALL, 0, false, observer);
+    }
+
+    private LlamaDecoder(LlamaModel model, Sequence seq, KvSequence engine, int budgetTokens, int oversample,
+            boolean parallelLanes, AttentionObserver observer) {
+        this.engine = engine;
         if (oversample < 0) {
             throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
         }
@@ -145,7 +168,7 @@ public final class LlamaDecoder implements AutoCloseable {
         int maxPages = seq.cache().pagesPerLayer();
         pages = new int[maxPages];
         masses = new float[maxPages];
-        this.attention = budgetTokens == PageSelection.ALL && observer == null ? null
+        this.attention = engine != null || budgetTokens == PageSelection.ALL && observer == null ? null
                 : new SparseAttention(seq.cache().kernel(), c.heads(), c.headDim(), maxPages, budgetTokens,
                         parallelLanes, oversample);
     }
@@ -217,12 +240,24 @@ public final class LlamaDecoder implements AutoCloseable {
             m.wv[l].matvec(xb, v);
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
-            seq.append(l, k, v);
             int n;
-            if (attention == null) {
+            if (engine != null) {
+                engine.append(l, k, v);
+                engine.attend(l, q, att);
+                n = engine.lastReadCount();
+                pagesScored += engine.lastScoredPages();
+                if (observer != null) {
+                    for (int i = 0; i < n; i++) {
+                        pages[i] = engine.lastReadPage(i);
+                        masses[i] = engine.lastReadMass(i);
+                    }
+                }
+            } else if (attention == null) {
+                seq.append(l, k, v);
                 seq.attend(l, q, att);
                 n = seq.pageCount(l);
             } else {
+                seq.append(l, k, v);
                 seq.attend(l, q, att, attention);
                 n = attention.selectedCount();
                 pagesScored += attention.scoredPages();
@@ -263,7 +298,9 @@ public final class LlamaDecoder implements AutoCloseable {
      * it is made here. Today nothing migrates on its own.
      */
     private void endStep(int pos) {
-        // Placement engine hook: call seq.endStep() here once the library provides it.
+        if (engine != null) {
+            engine.endStep();
+        }
         if (observer != null) {
             observer.stepEnded(pos);
         }

@@ -64,6 +64,7 @@ public final class KvPlace implements AutoCloseable {
     private final int budgetTokens;
     private final int oversample;
     private final int maxSequences;
+    private final boolean parallelLanes;
     private final long fixedBudget;
     private final double slowBytesPerNano;
     private final double fastBytesPerNano;
@@ -85,6 +86,7 @@ public final class KvPlace implements AutoCloseable {
         this.budgetTokens = b.budgetTokens;
         this.oversample = b.oversample;
         this.maxSequences = b.maxSequences;
+        this.parallelLanes = b.parallelLanes;
         this.fixedBudget = b.migrationBudgetBytes;
         double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
         this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
@@ -128,10 +130,14 @@ public final class KvPlace implements AutoCloseable {
                         + " fast tier between (maxSequences=" + maxSequences + "); close one first");
             }
             PlacementPolicy policy = Objects.requireNonNull(policies.get(), "the policy supplier returned null");
+            if (policy.lookahead() > 0) {
+                throw new IllegalArgumentException("policy " + policy.name() + " reads " + policy.lookahead()
+                        + " steps ahead; the live engine has no future knowledge (use an online policy)");
+            }
             PlacementProtocol protocol = new PlacementProtocol(policy, cache.shape().layers(), cache.pagesPerLayer(),
                     cache.layout().pageBytes(), policyCapacityBytes);
             SparseAttention attention = new SparseAttention(cache.kernel(), queryHeads, cache.shape().headDim(),
-                    cache.pagesPerLayer(), budgetTokens, true, oversample);
+                    cache.pagesPerLayer(), budgetTokens, parallelLanes, oversample);
             Sequence seq = cache.newSequence();
             KvSequence s = new KvSequence(this, seq, attention, protocol);
             KvSequence[] next = Arrays.copyOf(live, live.length + 1);
@@ -278,6 +284,7 @@ public final class KvPlace implements AutoCloseable {
         private int budgetTokens = PageSelection.ALL;
         private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
         private int maxSequences = 1;
+        private boolean parallelLanes = true;
         private long migrationBudgetBytes;
         private double modelFastBytesPerSecond;
 
@@ -291,13 +298,17 @@ public final class KvPlace implements AutoCloseable {
 
         /**
          * The policy by name, one of {@link Policies#NAMES} (a new instance per sequence); default
-         * {@code static}.
+         * {@code static}. Only online policies (no lookahead) can run live.
          *
-         * @throws IllegalArgumentException for an unknown name, naming it
+         * @throws IllegalArgumentException for an unknown name, naming it, or a policy that needs lookahead
          */
         public Builder policy(String name) {
             Objects.requireNonNull(name, "policy name");
-            Policies.byName(name); // fails now, naming it, rather than at the first sequence
+            PlacementPolicy sample = Policies.byName(name); // fails now, naming it, not at the first sequence
+            if (sample.lookahead() > 0) {
+                throw new IllegalArgumentException("policy " + name + " reads " + sample.lookahead()
+                        + " steps ahead; the live engine has no future knowledge (use an online policy)");
+            }
             this.policies = () -> Policies.byName(name);
             return this;
         }
@@ -332,6 +343,15 @@ public final class KvPlace implements AutoCloseable {
                 throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
             }
             this.oversample = oversample;
+            return this;
+        }
+
+        /**
+         * Whether each attend reads the slow tier's pages on a thread of its own while the calling
+         * thread reads the fast tier's (default true: worth it when the slow tier is throttled).
+         */
+        public Builder parallelLanes(boolean parallelLanes) {
+            this.parallelLanes = parallelLanes;
             return this;
         }
 

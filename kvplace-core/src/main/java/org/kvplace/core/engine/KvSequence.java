@@ -102,7 +102,8 @@ public final class KvSequence implements AutoCloseable {
         this.pageBytes = cache.layout().pageBytes();
         int pages = cache.pagesPerLayer();
         this.reads = new LiveStepReads(pages);
-        int capacity = (int) Math.min(1 << 16, Math.max(64L, (long) layers * pages));
+        // Room for four plans' worth of moves of every page, within 64K moves (512 KiB).
+        int capacity = (int) Math.min(1 << 16, Math.max(1024L, 4L * layers * pages));
         this.moves = new long[capacity];
         this.failures = new long[capacity];
         this.lastEnd = System.nanoTime();
@@ -238,6 +239,29 @@ public final class KvSequence implements AutoCloseable {
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
         enqueue(protocol.plan());
+    }
+
+    /** Pages the last {@code attend} read. */
+    public int lastReadCount() {
+        return attention.selectedCount();
+    }
+
+    /** The {@code i}-th page the last {@code attend} read, in increasing order. */
+    public int lastReadPage(int i) {
+        return attention.selectedPage(i);
+    }
+
+    /**
+     * The attention mass of the {@code i}-th page the last {@code attend} read: the sum over query
+     * heads of the probability given to its tokens ({@link SparseAttention#pageMass}).
+     */
+    public float lastReadMass(int i) {
+        return attention.pageMass(i);
+    }
+
+    /** Page bounds the last {@code attend} scored to select its pages (0 for dense attention). */
+    public int lastScoredPages() {
+        return attention.scoredPages();
     }
 
     /**
