@@ -1,0 +1,52 @@
+package org.kvplace.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.kvplace.core.cache.ModelShape;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.engine.KvPlace;
+import org.kvplace.core.engine.KvSequence;
+
+/**
+ * A warm step of the placement engine allocates nothing on the decode thread: sparse attention over
+ * both tiers, the reads handed to the policy, its plan applied and queued for the migration worker,
+ * and the end of the step. Reactive placement with a small fast tier moves pages every step.
+ */
+class EngineAllocationTest {
+
+    @Test
+    void shouldNotAllocatePerStepOnceWarm() {
+        ModelShape shape = new ModelShape(2, 2, 64, 4_096);
+        try (KvPlace kv = KvPlace.builder()
+                .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(24).slowTierPages(600))
+                .queryHeads(8).budgetTokens(256).oversample(0).parallelLanes(false).policy("reactive").build();
+                KvSequence seq = kv.newSequence()) {
+            float[] k = new float[shape.kvWidth()];
+            float[] q = new float[8 * shape.headDim()];
+            float[] out = new float[q.length];
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+            for (int t = 0; t < 3_000; t++) {
+                for (int l = 0; l < shape.layers(); l++) {
+                    for (int i = 0; i < k.length; i++) {
+                        k[i] = (float) rnd.nextGaussian();
+                    }
+                    seq.append(l, k, k);
+                }
+            }
+            int[] layer = {0};
+            WarmAllocation.assertNoAllocationOnceWarm(() -> {
+                // A different query each step, so that selection (and the policy's moves) vary.
+                int l = layer[0]++ & 1;
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = (float) Math.sin(layer[0] * 0.37 + i);
+                }
+                seq.attend(l, q, out);
+                if (l == 1) {
+                    seq.endStep();
+                }
+            });
+            assertTrue(seq.stats().promotions() > 0, "the policy moved pages: " + seq.stats());
+        }
+    }
+}
