@@ -50,8 +50,9 @@ final class LiveCommand {
               --ratio X          slow over fast bandwidth, in (0, 1] (default 450/4900)
               --policy LIST      comma-separated policies (default static,reactive)
               --no-all-fast      skip the all-fast run (the model is then calibrated on the first policy)
-              --csv FILE         write the results as CSV
-              --plot FILE        write a bar chart of measured and modelled tokens/s (PNG)
+              --csv FILE         write the results as CSV (default kvplace-out/live/results.csv)
+              --plot FILE        write a bar chart of measured and modelled tokens/s as PNG
+                                 (default kvplace-out/live/throughput.png)
               --help             this text
             """;
 
@@ -119,6 +120,12 @@ final class LiveCommand {
                 case "--plot" -> plot = Path.of(Options.value(args, ++i, a));
                 default -> throw new UsageException("unknown option '" + a + "'");
             }
+        }
+        if (csv == null || plot == null) {
+            Path dir = Path.of("kvplace-out", "live");
+            Files.createDirectories(dir);
+            csv = csv == null ? dir.resolve("results.csv") : csv;
+            plot = plot == null ? dir.resolve("throughput.png") : plot;
         }
         checkTarget(csv, "--csv");
         checkTarget(plot, "--plot");
