@@ -13,9 +13,17 @@ import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.engine.KvPlace;
 import org.kvplace.core.engine.LiveReplay;
+import org.kvplace.core.memory.MemoryBandwidth;
+import org.kvplace.core.model.HardwareProfile;
+import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.Policies;
+import org.kvplace.core.sim.Simulator;
 import org.kvplace.core.trace.GeneratorConfig;
+import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.TraceGenerator;
+import org.kvplace.core.trace.TraceHeader;
+import org.kvplace.core.trace.TraceReader;
+import org.kvplace.core.trace.TraceSource;
 
 /**
  * {@code kvplace live}: the placement engine on the emulated tiers. A synthetic long-context
@@ -49,6 +57,9 @@ final class LiveCommand {
               --fast-share X     fast tier as a share of the whole KV, in (0, 1] (default 0.25)
               --ratio X          slow over fast bandwidth, in (0, 1] (default 450/4900)
               --policy LIST      comma-separated policies (default static,reactive)
+              --trace FILE       replay a kvplace trace file's reads (e.g. from 'kvplace decode
+                                 --record-trace' or 'kvplace simulate --write-trace') instead of
+                                 generating them; the trace gives layers, context and decode lengths
               --no-all-fast      skip the all-fast run (the model is then calibrated on the first policy)
               --csv FILE         write the results as CSV (default kvplace-out/live/results.csv)
               --plot FILE        write a bar chart of measured and modelled tokens/s as PNG
@@ -56,7 +67,7 @@ final class LiveCommand {
               --help             this text
             """;
 
-    record Row(String policy, LiveReplay.Result result) {}
+    record Row(String policy, LiveReplay.Result result, double simulated) {}
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         try {
@@ -80,6 +91,7 @@ final class LiveCommand {
         boolean allFast = true;
         Path csv = null;
         Path plot = null;
+        Path traceFile = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -116,6 +128,7 @@ final class LiveCommand {
                     policies = names;
                 }
                 case "--no-all-fast" -> allFast = false;
+                case "--trace" -> traceFile = Path.of(Options.value(args, ++i, a));
                 case "--csv" -> csv = Path.of(Options.value(args, ++i, a));
                 case "--plot" -> plot = Path.of(Options.value(args, ++i, a));
                 default -> throw new UsageException("unknown option '" + a + "'");
@@ -129,6 +142,18 @@ final class LiveCommand {
         }
         checkTarget(csv, "--csv");
         checkTarget(plot, "--plot");
+        TraceHeader fileHeader = null;
+        if (traceFile != null) {
+            if (!Files.isRegularFile(traceFile)) {
+                throw new UsageException("--trace " + traceFile + " is not a readable file");
+            }
+            try (TraceReader r = TraceReader.open(traceFile)) {
+                fileHeader = r.header();
+            }
+            prompt = fileHeader.promptTokens();
+            decode = fileHeader.decodeTokens();
+            layers = fileHeader.layers();
+        }
         int maxTokens = prompt + decode;
         ModelShape shape = new ModelShape(layers, kvHeads, headDim, maxTokens);
         int pageTokens = 16;
@@ -139,9 +164,11 @@ final class LiveCommand {
         out.printf(Locale.ROOT, "workload   %,d context tokens + %,d decoded, %d layers, %d KV heads of %d, pages of %d"
                 + " tokens (%,d bytes); %,d pages in all (%.1f MiB)%n", prompt, decode, layers, kvHeads, headDim,
                 pageTokens, pageBytes, pages, pages * pageBytes / 1048576.0);
-        out.printf(Locale.ROOT, "reads      %s%n", gen.spec());
+        out.printf(Locale.ROOT, "reads      %s%n", traceFile != null ? traceFile + " (" + fileHeader + ")" : gen.spec());
+        Path tf = traceFile;
+        TraceSource source = tf != null ? () -> TraceReader.open(tf) : TraceGenerator.source(gen);
         out.printf(Locale.ROOT, "tiers      fast %,d pages (%.0f%% of the KV), slow throttled to %.4f of this machine's"
-                + " bandwidth%n", fastPages, 100.0 * fastPages / pages, ratio);
+                + " copy bandwidth%n", fastPages, 100.0 * fastPages / pages, ratio);
 
         // Warm-up at a small scale, both lanes and the worker, so that no measured run is the JIT's first.
         int warmPrompt = Math.min(prompt, 4096);
@@ -149,25 +176,27 @@ final class LiveCommand {
         int warmPages = layers * Math.ceilDiv(warmPrompt + 64, pageTokens);
         GeneratorConfig warm = new GeneratorConfig(warmPrompt, 64, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 2);
         for (int i = 0; i < 3; i++) {
-            replay(warmShape, warmPages + layers, warmPages, ratio, "static", warm, 0, 0);
-            replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, ratio, "reactive", warm, 1e10, 1e10);
+            replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm), 0, 0);
+            replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, "reactive",
+                    TraceGenerator.source(warm), 1e10, 1e10);
         }
 
         List<Row> rows = new ArrayList<>();
         double fastRate = 0;
+        double slowRate = ratio * MemoryBandwidth.measureCopy(64L << 20, 3);
         if (allFast) {
-            LiveReplay.Result r = replay(shape, pages + layers, pages, ratio, "static", gen, 0, 0);
+            LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0);
             fastRate = r.stats().fastReadBytesPerSecond();
-            rows.add(new Row("all-fast", r));
-            err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s%n",
-                    r.measuredTokensPerSecond(), fastRate / 1e9);
+            rows.add(new Row("all-fast", r, Double.NaN));
+            err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s, slow tier throttled to %.2f"
+                    + " GB/s%n", r.measuredTokensPerSecond(), fastRate / 1e9, slowRate / 1e9);
         }
         for (String p : policies) {
-            LiveReplay.Result r = replay(shape, fastPages, pages, ratio, p, gen, fastRate, fastRate);
+            LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate);
             if (fastRate == 0) {
                 fastRate = r.stats().fastReadBytesPerSecond();
             }
-            rows.add(new Row(p, r));
+            rows.add(new Row(p, r, Double.NaN));
             err.printf(Locale.ROOT, "%s: %.1f tokens/s%n", p, r.measuredTokensPerSecond());
         }
         if (allFast) {
@@ -175,7 +204,19 @@ final class LiveCommand {
             LiveReplay.Result a = rows.get(0).result();
             long modelled = (long) (a.stats().bytesReadFast() * 1e9 / fastRate);
             rows.set(0, new Row("all-fast", new LiveReplay.Result("all-fast", a.decodeTokens(), a.measuredNanos(),
-                    withModelled(a, modelled), 0)));
+                    withModelled(a, modelled), 0), Double.NaN));
+        }
+        // The simulator on the same reads, with a profile calibrated on this machine: the offline
+        // model's tokens/s beside the live engine's.
+        HardwareProfile hw = new HardwareProfile("calibrated", fastRate, (long) fastPages * pageBytes, slowRate, slowRate,
+                1e15, (long) (pages + layers) * pageBytes);
+        ModelProfile mp = new ModelProfile("live", layers, 2L * kvHeads * headDim * Float.BYTES, 0, 1);
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            if (!r.policy().equals("all-fast")) {
+                double sim = new Simulator(hw, mp).run(source, Policies.byName(r.policy())).tokensPerSecond();
+                rows.set(i, new Row(r.policy(), r.result(), sim));
+            }
         }
         double balanced = rows.stream().mapToDouble(r -> r.result().balancedTokensPerSecond()).filter(Double::isFinite)
                 .findFirst().orElse(Double.NaN);
@@ -213,29 +254,29 @@ final class LiveCommand {
                 s.newPagesSlow(), s.placementFallbacks(), s.stepNanos(), modelled, s.fastLaneNanos());
     }
 
-    private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double ratio, String policy,
-            GeneratorConfig gen, double modelRate, double boundRate) throws IOException {
+    private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double slowRate, String policy,
+            TraceSource source, double modelRate, double boundRate) throws IOException {
         KvPlace.Builder b = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages)
-                        .slowTierPages(pages + shape.layers()).slowTierBandwidthRatio(ratio))
+                        .slowTierPages(pages + shape.layers()).slowTierBandwidth(slowRate))
                 .policy(policy);
         if (modelRate > 0) {
             b.modelFastBytesPerSecond(modelRate);
         }
-        try (KvPlace kv = b.build(); TraceGenerator trace = new TraceGenerator(gen)) {
+        try (KvPlace kv = b.build(); AccessTrace trace = source.open()) {
             return LiveReplay.run(kv, trace, boundRate);
         }
     }
 
     private static void print(PrintStream out, List<Row> rows, double balanced) {
-        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %10s %10s %10s %8s%n", "policy", "measured/s", "modelled/s",
-                "m/model", "fast GiB", "slow GiB", "moved GiB", "failed");
+        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %12s %10s %10s %10s %8s%n", "policy", "measured/s", "modelled/s",
+                "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %10.2f %10.2f %10.3f %8d%n", r.policy(),
+            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %12.1f %10.2f %10.2f %10.3f %8d%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(),
-                    x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), s.bytesReadFast() / GIB,
+                    x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), r.simulated(), s.bytesReadFast() / GIB,
                     s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves());
         }
         out.printf(Locale.ROOT, "%-10s %12s %12.1f%n", "balanced", "", balanced);
@@ -245,13 +286,13 @@ final class LiveCommand {
 
     private static void writeCsv(Path file, List<Row> rows, double balanced) throws IOException {
         StringBuilder sb = new StringBuilder("policy,measured_tokens_per_s,modelled_tokens_per_s,bytes_fast,bytes_slow,"
-                + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s\n");
+                + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s,simulated_tokens_per_s\n");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f%n", r.policy(),
+            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
-                    s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced));
+                    s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated()));
         }
         Path tmp = temp(file);
         try {
