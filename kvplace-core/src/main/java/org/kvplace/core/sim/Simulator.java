@@ -7,8 +7,8 @@ import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.trace.Bits;
 import org.kvplace.core.placement.Lookahead;
-import org.kvplace.core.placement.MigrationPlan;
 import org.kvplace.core.placement.PlacementPolicy;
+import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.PlacementState;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.TraceHeader;
@@ -136,22 +136,16 @@ public final class Simulator {
         long unitBytes = g * kv * batch;
         long fineUnitBytes = fineTokens * kv * batch;
         long writeBytes = kv * batch;
-        PlacementState state = new PlacementState(layers, maxUnits, unitBytes, Math.max(0, cost.fastKvCapacity()));
-        MigrationPlan plan = new MigrationPlan();
-        policy.start(state);
+        // The one placement protocol, shared with the live engine: new unit -> placeNew -> apply;
+        // step reads -> plan -> apply.
+        PlacementProtocol protocol = new PlacementProtocol(policy, layers, maxUnits, unitBytes,
+                Math.max(0, cost.fastKvCapacity()));
+        PlacementState state = protocol.state();
 
         int promptUnits = (prompt + g - 1) / g;
         for (int u = 0; u < promptUnits; u++) {
             for (int l = 0; l < layers; l++) {
-                plan.clear();
-                boolean fast = policy.placeNew(l, u, Lookahead.NONE, state, plan);
-                try {
-                    state.apply(plan);
-                    state.create(l, u, fast);
-                } catch (IllegalStateException e) {
-                    throw new IllegalStateException("policy " + policy.name() + " while placing prompt unit " + u
-                            + " of layer " + l + ": " + e.getMessage(), e);
-                }
+                protocol.placeNew(l, u, Lookahead.NONE);
             }
         }
 
@@ -177,21 +171,15 @@ public final class Simulator {
             int p = 0, d = 0;
             try {
                 if (n % g == 0) {
-                    plan.clear();
-                    boolean fast = policy.placeNew(l, n / g, ring, state, plan);
-                    state.apply(plan);
-                    p += state.lastPromoted();
-                    d += state.lastDemoted();
-                    state.create(l, n / g, fast);
+                    protocol.placeNew(l, n / g, ring);
+                    p += protocol.plan().promotions();
+                    d += protocol.plan().demotions();
                 }
-                plan.clear();
-                policy.plan(st, ring, state, plan);
-                state.apply(plan);
-                p += state.lastPromoted();
-                d += state.lastDemoted();
+                protocol.afterReads(st, ring);
+                p += protocol.plan().promotions();
+                d += protocol.plan().demotions();
             } catch (IllegalStateException | IllegalArgumentException e) {
-                throw new IllegalStateException("policy " + policy.name() + " at step n=" + n + " l=" + l + ": "
-                        + e.getMessage(), e);
+                throw new IllegalStateException("at step n=" + n + " l=" + l + ": " + e.getMessage(), e);
             }
             assert state.fastUsedBytes() <= state.fastCapacityBytes();
             boolean beta = state.isFast(l, n / g);
