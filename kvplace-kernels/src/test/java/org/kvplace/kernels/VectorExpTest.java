@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
  */
 class VectorExpTest {
 
-    /** {@code PanamaMath.expInPlace(s, off, n, m)}: replaces {@code s[off..off+n)} by exp(s - m), returns the sum. */
+    /** {@code PanamaSoftmax.expInPlace(s, off, n, m)}: replaces {@code s[off..off+n)} by exp(s - m), returns the sum. */
     private static float expInPlace(float[] s, int off, int n, float m) throws ReflectiveOperationException {
-        Method method = Class.forName("org.kvplace.kernels.internal.panama.PanamaMath")
+        Method method = Class.forName("org.kvplace.kernels.internal.panama.PanamaSoftmax")
                 .getDeclaredMethod("expInPlace", float[].class, int.class, int.class, float.class);
         method.setAccessible(true);
         return (float) method.invoke(null, s, off, n, m);

@@ -199,18 +199,18 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
             int n = Math.min(chunk, tokens - t0);
             for (int p = 0; p < paired; p += 2) {
-                PanamaMath.dot2x8(q, (h0 + p) * headDim, (h0 + p + 1) * headDim, kSeg, kOff + t0 * rowBytes, rowBytes,
+                PanamaDots.dot2x8(q, (h0 + p) * headDim, (h0 + p + 1) * headDim, kSeg, kOff + t0 * rowBytes, rowBytes,
                         n, w, p * tokens + t0, (p + 1) * tokens + t0, scale);
             }
         }
         int g = paired;
         for (; g + 4 <= group; g += 4) {
-            PanamaMath.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * tokens, scale);
+            PanamaDots.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * tokens, scale);
         }
         for (; g < group; g++) {
             int qOff = (h0 + g) * headDim;
             for (int t = 0; t < tokens; t++) {
-                w[g * tokens + t] = PanamaMath.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
+                w[g * tokens + t] = PanamaDots.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
             }
         }
         float[] max = state.max();
@@ -219,17 +219,17 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         for (g = 0; g < group; g++) {
             int h = h0 + g;
             int wOff = g * tokens;
-            float pageMax = PanamaMath.max(w, wOff, tokens);
+            float pageMax = PanamaSoftmax.max(w, wOff, tokens);
             float old = max[h];
             if (pageMax > old) {
                 if (old != Float.NEGATIVE_INFINITY) {
                     float c = (float) Math.exp(old - pageMax);
                     sum[h] *= c;
-                    PanamaMath.scale(acc, h * headDim, headDim, c);
+                    PanamaSoftmax.scale(acc, h * headDim, headDim, c);
                 }
                 max[h] = pageMax;
             }
-            float pageSum = PanamaMath.expInPlace(w, wOff, tokens, max[h]);
+            float pageSum = PanamaSoftmax.expInPlace(w, wOff, tokens, max[h]);
             sum[h] += pageSum;
             if (recordBase >= 0) {
                 state.pageRef()[recordBase + h] = max[h];
@@ -239,17 +239,17 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
             int n = Math.min(chunk, tokens - t0);
             for (int p = 0; p < paired; p += 2) {
-                PanamaMath.weightedSum2x8(acc, (h0 + p) * headDim, (h0 + p + 1) * headDim, w, p * tokens + t0,
+                PanamaRowSums.weightedSum2x8(acc, (h0 + p) * headDim, (h0 + p + 1) * headDim, w, p * tokens + t0,
                         (p + 1) * tokens + t0, n, vSeg, vOff + t0 * rowBytes, rowBytes);
             }
         }
         g = paired;
         for (; g + 4 <= group; g += 4) {
-            PanamaMath.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * tokens, tokens, vSeg, vOff,
+            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * tokens, tokens, vSeg, vOff,
                     rowBytes);
         }
         for (; g < group; g++) {
-            PanamaMath.weightedSum(acc, (h0 + g) * headDim, w, g * tokens, tokens, vSeg, vOff, rowBytes, headDim);
+            PanamaRowSums.weightedSum(acc, (h0 + g) * headDim, w, g * tokens, tokens, vSeg, vOff, rowBytes, headDim);
         }
     }
 
