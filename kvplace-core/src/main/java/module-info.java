@@ -7,6 +7,7 @@ module org.kvplace.core {
     requires org.eclipse.collections.api;
     requires org.eclipse.collections.impl;
     requires jdk.jfr;
+    requires HdrHistogram;
 
     exports org.kvplace.core.memory;
     exports org.kvplace.core.layout;

@@ -5,6 +5,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.Sequence;
@@ -74,6 +76,11 @@ public final class KvPlace implements AutoCloseable {
     private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread worker;
+    // Step times of all sequences: recorded wait-free by the decode threads, read under 'lock'.
+    private final Recorder stepRecorder = new Recorder(MAX_STEP_NANOS, 3);
+    private final Histogram stepInterval = new Histogram(MAX_STEP_NANOS, 3);
+    private final Histogram stepHistory = new Histogram(MAX_STEP_NANOS, 3);
+    private static final long MAX_STEP_NANOS = 3_600_000_000_000L;
 
     private KvPlace(Builder b, TieredKvCache cache) {
         this.cache = cache;
@@ -156,6 +163,22 @@ public final class KvPlace implements AutoCloseable {
             }
             return t;
         }
+    }
+
+    /** Percentiles of the measured step times of every sequence so far, live and closed. */
+    public StepTimes stepTimes() {
+        synchronized (lock) {
+            stepRecorder.getIntervalHistogramInto(stepInterval);
+            stepHistory.add(stepInterval);
+            Histogram h = stepHistory;
+            return new StepTimes(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(90),
+                    h.getValueAtPercentile(99), h.getMaxValue());
+        }
+    }
+
+    /** Records one step's measured time (any decode thread; wait-free, no allocation). */
+    void recordStep(long nanos) {
+        stepRecorder.recordValue(Math.min(Math.max(nanos, 1), MAX_STEP_NANOS));
     }
 
     /** Sequences live now. */

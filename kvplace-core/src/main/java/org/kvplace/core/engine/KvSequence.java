@@ -281,6 +281,7 @@ public final class KvSequence implements AutoCloseable {
         credit.set(Math.min(cap, Math.max(c, 0) + grant));
         steps++;
         stepNanos += measured;
+        engine.recordStep(measured);
         bytesFast += stepBytesFast;
         bytesSlow += stepBytesSlow;
         long migrated = bytesMigrated.get();

@@ -108,6 +108,11 @@ class EngineTest {
             assertTrue(failures.isEmpty(), () -> "decode threads failed: " + failures);
             EngineStats all = kv.stats();
             assertEquals((long) sequences * tokens, all.steps());
+            StepTimes times = kv.stepTimes();
+            assertEquals((long) sequences * tokens, times.steps());
+            assertTrue(0 < times.p50Nanos() && times.p50Nanos() <= times.p90Nanos()
+                    && times.p90Nanos() <= times.p99Nanos() && times.p99Nanos() <= times.maxNanos(), times.toString());
+            assertTrue(times.maxNanos() <= all.stepNanos(), "no step longer than all steps together: " + times);
             assertTrue(all.promotions() > 100 && all.demotions() > 100, "the chaos policy moved pages: " + all);
             assertTrue(all.bytesReadFast() > 0 && all.bytesReadSlow() > 0, all.toString());
             assertTrue(kv.cache().freePages(TierKind.FAST) >= 0);
