@@ -42,9 +42,9 @@ import org.kvplace.core.placement.Policies;
  * }</pre>
  *
  * <p><b>Sharing the fast tier.</b> Up to {@link Builder#maxSequences} sequences are live at once;
- * each policy plans within an equal share of the fast tier's pages, less one page per layer kept
- * free for the sequence's next new pages (so a new page finds a fast slot while migrations lag
- * behind the plan). A closed sequence returns its pages and its share. No append fails because of
+ * each policy plans within an equal share of the fast tier's pages, less one page per layer (at
+ * most a quarter of the share) kept free for the sequence's next new pages (so a new page finds a
+ * fast slot while migrations lag behind the plan). A closed sequence returns its pages and its share. No append fails because of
  * a migration: a new page whose chosen tier is full goes to the other one.
  *
  * <p><b>Migration budget.</b> Each {@link KvSequence#endStep()} grants the worker the bytes it may
@@ -98,8 +98,9 @@ public final class KvPlace implements AutoCloseable {
         double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
         this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
         this.fastBytesPerNano = b.modelFastBytesPerSecond / 1e9;
-        long share = cache.capacityPages(TierKind.FAST) / maxSequences - cache.shape().layers();
-        this.policyCapacityBytes = Math.max(0, share) * cache.layout().pageBytes();
+        long share = cache.capacityPages(TierKind.FAST) / maxSequences;
+        long reserve = Math.min(cache.shape().layers(), share / 4);
+        this.policyCapacityBytes = (share - reserve) * cache.layout().pageBytes();
         this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
         worker.start();
     }
