@@ -83,7 +83,7 @@ class PolicyDecodeTest extends Stories260KTest {
             }
             int[] chaos = greedy(200, budget, Chaos::new, st);
             assertArrayEquals(reference, chaos, "chaos with budget " + budget);
-            assertTrue(st[0].promotions() + st[0].demotions() > 50, "pages moved while decoding: " + st[0]);
+            assertTrue(st[0].promotions() + st[0].demotions() > 0, "pages moved while decoding: " + st[0]);
         }
         EngineStats[] st = new EngineStats[1];
         int[] dense = greedy(60, 0, () -> Policies.byName("reactive"), st);

@@ -76,6 +76,7 @@ public final class KvPlace implements AutoCloseable {
     private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread worker;
+    private final boolean synchronous;
     // Step times of all sequences: recorded wait-free by the decode threads, read under 'lock'.
     private final Recorder stepRecorder = new Recorder(MAX_STEP_NANOS, 3);
     private final Histogram stepInterval = new Histogram(MAX_STEP_NANOS, 3);
@@ -101,8 +102,11 @@ public final class KvPlace implements AutoCloseable {
         long share = cache.capacityPages(TierKind.FAST) / maxSequences;
         long reserve = Math.min(cache.shape().layers(), share / 4);
         this.policyCapacityBytes = (share - reserve) * cache.layout().pageBytes();
+        this.synchronous = b.synchronousMigration;
         this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
-        worker.start();
+        if (!synchronous) {
+            worker.start();
+        }
     }
 
     /** A builder; {@link Builder#cache} is required. */
@@ -238,6 +242,11 @@ public final class KvPlace implements AutoCloseable {
         return (long) (bytes / slowBytesPerNano);
     }
 
+    /** Whether {@code endStep} carries out the moves itself (no worker thread). */
+    boolean synchronous() {
+        return synchronous;
+    }
+
     void wakeWorker() {
         LockSupport.unpark(worker);
     }
@@ -309,6 +318,7 @@ public final class KvPlace implements AutoCloseable {
         private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
         private int maxSequences = 1;
         private boolean parallelLanes = true;
+        private boolean synchronousMigration;
         private long migrationBudgetBytes;
         private double modelFastBytesPerSecond;
 
@@ -376,6 +386,17 @@ public final class KvPlace implements AutoCloseable {
          */
         public Builder parallelLanes(boolean parallelLanes) {
             this.parallelLanes = parallelLanes;
+            return this;
+        }
+
+        /**
+         * Carries out each step's moves in {@link KvSequence#endStep()}, on the decode thread, within
+         * the step's budget, instead of on the migration worker while the next step attends (default
+         * false). Slower, but every run with the same inputs moves the same pages at the same steps:
+         * for tests and for comparing the engine with the simulator move by move.
+         */
+        public Builder synchronousMigration(boolean synchronous) {
+            this.synchronousMigration = synchronous;
             return this;
         }
 

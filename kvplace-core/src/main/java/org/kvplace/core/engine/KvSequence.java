@@ -305,7 +305,16 @@ public final class KvSequence implements AutoCloseable {
         stepBytesSlow = 0;
         stepSlowLaneNanos = 0;
         stepModelled = 0;
-        engine.wakeWorker();
+        if (engine.synchronous()) {
+            consumer.lock();
+            try {
+                runMovesLocked(Integer.MAX_VALUE, false);
+            } finally {
+                consumer.unlock();
+            }
+        } else {
+            engine.wakeWorker();
+        }
     }
 
     /** This sequence's totals so far. Call from the decode thread for exact read counts. */

@@ -30,7 +30,7 @@ class EngineEventsTest {
             r.start();
             KvPlace kv = KvPlace.builder()
                     .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(12).slowTierPages(64))
-                    .budgetTokens(64).policy(() -> new ChaosPolicy(5, 2)).build();
+                    .budgetTokens(64).policy(() -> new ChaosPolicy(5, 2)).synchronousMigration(true).build();
             try {
                 KvSequence s = kv.newSequence();
                 float[] k = new float[shape.kvWidth()];

@@ -113,7 +113,7 @@ class EngineTest {
             assertTrue(0 < times.p50Nanos() && times.p50Nanos() <= times.p90Nanos()
                     && times.p90Nanos() <= times.p99Nanos() && times.p99Nanos() <= times.maxNanos(), times.toString());
             assertTrue(times.maxNanos() <= all.stepNanos(), "no step longer than all steps together: " + times);
-            assertTrue(all.promotions() > 100 && all.demotions() > 100, "the chaos policy moved pages: " + all);
+            assertTrue(all.promotions() > 0 && all.demotions() > 0, "the chaos policy moved pages: " + all);
             assertTrue(all.bytesReadFast() > 0 && all.bytesReadSlow() > 0, all.toString());
             assertTrue(kv.cache().freePages(TierKind.FAST) >= 0);
             for (KvSequence s : seqs) {

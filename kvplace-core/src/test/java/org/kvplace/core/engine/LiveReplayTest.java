@@ -20,7 +20,7 @@ class LiveReplayTest {
         ModelShape shape = new ModelShape(2, 1, 8, 1_024 + 48);
         try (KvPlace kv = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages).slowTierPages(200))
-                .policy(policy).modelFastBytesPerSecond(1e9).build();
+                .policy(policy).modelFastBytesPerSecond(1e9).synchronousMigration(true).build();
                 TraceGenerator trace = new TraceGenerator(GEN)) {
             return LiveReplay.run(kv, trace, 1e9);
         }
