@@ -8,6 +8,7 @@ module org.kvplace.core {
     requires org.eclipse.collections.impl;
     requires jdk.jfr;
     requires HdrHistogram;
+    requires jdk.management;
 
     exports org.kvplace.core.memory;
     exports org.kvplace.core.layout;

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierSlab;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.memory.TierSpec;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -152,8 +152,8 @@ public class TierBenchmark {
         @Param({"1.0", "2.0"})
         public double slowGBps;
 
-        Tier throttled;
-        Tier unthrottled;
+        TierSlab throttled;
+        TierSlab unthrottled;
         Arena arena;
         MemorySegment scratch;
         int nextSlot;
@@ -161,8 +161,8 @@ public class TierBenchmark {
         @Setup(Level.Trial)
         public void setup() {
             int slots = (int) (512 * MIB / PAGE_BYTES);
-            throttled = new Tier(new TierSpec(TierKind.SLOW, PAGE_BYTES, slots, slowGBps * 1e9));
-            unthrottled = new Tier(TierSpec.unthrottled(TierKind.SLOW, PAGE_BYTES, slots));
+            throttled = new TierSlab(new TierSpec(TierKind.SLOW, PAGE_BYTES, slots, slowGBps * 1e9));
+            unthrottled = new TierSlab(TierSpec.unthrottled(TierKind.SLOW, PAGE_BYTES, slots));
             throttled.slab().fill((byte) 3);
             unthrottled.slab().fill((byte) 3);
             arena = Arena.ofShared();

@@ -9,7 +9,7 @@ import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
-import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierSlab;
 import org.kvplace.core.memory.TierKind;
 
 /**
@@ -21,6 +21,16 @@ import org.kvplace.core.memory.TierKind;
  * its tier and is idempotent; other calls afterwards throw {@link IllegalStateException}.
  */
 public final class Sequence implements AutoCloseable {
+
+    /**
+     * Largest magnitude of a key, value or query element that {@link #append} and {@link #attend}
+     * accept: 2<sup>32</sup>. Larger finite values are rejected, not scaled. Within it attention in
+     * f32 cannot overflow, so its result is finite: a score is at most {@code headDim * 2^64 <= 2^92}
+     * (headDim is below 2<sup>28</sup>), and the weighted sum of values at most
+     * {@code tokens * 2^32 < 2^63}, far below {@link Float#MAX_VALUE} (about 2<sup>128</sup>). Real
+     * models' K, V and Q stay many orders of magnitude below it.
+     */
+    public static final float MAX_ABS_VALUE = 0x1p32f;
 
     private final TieredKvCache cache;
     private final int id;
@@ -70,7 +80,8 @@ public final class Sequence implements AutoCloseable {
      * @param k key, {@code kvHeads * headDim} floats, KV head after KV head
      * @param v value, same length as {@code k}
      * @throws IllegalArgumentException on a bad layer, a wrong vector length, or a NaN or infinite
-     *     value (or one that overflows f16 in an f16 cache)
+     *     value, one of magnitude above {@link #MAX_ABS_VALUE} (rejected, not scaled), or one that
+     *     overflows f16 in an f16 cache
      * @throws IllegalStateException if the layer already holds {@code maxTokens} tokens, or the
      *     sequence or cache is closed
      * @throws TierFullException if a new page is needed and both tiers are full
@@ -116,7 +127,7 @@ public final class Sequence implements AutoCloseable {
                 }
             }
             int index = Pages.index(pageTable[layer][pageIndex]);
-            Tier tier = cache.tierAt(index);
+            TierSlab tier = cache.tierAt(index);
             MemorySegment slab = tier.slab();
             long base = tier.slotOffset(cache.slotAt(index));
             int headDim = shape.headDim();
@@ -154,6 +165,8 @@ public final class Sequence implements AutoCloseable {
      *     {@code kvHeads}; query head {@code h} reads KV head {@code h / (queryHeads / kvHeads)}
      * @param out receives the attention output, same length as {@code q}
      * @throws IllegalArgumentException on a bad layer, a wrong length, or a NaN or infinite query value
+     *     or one of magnitude above {@link #MAX_ABS_VALUE} (rejected, not scaled); with every stored and
+     *     query value within that bound, {@code out} is always finite
      * @throws IllegalStateException if the layer holds no token, or the sequence or cache is closed
      */
     public void attend(int layer, float[] q, float[] out) {
@@ -192,8 +205,8 @@ public final class Sequence implements AutoCloseable {
      * @param out receives the attention output, same length as {@code q}
      * @param attention the caller's driver, built for this cache's shape and at least
      *     {@link TieredKvCache#pagesPerLayer()} pages
-     * @throws IllegalArgumentException on a bad layer, a wrong length, a NaN or infinite query value,
-     *     or a driver that does not fit this cache
+     * @throws IllegalArgumentException on a bad layer, a wrong length, a NaN or infinite query value
+     *     or one of magnitude above {@link #MAX_ABS_VALUE}, or a driver that does not fit this cache
      * @throws IllegalStateException if the layer holds no token, or the sequence or cache is closed
      */
     public void attend(int layer, float[] q, float[] out, SparseAttention attention) {
@@ -255,12 +268,7 @@ public final class Sequence implements AutoCloseable {
         if (out.length != q.length) {
             throw new IllegalArgumentException("out length " + out.length + " differs from q length " + q.length);
         }
-        for (int i = 0; i < q.length; i++) {
-            if (!Float.isFinite(q[i])) {
-                throw new IllegalArgumentException("q[" + i + "]=" + q[i] + " is not finite (layer " + layer
-                        + " of sequence " + id + ")");
-            }
-        }
+        checkValues("q", q, layer);
     }
 
     /** Caller holds the lock. */
@@ -321,7 +329,7 @@ public final class Sequence implements AutoCloseable {
             }
             int index = Pages.index(pageTable[layer][token / layout.pageTokens()]);
             int inPage = token % layout.pageTokens();
-            Tier tier = cache.tierAt(index);
+            TierSlab tier = cache.tierAt(index);
             MemorySegment slab = tier.slab();
             long base = tier.slotOffset(cache.slotAt(index));
             ElementType type = layout.elementType();
@@ -555,12 +563,7 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalArgumentException(name + " length " + x.length + " != kvHeads*headDim=" + shape.kvWidth()
                     + " (layer " + layer + " of sequence " + id + ")");
         }
-        for (int i = 0; i < x.length; i++) {
-            if (!Float.isFinite(x[i])) {
-                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
-                        + " of sequence " + id + ")");
-            }
-        }
+        checkValues(name, x, layer);
         ElementType type = layout.elementType();
         if (type != ElementType.F32) {
             for (int i = 0; i < x.length; i++) {
@@ -568,6 +571,18 @@ public final class Sequence implements AutoCloseable {
                     throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
                             + " (layer " + layer + " of sequence " + id + ")");
                 }
+            }
+        }
+    }
+
+    /** Rejects NaN, infinite and out-of-bound values, naming the first. */
+    private void checkValues(String name, float[] x, int layer) {
+        for (int i = 0; i < x.length; i++) {
+            float a = Math.abs(x[i]);
+            if (!(a <= MAX_ABS_VALUE)) {
+                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + (Float.isFinite(x[i])
+                        ? " exceeds the largest magnitude accepted, " + MAX_ABS_VALUE + " (2^32)"
+                        : " is not finite") + " (layer " + layer + " of sequence " + id + ")");
             }
         }
     }

@@ -12,6 +12,7 @@ import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.Tier;
+import org.kvplace.core.memory.TierSlab;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.memory.TierSpec;
 
@@ -26,7 +27,9 @@ import org.kvplace.core.memory.TierSpec;
  * KV head are kept in metadata that lives in the fast tier.
  *
  * <p>Pages are named by a {@code long} handle (index and generation); a handle of a freed page is
- * rejected even after its index is reused.
+ * rejected even after its index is reused, and so is a handle of another cache's page: generations
+ * are drawn from one counter shared by every cache of the process, so no two page allocations
+ * share a handle (until 2<sup>32</sup> allocations wrap the counter).
  *
  * <p>Ownership: the cache owns both tiers and closes them in {@link #close()}, which is
  * idempotent; every other call afterwards throws {@link IllegalStateException}. Thread safety:
@@ -52,8 +55,8 @@ public final class TieredKvCache implements AutoCloseable {
 
     private final ModelShape shape;
     private final PageLayout layout;
-    private final Tier fast;
-    private final Tier slow;
+    private final TierSlab fast;
+    private final TierSlab slow;
     private final DecodeKernel kernel;
     private final int pagesPerLayer;
     private final int fastCapacity;
@@ -92,15 +95,17 @@ public final class TieredKvCache implements AutoCloseable {
         if (fastPages == 0 && slowPages == 0) {
             throw new IllegalArgumentException("both tiers have zero pages of " + pageBytes + " bytes");
         }
+        CacheMemory.check(shape, b.pageTokens, pageBytes, fastPages, slowPages, pagesPerLayer);
         this.kernel = b.kernel != null ? b.kernel : Kernels.lookup(); // before any memory is allocated
-        this.fast = new Tier(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
-        Tier s = null;
+        int total = fastPages + slowPages; // checked: at most CacheMemory.MAX_PAGES
+        this.metaStride = 2 * shape.kvHeads() * shape.headDim() * Float.BYTES;
+        TierSlab f = null;
+        TierSlab s = null;
         try {
-            s = new Tier(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
-            int total = Math.addExact(fastPages, slowPages);
-            this.metaStride = 2 * shape.kvHeads() * shape.headDim() * Float.BYTES;
-            this.metadata = fast.allocateAuxiliary(Math.multiplyExact((long) metaStride, total), 64);
-            this.groupMetadata = fast.allocateAuxiliary(Math.multiplyExact((long) metaStride, total), 64);
+            f = slab(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
+            s = slab(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
+            this.metadata = auxiliary(f, (long) metaStride * total);
+            this.groupMetadata = auxiliary(f, (long) metaStride * total);
             this.pageGeneration = new int[total];
             this.pageTier = new byte[total];
             this.pageSlot = new int[total];
@@ -116,12 +121,15 @@ public final class TieredKvCache implements AutoCloseable {
             this.freePageCount = total;
             this.freeGroupCount = total;
         } catch (RuntimeException | Error e) {
-            fast.close();
+            if (f != null) {
+                f.close();
+            }
             if (s != null) {
                 s.close();
             }
             throw e;
         }
+        this.fast = f;
         this.slow = s;
         // A tier configured with zero pages still has one slot (slabs cannot be empty): take it.
         if (fastPages == 0) {
@@ -129,6 +137,30 @@ public final class TieredKvCache implements AutoCloseable {
         }
         if (slowPages == 0) {
             slow.allocateSlot();
+        }
+    }
+
+    /**
+     * Allocates a tier's slab. The sizes were checked against the machine; should the operating system
+     * still refuse the memory, that is reported as the size that does not fit.
+     */
+    private static TierSlab slab(TierSpec spec) {
+        try {
+            return new TierSlab(spec);
+        } catch (OutOfMemoryError e) {
+            long bytes = CacheMemory.times(TierSlab.strideFor(spec.slotBytes()), spec.slots());
+            throw new IllegalArgumentException(spec.kind() + " tier of " + spec.slots() + " pages of " + spec.slotBytes()
+                    + " bytes: the operating system refused its slab of " + CacheMemory.bytes(bytes) + " ("
+                    + CacheMemory.bytes(CacheMemory.freeMemory()) + " of physical memory free): " + e.getMessage(), e);
+        }
+    }
+
+    private static MemorySegment auxiliary(TierSlab tier, long bytes) {
+        try {
+            return tier.allocateAuxiliary(bytes, 64);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalArgumentException("key metadata of " + CacheMemory.bytes(bytes) + " does not fit ("
+                    + CacheMemory.bytes(CacheMemory.freeMemory()) + " of physical memory free): " + e.getMessage(), e);
         }
     }
 
@@ -149,38 +181,78 @@ public final class TieredKvCache implements AutoCloseable {
         return new Builder();
     }
 
-    /** The model shape. */
+    /**
+     * The model shape.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public ModelShape shape() {
+        ensureOpen();
         return shape;
     }
 
-    /** The page layout. */
+    /**
+     * The page layout.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public PageLayout layout() {
+        ensureOpen();
         return layout;
     }
 
-    /** The kernel used by {@link Sequence#attend}. */
+    /**
+     * The kernel used by {@link Sequence#attend}.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public DecodeKernel kernel() {
+        ensureOpen();
         return kernel;
     }
 
-    /** The fast or the slow tier. */
+    /**
+     * A read-only view of the fast or the slow tier: its sizes, occupancy and byte counters. Slots
+     * are taken and freed only by the cache, so the view offers no way to do either (or to close
+     * the tier).
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public Tier tier(TierKind kind) {
-        return kind == TierKind.FAST ? fast : slow;
+        Objects.requireNonNull(kind, "kind");
+        ensureOpen();
+        return kind == TierKind.FAST ? fast.view() : slow.view();
     }
 
-    /** Capacity of a tier in pages (as configured; zero if configured with none). */
+    /**
+     * Capacity of a tier in pages (as configured; zero if configured with none).
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public int capacityPages(TierKind kind) {
+        Objects.requireNonNull(kind, "kind");
+        ensureOpen();
         return kind == TierKind.FAST ? fastCapacity : slowCapacity;
     }
 
-    /** Free pages of a tier. */
+    /**
+     * Free pages of a tier.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public int freePages(TierKind kind) {
-        return tier(kind).freeSlots();
+        Objects.requireNonNull(kind, "kind");
+        ensureOpen();
+        return (kind == TierKind.FAST ? fast : slow).freeSlots();
     }
 
-    /** Pages per layer a sequence can hold: {@code ceil(maxTokens / pageTokens)}. */
+    /**
+     * Pages per layer a sequence can hold: {@code ceil(maxTokens / pageTokens)}.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public int pagesPerLayer() {
+        ensureOpen();
         return pagesPerLayer;
     }
 
@@ -195,18 +267,33 @@ public final class TieredKvCache implements AutoCloseable {
         return new Sequence(this, nextSequenceId.getAndIncrement());
     }
 
-    /** Number of sequences not yet closed. */
+    /**
+     * Number of sequences not yet closed.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public int liveSequences() {
+        ensureOpen();
         return liveSequences.get();
     }
 
-    /** Pages migrated since creation. */
+    /**
+     * Pages migrated since creation.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public long migrations() {
+        ensureOpen();
         return migrations.sum();
     }
 
-    /** Bytes copied by migrations since creation. */
+    /**
+     * Bytes copied by migrations since creation.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public long bytesMigrated() {
+        ensureOpen();
         return bytesMigrated.sum();
     }
 
@@ -216,7 +303,8 @@ public final class TieredKvCache implements AutoCloseable {
      *
      * @return {@code true} if the page moved, {@code false} if {@code target} has no free slot (nothing
      *     changed)
-     * @throws IllegalArgumentException if the handle names no live page, or the page already sits in
+     * @throws IllegalArgumentException if the handle names no live page of this cache (a handle of a
+     *     freed page, or of another cache's page, is rejected), or the page already sits in
      *     {@code target}
      * @throws IllegalStateException if the cache is closed
      */
@@ -237,19 +325,21 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public void migrate(long page, TierKind target) {
         if (!tryMigrate(page, target)) {
-            Tier t = tier(target);
+            int capacity = capacityPages(target);
             throw new TierFullException("cannot migrate page " + Pages.describe(page) + " to tier " + target
-                    + ": it is full (" + capacityPages(target) + " pages of " + t.slotBytes() + " bytes, "
-                    + (long) capacityPages(target) * t.slotBytes() + " bytes)");
+                    + ": it is full (" + capacity + " pages of " + layout.pageBytes() + " bytes, "
+                    + capacity * layout.pageBytes() + " bytes)");
         }
     }
 
     /**
      * The tier page {@code page} sits in.
      *
-     * @throws IllegalArgumentException if the handle names no live page
+     * @throws IllegalArgumentException if the handle names no live page of this cache
+     * @throws IllegalStateException if the cache is closed
      */
     public TierKind tierOf(long page) {
+        ensureOpen();
         synchronized (pages) {
             return pageTier[resolve(page)] == 0 ? TierKind.FAST : TierKind.SLOW;
         }
@@ -258,16 +348,23 @@ public final class TieredKvCache implements AutoCloseable {
     /**
      * Tokens held by page {@code page}.
      *
-     * @throws IllegalArgumentException if the handle names no live page
+     * @throws IllegalArgumentException if the handle names no live page of this cache
+     * @throws IllegalStateException if the cache is closed
      */
     public int tokensOf(long page) {
+        ensureOpen();
         synchronized (pages) {
             return pageTokenCount[resolve(page)];
         }
     }
 
-    /** Whether {@code page} names a live page. */
+    /**
+     * Whether {@code page} names a live page of this cache.
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
     public boolean isLive(long page) {
+        ensureOpen();
         synchronized (pages) {
             int index = Pages.index(page);
             return index >= 0 && index < pageOwner.length && pageOwner[index] != null
@@ -282,9 +379,15 @@ public final class TieredKvCache implements AutoCloseable {
         int index = Pages.index(page);
         if (index < 0 || index >= pageOwner.length || pageOwner[index] == null
                 || pageGeneration[index] != Pages.generation(page)) {
-            throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+            throw new IllegalArgumentException(notLive(page));
         }
         return index;
+    }
+
+    /** The message for a handle that names no live page of this cache. */
+    static String notLive(long page) {
+        return "unknown or freed page " + Pages.describe(page)
+                + ": not a live page of this cache (freed, never allocated, or from another cache)";
     }
 
     /** Resolves a handle owned by {@code owner} (caller holds the owner's lock). */
@@ -292,7 +395,7 @@ public final class TieredKvCache implements AutoCloseable {
         synchronized (pages) {
             int index = resolve(page);
             if (pageOwner[index] != owner) {
-                throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                throw new IllegalArgumentException(notLive(page));
             }
             return index;
         }
@@ -305,11 +408,11 @@ public final class TieredKvCache implements AutoCloseable {
      */
     long allocatePage(Sequence owner, int layer, int token, TierKind preferred) {
         synchronized (pages) {
-            Tier first = preferred == TierKind.FAST ? fast : slow;
+            TierSlab first = preferred == TierKind.FAST ? fast : slow;
             int slot = first.allocateSlot();
             byte tier = (byte) (first == fast ? 0 : 1);
             if (slot < 0) {
-                Tier second = first == fast ? slow : fast;
+                TierSlab second = first == fast ? slow : fast;
                 slot = second.allocateSlot();
                 tier = (byte) (second == fast ? 0 : 1);
             }
@@ -321,6 +424,7 @@ public final class TieredKvCache implements AutoCloseable {
                         + owner.id());
             }
             int index = freePageIndices[--freePageCount];
+            pageGeneration[index] = Pages.nextGeneration();
             pageTier[index] = tier;
             pageSlot[index] = slot;
             pageTokenCount[index] = 0;
@@ -357,7 +461,6 @@ public final class TieredKvCache implements AutoCloseable {
             pageTier[index] = NO_TIER;
             pageOwner[index] = null;
             pageTokenCount[index] = 0;
-            pageGeneration[index]++;
             freePageIndices[freePageCount++] = index;
         }
     }
@@ -375,7 +478,7 @@ public final class TieredKvCache implements AutoCloseable {
             throw new IllegalArgumentException("page " + Pages.describe(page) + " is already in tier " + target);
         }
         synchronized (pages) {
-            return tier(target).allocateSlot();
+            return slabOf(target).allocateSlot();
         }
     }
 
@@ -384,8 +487,8 @@ public final class TieredKvCache implements AutoCloseable {
      * write. Caller holds the owner's lock, so appends cannot change the page meanwhile.
      */
     void copyPage(int index, int newSlot) {
-        Tier from = tierAt(index);
-        Tier to = from == fast ? slow : fast;
+        TierSlab from = tierAt(index);
+        TierSlab to = from == fast ? slow : fast;
         long bytes = layout.pageBytes();
         MemorySegment.copy(from.slab(), from.slotOffset(pageSlot[index]), to.slab(), to.slotOffset(newSlot), bytes);
         from.chargeRead(bytes);
@@ -398,7 +501,7 @@ public final class TieredKvCache implements AutoCloseable {
      */
     void flip(int index, int newSlot) {
         synchronized (pages) {
-            Tier from = tierAt(index);
+            TierSlab from = tierAt(index);
             int oldSlot = pageSlot[index];
             pageSlot[index] = newSlot;
             pageTier[index] = (byte) (from == fast ? 1 : 0);
@@ -411,11 +514,15 @@ public final class TieredKvCache implements AutoCloseable {
     /** Returns a reserved slot that a migration did not use. */
     void releaseSlot(TierKind kind, int slot) {
         synchronized (pages) {
-            tier(kind).freeSlot(slot);
+            slabOf(kind).freeSlot(slot);
         }
     }
 
-    Tier tierAt(int index) {
+    private TierSlab slabOf(TierKind kind) {
+        return kind == TierKind.FAST ? fast : slow;
+    }
+
+    TierSlab tierAt(int index) {
         return pageTier[index] == 0 ? fast : slow;
     }
 
@@ -503,7 +610,11 @@ public final class TieredKvCache implements AutoCloseable {
         return closed.get();
     }
 
-    /** Frees both tiers. Sequences of this cache are unusable afterwards. Idempotent. */
+    /**
+     * Frees both tiers. Sequences of this cache are unusable afterwards. Idempotent; afterwards every
+     * method but {@code close}, {@link #isClosed()} and {@code toString} throws
+     * {@link IllegalStateException}.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
@@ -518,8 +629,8 @@ public final class TieredKvCache implements AutoCloseable {
     @Override
     public String toString() {
         return "TieredKvCache[" + shape + ", " + layout.pageTokens() + " tokens/page, " + layout.elementType()
-                + ", fast " + capacityPages(TierKind.FAST) + " pages, slow " + capacityPages(TierKind.SLOW)
-                + " pages, kernel " + kernel.name() + "]";
+                + ", fast " + fastCapacity + " pages, slow " + slowCapacity + " pages, kernel " + kernel.name()
+                + (isClosed() ? ", closed" : "") + "]";
     }
 
     /** Builds a {@link TieredKvCache}. Set the shape and both tier sizes; the rest has defaults. */

@@ -1,129 +1,75 @@
 package org.kvplace.core.memory;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One memory tier: a single long-lived shared {@link Arena}, one slab carved into fixed-size page
- * slots, a free list of slots, and counters of the bytes read from and written to it.
+ * A read-only view of one memory tier ({@link TierSlab#view()}): its sizes, its slot occupancy,
+ * the bytes read from and written to it, and a read-only segment over its slab. It cannot take
+ * or free slots or close the tier: those belong to the slab's owner (for a cache's tiers, the
+ * cache), so a caller holding the view cannot hand a used slot to another page.
  *
- * <p>Slots are {@link #slotStride()} bytes apart (the slot size rounded up to 64 bytes) and 64-byte
- * aligned, so vector loads of a slot never straddle a cache line at its start.
- *
- * <p>A slow tier carries a {@link BandwidthThrottle} per direction: {@link #chargeRead} and
- * {@link #chargeWrite} wait until the emulated link has carried the bytes. The fast tier is not throttled. Readers such
- * as decode kernels read {@link #slab()} directly at {@link #slotOffset(int)} and call
- * {@link #chargeRead} once per page they read.
- *
- * <p>Ownership: the tier owns its arena; {@link #close()} frees the slab and every auxiliary
- * segment allocated from it. {@code close()} is idempotent; any other call after it throws
- * {@link IllegalStateException}. Slot allocation is thread-safe; counters are thread-safe.
+ * <p>Lifetime: valid while the tier is open; {@link #slab()} and {@link #slotOffset} throw
+ * {@link IllegalStateException} after the owner closed it. Thread-safe.
  */
-public final class Tier implements AutoCloseable {
+public final class Tier {
 
-    /** Alignment of every slot, in bytes (a cache line). */
-    public static final long SLOT_ALIGNMENT = 64;
+    private final TierSlab owner;
+    private final MemorySegment readOnlySlab;
 
-    /**
-     * Alignment of the slab, in bytes: a 4 KiB page, so that a slot of whole pages starts on a page
-     * boundary and the kernels' 4 KiB chunks of K and V do not straddle two pages (the hardware
-     * prefetcher follows a stream within a page; measured in {@code docs/performance.md}).
-     */
-    public static final long SLAB_ALIGNMENT = 4096;
-
-    private final TierSpec spec;
-    private final long stride;
-    private final Arena arena;
-    private final MemorySegment slab;
-    private final BandwidthThrottle readThrottle;
-    private final BandwidthThrottle writeThrottle;
-    private final int[] freeSlots;
-    private final boolean[] inUse;
-    private int freeCount;
-    private long auxiliaryBytes;
-    private final LongAdder bytesRead = new LongAdder();
-    private final LongAdder bytesWritten = new LongAdder();
-    private final AtomicBoolean closed = new AtomicBoolean();
-
-    /**
-     * Allocates the tier's slab ({@code slots * slotStride} bytes, zeroed) in a new shared arena.
-     *
-     * @param spec the tier's configuration
-     */
-    public Tier(TierSpec spec) {
-        this.spec = spec;
-        this.stride = (spec.slotBytes() + SLOT_ALIGNMENT - 1) / SLOT_ALIGNMENT * SLOT_ALIGNMENT;
-        this.readThrottle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
-        this.writeThrottle = spec.throttled() ? BandwidthThrottle.ofBytesPerSecond(spec.bytesPerSecond()) : null;
-        this.arena = Arena.ofShared();
-        try {
-            this.slab = arena.allocate(Math.multiplyExact(stride, (long) spec.slots()), SLAB_ALIGNMENT);
-        } catch (RuntimeException | OutOfMemoryError e) {
-            arena.close();
-            throw e;
-        }
-        this.freeSlots = new int[spec.slots()];
-        this.inUse = new boolean[spec.slots()];
-        // Hand out low slots first: stack with slot 0 on top.
-        for (int i = 0; i < freeSlots.length; i++) {
-            freeSlots[i] = freeSlots.length - 1 - i;
-        }
-        this.freeCount = freeSlots.length;
+    Tier(TierSlab owner) {
+        this.owner = owner;
+        this.readOnlySlab = owner.slab().asReadOnly();
     }
 
     /** Which tier this is. */
     public TierKind kind() {
-        return spec.kind();
+        return owner.kind();
     }
 
-    /** The configuration this tier was built from. */
+    /** The configuration the tier was built from. */
     public TierSpec spec() {
-        return spec;
+        return owner.spec();
     }
 
     /** Bytes per slot as configured (the page size). */
     public long slotBytes() {
-        return spec.slotBytes();
+        return owner.slotBytes();
     }
 
     /** Distance in bytes between consecutive slots: the slot size rounded up to 64. */
     public long slotStride() {
-        return stride;
+        return owner.slotStride();
     }
 
     /** Capacity in slots (pages). */
     public int capacitySlots() {
-        return spec.slots();
+        return owner.capacitySlots();
     }
 
     /** Capacity in bytes of page data ({@code slots * slotBytes}). */
     public long capacityBytes() {
-        return spec.slotBytes() * spec.slots();
+        return owner.capacityBytes();
     }
 
-    /**
-     * The read-direction throttle of a slow tier, or {@code null} when the tier is not throttled.
-     * Reads and writes are throttled independently, each at the configured bandwidth, as the two
-     * directions of a full-duplex link (GH200's chip-to-chip link: 450 GB/s each way).
-     */
+    /** The read-direction throttle of a slow tier, or {@code null} when the tier is not throttled. */
     public BandwidthThrottle throttle() {
-        return readThrottle;
+        return owner.throttle();
     }
 
     /** The write-direction throttle of a slow tier, or {@code null} when the tier is not throttled. */
     public BandwidthThrottle writeThrottle() {
-        return writeThrottle;
+        return owner.writeThrottle();
     }
 
     /**
-     * The whole slab. Valid until {@link #close()}; reads after close throw
-     * {@link IllegalStateException}.
+     * A read-only segment over the whole slab (a write through it throws
+     * {@link IllegalArgumentException}); the same instance on every call.
+     *
+     * @throws IllegalStateException if the tier is closed
      */
     public MemorySegment slab() {
-        ensureOpen();
-        return slab;
+        owner.ensureOpen();
+        return readOnlySlab;
     }
 
     /**
@@ -132,137 +78,41 @@ public final class Tier implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the slot is out of range
      */
     public long slotOffset(int slot) {
-        if (slot < 0 || slot >= spec.slots()) {
-            throw new IndexOutOfBoundsException("slot " + slot + " out of range [0, " + spec.slots() + ") in tier " + kind());
-        }
-        return slot * stride;
-    }
-
-    /**
-     * Takes a free slot.
-     *
-     * @return the slot index, or {@code -1} when the tier is full
-     * @throws IllegalStateException if the tier is closed
-     */
-    public synchronized int allocateSlot() {
-        ensureOpen();
-        if (freeCount == 0) {
-            return -1;
-        }
-        int slot = freeSlots[--freeCount];
-        inUse[slot] = true;
-        return slot;
-    }
-
-    /**
-     * Returns a slot to the free list.
-     *
-     * @throws IllegalArgumentException if the slot is out of range or not allocated
-     */
-    public synchronized void freeSlot(int slot) {
-        ensureOpen();
-        if (slot < 0 || slot >= spec.slots()) {
-            throw new IllegalArgumentException("slot " + slot + " out of range [0, " + spec.slots() + ") in tier " + kind());
-        }
-        if (!inUse[slot]) {
-            throw new IllegalArgumentException("slot " + slot + " of tier " + kind() + " is not allocated");
-        }
-        inUse[slot] = false;
-        freeSlots[freeCount++] = slot;
+        return owner.slotOffset(slot);
     }
 
     /** Number of free slots. */
-    public synchronized int freeSlots() {
-        return freeCount;
+    public int freeSlots() {
+        return owner.freeSlots();
     }
 
     /** Number of allocated slots. */
-    public synchronized int usedSlots() {
-        return spec.slots() - freeCount;
+    public int usedSlots() {
+        return owner.usedSlots();
     }
 
-    /**
-     * Allocates a segment outside the slot area from this tier's arena, for data that must live in
-     * this tier for its whole lifetime (page metadata). Freed when the tier closes.
-     *
-     * @param bytes size in bytes
-     * @param alignment alignment in bytes
-     */
-    public synchronized MemorySegment allocateAuxiliary(long bytes, long alignment) {
-        ensureOpen();
-        MemorySegment seg = arena.allocate(bytes, alignment);
-        auxiliaryBytes += bytes;
-        return seg;
+    /** Bytes of auxiliary memory (page metadata) the owner allocated from this tier's arena. */
+    public long auxiliaryBytes() {
+        return owner.auxiliaryBytes();
     }
 
-    /** Bytes allocated by {@link #allocateAuxiliary}. */
-    public synchronized long auxiliaryBytes() {
-        return auxiliaryBytes;
-    }
-
-    /**
-     * Counts {@code bytes} as read from this tier and, on a throttled tier, waits until the
-     * emulated link has carried them.
-     */
-    public void chargeRead(long bytes) {
-        bytesRead.add(bytes);
-        if (readThrottle != null) {
-            readThrottle.acquire(bytes);
-        }
-    }
-
-    /**
-     * Counts {@code bytes} as written to this tier and, on a throttled tier, waits until the
-     * emulated link has carried them.
-     */
-    public void chargeWrite(long bytes) {
-        bytesWritten.add(bytes);
-        if (writeThrottle != null) {
-            writeThrottle.acquire(bytes);
-        }
-    }
-
-    /** Bytes read from this tier since creation (or the last {@link #resetCounters()}). */
+    /** Bytes read from this tier since creation (or the owner's last counter reset). */
     public long bytesRead() {
-        return bytesRead.sum();
+        return owner.bytesRead();
     }
 
-    /** Bytes written to this tier since creation (or the last {@link #resetCounters()}). */
+    /** Bytes written to this tier since creation (or the owner's last counter reset). */
     public long bytesWritten() {
-        return bytesWritten.sum();
+        return owner.bytesWritten();
     }
 
-    /** Zeroes the read and write counters. */
-    public void resetCounters() {
-        bytesRead.reset();
-        bytesWritten.reset();
-    }
-
-    /** Whether {@link #close()} has been called. */
+    /** Whether the owner closed the tier. */
     public boolean isClosed() {
-        return closed.get();
-    }
-
-    /**
-     * Throws {@link IllegalStateException} naming this tier if it is closed.
-     */
-    public void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("tier " + kind() + " is closed");
-        }
-    }
-
-    /** Frees the slab and all auxiliary memory. Idempotent. */
-    @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            arena.close();
-        }
+        return owner.isClosed();
     }
 
     @Override
     public String toString() {
-        return "Tier[" + kind() + ", " + spec.slots() + " slots of " + spec.slotBytes() + " B"
-                + (readThrottle != null ? ", " + readThrottle + " each way" : "") + "]";
+        return "Tier" + owner.toString().substring("TierSlab".length());
     }
 }

@@ -12,9 +12,9 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class TierTest {
+class TierSlabTest {
 
-    private final Tier tier = new Tier(TierSpec.unthrottled(TierKind.FAST, 100, 8));
+    private final TierSlab tier = new TierSlab(TierSpec.unthrottled(TierKind.FAST, 100, 8));
 
     @AfterEach
     void close() {
@@ -33,7 +33,7 @@ class TierTest {
     @Test
     void shouldStartSlabsOnA4KibPageSoThatPageSizedSlotsStartOnPages() {
         for (int slotBytes : new int[] {100, 4096, 131072}) {
-            try (Tier t = new Tier(TierSpec.unthrottled(TierKind.FAST, slotBytes, 3))) {
+            try (TierSlab t = new TierSlab(TierSpec.unthrottled(TierKind.FAST, slotBytes, 3))) {
                 assertEquals(0, t.slab().address() % 4096, "slab of " + slotBytes + "-byte slots");
                 if (slotBytes % 4096 == 0) {
                     assertEquals(0, (t.slab().address() + t.slotOffset(2)) % 4096, "slot 2 of " + slotBytes);
@@ -109,7 +109,7 @@ class TierTest {
 
     @Test
     void shouldThrottleSlowTierWhenConfigured() {
-        try (Tier slow = new Tier(new TierSpec(TierKind.SLOW, 64, 2, 1e9))) {
+        try (TierSlab slow = new TierSlab(new TierSpec(TierKind.SLOW, 64, 2, 1e9))) {
             assertEquals(1e9, slow.throttle().bytesPerSecond());
             slow.chargeRead(1000);
             slow.chargeWrite(300);
