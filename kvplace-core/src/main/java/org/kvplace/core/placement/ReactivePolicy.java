@@ -3,6 +3,7 @@ package org.kvplace.core.placement;
 import java.util.Arrays;
 import org.kvplace.core.trace.Bits;
 import org.kvplace.core.trace.StepReads;
+import org.kvplace.core.trace.TraceHeader;
 
 /**
  * The paper's {@code reactive} baseline: promote on a miss, evict the least recently used.
@@ -19,6 +20,8 @@ import org.kvplace.core.trace.StepReads;
  * still matches its unit's last use is the victim. A touch is two sequential writes; the log
  * is compacted in place when it fills, and grown when live entries fill a quarter of it, so it
  * stays within about four times the fast tier's unit count. No allocation per step once the log has grown to that size.
+ * Placements of up to {@link TraceHeader#MAX_UNIT_LAYERS} unit-layers are supported (an int each:
+ * 512 MiB at the limit); {@link #start} rejects larger ones before allocating.
  */
 public final class ReactivePolicy implements PlacementPolicy {
 
@@ -42,8 +45,10 @@ public final class ReactivePolicy implements PlacementPolicy {
     @Override
     public void start(Placement placement) {
         long keys = (long) placement.layers() * placement.maxUnits();
-        if (keys >= Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("too many units for the LRU: " + keys);
+        if (keys > TraceHeader.MAX_UNIT_LAYERS) {
+            throw new IllegalArgumentException("reactive: " + placement.layers() + " layers x " + placement.maxUnits()
+                    + " units = " + keys + " unit-layers exceeds the supported " + TraceHeader.MAX_UNIT_LAYERS
+                    + " (TraceHeader.MAX_UNIT_LAYERS)");
         }
         if (stamp.length < keys) {
             stamp = new int[(int) keys];

@@ -1,9 +1,10 @@
 package org.kvplace.core.trace;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -16,59 +17,129 @@ import java.nio.file.Path;
  * cover the whole layer). Blank lines and lines starting with {@code #} are ignored.
  *
  * <p>The file is scanned twice: once to find the header (prompt = the first {@code n}, layers =
- * the largest {@code l} + 1), then streamed. Attention lines must come in trace order (n
- * ascending, every layer from 0); anything else fails with a {@link TraceFormatException}
- * naming the line. Token granularity, no masses. Not thread-safe; {@code close()} is idempotent.
+ * the largest {@code l} + 1), then streamed; so it must be a regular file (not a pipe or a
+ * device). Attention lines must come in trace order (n ascending, every layer from 0); anything
+ * else fails with a {@link TraceFormatException} naming the file and the line.
+ *
+ * <p><b>Bytes and lengths.</b> Lines end with LF or CRLF. A step line may hold only printable
+ * ASCII and tabs: any other byte (a NUL, a control character, a byte of a UTF-8 sequence) fails at
+ * once, naming the line, the column and the byte in hex. A comment line ({@code #} after optional
+ * blanks) may hold any bytes, so comments can be written in UTF-8. Every line, comments included,
+ * is at most {@link #DEFAULT_MAX_LINE_BYTES} bytes long (or the limit passed to the constructor);
+ * a longer one fails when the limit is reached, so an endless line costs neither unbounded
+ * memory nor unbounded time. The header must also make a valid {@link TraceHeader} (at most
+ * {@link TraceHeader#MAX_UNIT_LAYERS} unit-layers), checked after the first scan, before
+ * anything is sized by it.
+ *
+ * <p>Token granularity, no masses. Not thread-safe; {@code close()} is idempotent.
  */
 public final class TextTraceImporter implements AccessTrace {
 
+    /**
+     * Longest line accepted by default, in bytes: 16 MiB, room for about two million skipped ids
+     * of up to seven digits.
+     */
+    public static final int DEFAULT_MAX_LINE_BYTES = 1 << 24;
+
+    /** Longest piece of a line quoted in a message, in characters. */
+    private static final int QUOTE_CHARS = 40;
+
     private final Path file;
-    private final BufferedReader in;
+    private final int maxLineBytes;
+    private final Lines in;
     private final TraceHeader header;
-    private long lineNo;
     private long stepIndex;
     private boolean closed;
     private final int[] parsed = new int[4]; // n, l, s, flag
 
     /**
-     * Scans {@code file} for its header and opens it for streaming.
+     * Scans {@code file} for its header and opens it for streaming, with lines of at most
+     * {@link #DEFAULT_MAX_LINE_BYTES}.
      *
-     * @throws TraceFormatException naming the first bad line
-     * @throws IOException if the file cannot be read
+     * @throws TraceFormatException naming the file and the first bad line
+     * @throws java.nio.file.NoSuchFileException if the file does not exist
+     * @throws IOException if the file is not a regular file or cannot be read (the message names it)
      */
     public TextTraceImporter(Path file) throws IOException {
+        this(file, DEFAULT_MAX_LINE_BYTES);
+    }
+
+    /**
+     * Scans {@code file} for its header and opens it for streaming.
+     *
+     * @param maxLineBytes longest line accepted, in bytes (terminator excluded), positive
+     * @throws IllegalArgumentException if {@code maxLineBytes} is not positive
+     * @throws TraceFormatException naming the file and the first bad line
+     * @throws java.nio.file.NoSuchFileException if the file does not exist
+     * @throws IOException if the file is not a regular file or cannot be read (the message names it)
+     */
+    public TextTraceImporter(Path file, int maxLineBytes) throws IOException {
+        if (maxLineBytes <= 0) {
+            throw new IllegalArgumentException("maxLineBytes must be positive, got " + maxLineBytes);
+        }
         this.file = file;
+        this.maxLineBytes = maxLineBytes;
         int minN = Integer.MAX_VALUE, maxN = -1, maxL = -1;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
+        long minNLine = 0, maxNLine = 0, maxLLine = 0;
+        try (Lines r = new Lines(open(file))) {
             String line;
-            long no = 0;
-            while ((line = r.readLine()) != null) {
-                no++;
-                if (skip(line)) {
+            while ((line = r.next()) != null) {
+                if (line.isEmpty()) {
                     continue;
                 }
-                parseFields(line, no, null, 0);
+                parseFields(line, r.lineNo, null, 0);
                 if (parsed[2] != 0) {
                     continue;
                 }
-                minN = Math.min(minN, parsed[0]);
-                maxN = Math.max(maxN, parsed[0]);
-                maxL = Math.max(maxL, parsed[1]);
+                if (parsed[0] < minN) {
+                    minN = parsed[0];
+                    minNLine = r.lineNo;
+                }
+                if (parsed[0] > maxN) {
+                    maxN = parsed[0];
+                    maxNLine = r.lineNo;
+                }
+                if (parsed[1] > maxL) {
+                    maxL = parsed[1];
+                    maxLLine = r.lineNo;
+                }
             }
         }
         if (maxN < 0) {
             throw new TraceFormatException(file + ": no attention lines (n,l,0,[...],flag)");
         }
         if (minN < 1) {
-            throw new TraceFormatException(file + ": the first decode position must be >= 1, got " + minN);
+            throw bad(minNLine, "the first decode position must be >= 1, got " + minN);
         }
-        this.header = new TraceHeader(1, maxL + 1, minN, maxN - minN + 1, false);
-        this.in = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        try {
+            this.header = new TraceHeader(1, maxL + 1, minN, maxN - minN + 1, false);
+        } catch (IllegalArgumentException e) {
+            throw new TraceFormatException(file + ": the attention lines span n=" + minN + " (line " + minNLine
+                    + ") to n=" + maxN + " (line " + maxNLine + ") and l=0 to l=" + maxL + " (line " + maxLLine
+                    + "): " + e.getMessage());
+        }
+        this.in = new Lines(open(file));
     }
 
-    private static boolean skip(String line) {
-        String t = line.strip();
-        return t.isEmpty() || t.charAt(0) == '#';
+    /**
+     * Opens the file, with messages that say what was being read: a missing file stays a
+     * {@link NoSuchFileException}, anything but a regular file fails before a byte is read.
+     */
+    private static InputStream open(Path file) throws IOException {
+        if (Files.notExists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "text trace not found");
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new IOException(file + ": cannot read as a text trace: not a regular file (the file is read twice,"
+                    + " so it cannot be a directory, a pipe or a device)");
+        }
+        try {
+            return Files.newInputStream(file);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot open the text trace: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -82,20 +153,20 @@ public final class TextTraceImporter implements AccessTrace {
             throw new IllegalStateException("importer is closed");
         }
         String line;
-        while ((line = in.readLine()) != null) {
-            lineNo++;
-            if (skip(line)) {
+        while ((line = in.next()) != null) {
+            if (line.isEmpty()) {
                 continue;
             }
+            long lineNo = in.lineNo;
             int n0 = header.promptTokens() + (int) (stepIndex / header.layers());
             int l0 = (int) (stepIndex % header.layers());
-            if (stepIndex >= header.steps()) {
-                throw bad(lineNo, "step beyond the last expected one");
-            }
             // parse n, l, s first; the skip list is applied to `into` only for attention lines
             parseFields(line, lineNo, null, 0);
             if (parsed[2] != 0) {
                 continue;
+            }
+            if (stepIndex >= header.steps()) {
+                throw bad(lineNo, "step beyond the last expected one");
             }
             if (parsed[0] != n0 || parsed[1] != l0) {
                 throw bad(lineNo, "expected step n=" + n0 + " l=" + l0 + ", got n=" + parsed[0] + " l=" + parsed[1]);
@@ -107,7 +178,7 @@ public final class TextTraceImporter implements AccessTrace {
             return true;
         }
         if (stepIndex != header.steps()) {
-            throw bad(lineNo, "file ends after " + stepIndex + " of " + header.steps() + " attention steps");
+            throw bad(in.lineNo, "file ends after " + stepIndex + " of " + header.steps() + " attention steps");
         }
         return false;
     }
@@ -117,12 +188,12 @@ public final class TextTraceImporter implements AccessTrace {
         int open = line.indexOf('[');
         int close = line.indexOf(']');
         if (open < 0 || close < open) {
-            throw bad(no, "expected n,l,s,[skipped ids],flag");
+            throw bad(no, "expected n,l,s,[skipped ids],flag, got " + quote(line));
         }
         String[] head = line.substring(0, open).split(",", -1);
         String tail = line.substring(close + 1).strip();
         if (head.length != 4 || !head[3].isBlank() || !tail.startsWith(",")) {
-            throw bad(no, "expected n,l,s,[skipped ids],flag");
+            throw bad(no, "expected n,l,s,[skipped ids],flag, got " + quote(line));
         }
         parsed[0] = integer(head[0], no, "n");
         parsed[1] = integer(head[1], no, "l");
@@ -132,7 +203,7 @@ public final class TextTraceImporter implements AccessTrace {
             throw bad(no, "s must be 0 (attention) or 1 (MLP), got " + parsed[2]);
         }
         if (parsed[0] < 0 || parsed[1] < 0) {
-            throw bad(no, "n and l must be >= 0");
+            throw bad(no, "n and l must be >= 0, got n=" + parsed[0] + " l=" + parsed[1]);
         }
         if (step == null) {
             return;
@@ -146,15 +217,17 @@ public final class TextTraceImporter implements AccessTrace {
             }
             int j = i;
             long v = 0;
-            while (j < close && Character.isDigit(line.charAt(j))) {
+            while (j < close && line.charAt(j) >= '0' && line.charAt(j) <= '9') {
                 v = v * 10 + (line.charAt(j) - '0');
                 if (v > Integer.MAX_VALUE) {
-                    throw bad(no, "skipped id too large");
+                    throw bad(no, "skipped id " + quote(line.substring(i, Math.min(close, i + QUOTE_CHARS)))
+                            + " too large");
                 }
                 j++;
             }
             if (j == i) {
-                throw bad(no, "bad character '" + c + "' in the skipped id list");
+                throw bad(no, "bad character " + quote(String.valueOf(c)) + " at column " + (i + 1)
+                        + " in the skipped id list");
             }
             if (v >= n) {
                 throw bad(no, "skipped id " + v + " is not below n=" + n);
@@ -165,10 +238,11 @@ public final class TextTraceImporter implements AccessTrace {
     }
 
     private int integer(String s, long no, String field) throws TraceFormatException {
+        String t = s.strip();
         try {
-            return Integer.parseInt(s.strip());
+            return Integer.parseInt(t);
         } catch (NumberFormatException e) {
-            throw bad(no, field + " is not an integer: '" + s.strip() + "'");
+            throw bad(no, field + " is not an integer: " + quote(t));
         }
     }
 
@@ -176,10 +250,116 @@ public final class TextTraceImporter implements AccessTrace {
         return new TraceFormatException(file + ": line " + no + ": " + what);
     }
 
+    /**
+     * A piece of a line for a message: quoted, cut to {@value #QUOTE_CHARS} characters, tabs and any
+     * other non-printable character escaped (step lines hold only printable ASCII and tabs).
+     */
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("'");
+        int end = Math.min(s.length(), QUOTE_CHARS);
+        for (int i = 0; i < end; i++) {
+            char c = s.charAt(i);
+            if (c == '\t') {
+                b.append("\\t");
+            } else if (c < 0x20 || c >= 0x7F) {
+                b.append(String.format("\\x%02X", (int) c));
+            } else if (c == '\'' || c == '\\') {
+                b.append('\\').append(c);
+            } else {
+                b.append(c);
+            }
+        }
+        b.append('\'');
+        if (s.length() > end) {
+            b.append("... (").append(s.length()).append(" characters)");
+        }
+        return b.toString();
+    }
+
     @Override
     public void close() throws IOException {
         if (!closed) {
             closed = true;
+            in.close();
+        }
+    }
+
+    /**
+     * Lines of a text trace, bounded and checked byte by byte: {@link #next()} returns a step line
+     * (printable ASCII and tabs), {@code ""} for a blank or comment line, {@code null} at the end.
+     */
+    private final class Lines implements AutoCloseable {
+        private final InputStream in;
+        private final byte[] buf = new byte[1 << 16];
+        private int pos;
+        private int lim;
+        private byte[] line = new byte[256];
+        long lineNo;
+
+        Lines(InputStream in) {
+            this.in = in;
+        }
+
+        private int read() throws IOException {
+            if (pos == lim) {
+                int r;
+                try {
+                    r = in.read(buf, 0, buf.length);
+                } catch (IOException e) {
+                    throw new IOException(file + ": line " + lineNo + ": cannot read the text trace: " + e.getMessage(), e);
+                }
+                if (r <= 0) {
+                    return -1;
+                }
+                pos = 0;
+                lim = r;
+            }
+            return buf[pos++] & 0xFF;
+        }
+
+        String next() throws IOException {
+            int b = read();
+            if (b < 0) {
+                return null;
+            }
+            lineNo++;
+            int len = 0;
+            long bytes = 0;
+            boolean blank = true;
+            boolean comment = false;
+            for (; b >= 0 && b != '\n'; b = read()) {
+                if (++bytes > maxLineBytes) {
+                    throw bad(lineNo, "line longer than " + maxLineBytes + " bytes (the limit for a line of a text"
+                            + " trace; a newline is missing or the file is not a text trace)");
+                }
+                if (blank && b != ' ' && b != '\t' && b != '\r') {
+                    blank = false;
+                    comment = b == '#';
+                }
+                if (comment) {
+                    continue; // any byte may stand in a comment
+                }
+                if (b == '\r') {
+                    int c = read();
+                    if (c < 0 || c == '\n') {
+                        break; // CRLF (or CR at the end of the file)
+                    }
+                    throw bad(lineNo, "carriage return (byte 0x0D) inside the line at column " + bytes);
+                }
+                if (b != '\t' && (b < 0x20 || b >= 0x7F)) {
+                    throw bad(lineNo, String.format("byte 0x%02X at column %d: a step line may hold only printable"
+                            + " ASCII and tabs (other bytes are allowed only in # comments)", b, bytes));
+                }
+                if (len == line.length) {
+                    line = java.util.Arrays.copyOf(line, (int) Math.min(maxLineBytes, 2L * line.length));
+                }
+                line[len++] = (byte) b;
+            }
+            return blank || comment ? "" : new String(line, 0, len, StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public void close() throws IOException {
             in.close();
         }
     }

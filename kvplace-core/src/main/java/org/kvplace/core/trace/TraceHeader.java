@@ -13,6 +13,15 @@ package org.kvplace.core.trace;
  */
 public record TraceHeader(int unitTokens, int layers, int promptTokens, int decodeTokens, boolean hasMass) {
 
+    /**
+     * Most unit-layers a trace may cover: {@code layers * maxUnits() <= 2^27} (134,217,728; for
+     * example 128 layers of a million tokens). Readers, the simulator and the policies keep state
+     * per unit-layer (a bit in the placement and in each buffered step, an int in the reactive
+     * policy's LRU: 512 MiB at the limit), so every trace source checks it when the header is made,
+     * before anything is sized by it. The paper's traces cover about 1.3 million.
+     */
+    public static final long MAX_UNIT_LAYERS = 1L << 27;
+
     /** Validates the fields. @throws IllegalArgumentException naming the bad field and value */
     public TraceHeader {
         if (unitTokens < 1 || unitTokens > 1 << 16) {
@@ -30,6 +39,11 @@ public record TraceHeader(int unitTokens, int layers, int promptTokens, int deco
         if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("promptTokens + decodeTokens too large: " + promptTokens + " + "
                     + decodeTokens);
+        }
+        long units = ((long) promptTokens + decodeTokens + unitTokens - 1) / unitTokens;
+        if (units * layers > MAX_UNIT_LAYERS) {
+            throw new IllegalArgumentException(layers + " layers x " + units + " units = " + units * layers
+                    + " unit-layers exceeds the supported " + MAX_UNIT_LAYERS + " (TraceHeader.MAX_UNIT_LAYERS)");
         }
     }
 

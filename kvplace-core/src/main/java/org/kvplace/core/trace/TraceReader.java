@@ -9,6 +9,12 @@ import java.nio.file.Path;
  * Reads the binary trace format written by {@link TraceWriter}. Corrupt or truncated input fails
  * with a {@link TraceFormatException} naming the byte offset and the step. Owns its stream;
  * not thread-safe; {@code close()} is idempotent.
+ *
+ * <p>The header is checked before anything is sized by it: its sizes must make a valid
+ * {@link TraceHeader} (at most {@link TraceHeader#MAX_UNIT_LAYERS} unit-layers), and when the
+ * input's length is known (a regular file, or the length passed in) it must hold every step the
+ * header announces (at least one byte each) and the 4-byte end marker. A header that claims
+ * millions of steps in a 13-byte file thus fails at once, not after the steps were set up.
  */
 public final class TraceReader implements AccessTrace {
 
@@ -30,6 +36,20 @@ public final class TraceReader implements AccessTrace {
      * @throws IOException if reading fails
      */
     public TraceReader(InputStream in, String source) throws IOException {
+        this(in, source, -1);
+    }
+
+    /**
+     * Reads the header from {@code in} (taken over: closed by {@link #close()}), whose length is
+     * known.
+     *
+     * @param source names the input in messages
+     * @param length bytes in {@code in} from its current position, or {@code -1} if unknown
+     * @throws TraceFormatException if the header is bad or announces more steps than
+     *     {@code length} bytes can hold
+     * @throws IOException if reading fails
+     */
+    public TraceReader(InputStream in, String source, long length) throws IOException {
         this.in = in;
         this.source = source;
         try {
@@ -57,12 +77,16 @@ public final class TraceReader implements AccessTrace {
             } catch (IllegalArgumentException e) {
                 throw fail(at, "bad header: " + e.getMessage());
             }
-            // Readers and drivers keep a bit (and maybe a mass) per unit and layer: refuse headers whose
-            // sizes could only come from corruption rather than fail later with OutOfMemoryError.
-            long units = (long) header.maxUnits() * header.layers();
-            if (units > MAX_UNITS_TIMES_LAYERS) {
-                throw fail(at, "bad header: " + header.layers() + " layers x " + header.maxUnits()
-                        + " units = " + units + " exceeds the supported " + MAX_UNITS_TIMES_LAYERS);
+            // Every step takes at least its count byte, then comes the end marker: a header announcing
+            // more than the input holds is refused before a driver sets up (or replays) anything.
+            if (length >= 0) {
+                long left = length - offset();
+                long need = header.steps() + END_BYTES;
+                if (need > left) {
+                    throw fail(at, "bad header: " + header.decodeTokens() + " decode tokens x " + header.layers()
+                            + " layers = " + header.steps() + " steps need at least " + need
+                            + " more bytes (one per step and the end marker) but the input has " + Math.max(0, left));
+                }
             }
         } catch (IOException | RuntimeException e) {
             in.close();
@@ -70,9 +94,14 @@ public final class TraceReader implements AccessTrace {
         }
     }
 
-    /** Opens a trace file. @throws IOException if it cannot be read or its header is bad */
+    /**
+     * Opens a trace file; a regular file's size bounds what its header may announce.
+     *
+     * @throws IOException if it cannot be read or its header is bad
+     */
     public static TraceReader open(Path file) throws IOException {
-        return new TraceReader(Files.newInputStream(file), file.toString());
+        long length = Files.isRegularFile(file) ? Files.size(file) : -1;
+        return new TraceReader(Files.newInputStream(file), file.toString(), length);
     }
 
     @Override
@@ -167,8 +196,7 @@ public final class TraceReader implements AccessTrace {
         return buf[pos++] & 0xFF;
     }
 
-    /** Largest {@code layers * units} a trace may declare (2^31 unit-layers: 256 MiB as one bit each). */
-    static final long MAX_UNITS_TIMES_LAYERS = 1L << 31;
+    private static final int END_BYTES = 4;
 
     private int varint(String where) throws IOException {
         long at = offset();
