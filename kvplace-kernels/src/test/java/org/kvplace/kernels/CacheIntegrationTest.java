@@ -84,4 +84,49 @@ class CacheIntegrationTest {
             }
         }
     }
+
+    /**
+     * Keys, values and queries at the largest magnitude the cache accepts ({@link Sequence#MAX_ABS_VALUE},
+     * alternating signs) give finite attention with the active kernel, dense, sparse and two-level.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldGiveFiniteAttentionAtTheLargestAcceptedMagnitude() {
+        float b = Sequence.MAX_ABS_VALUE;
+        ModelShape shape = new ModelShape(1, 2, 64, 1024);
+        int queryHeads = 8;
+        try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(16)
+                .slowTierPages(64).kernel(Kernels.lookup()).build();
+                Sequence seq = cache.newSequence();
+                SparseAttention flat = new SparseAttention(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer(),
+                        256, true);
+                SparseAttention twoLevel = new SparseAttention(Kernels.lookup(), queryHeads, 64,
+                        cache.pagesPerLayer(), 128, true, 1)) {
+            float[] k = new float[shape.kvWidth()];
+            float[] v = new float[shape.kvWidth()];
+            for (int t = 0; t < 1000; t++) {
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (t + i) % 3 == 0 ? -b : b;
+                    v[i] = (t * 7 + i) % 2 == 0 ? b : -b;
+                }
+                seq.append(0, k, v);
+            }
+            float[] q = new float[queryHeads * 64];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = i % 5 == 0 ? -b : b;
+            }
+            float[] out = new float[q.length];
+            seq.attend(0, q, out);
+            assertFinite(out, "dense " + Kernels.lookup().name());
+            seq.attend(0, q, out, flat);
+            assertFinite(out, "sparse " + Kernels.lookup().name());
+            seq.attend(0, q, out, twoLevel);
+            assertFinite(out, "two-level " + Kernels.lookup().name());
+        }
+    }
+
+    private static void assertFinite(float[] x, String what) {
+        for (int i = 0; i < x.length; i++) {
+            assertTrue(Float.isFinite(x[i]), what + ": out[" + i + "]=" + x[i]);
+        }
+    }
 }
