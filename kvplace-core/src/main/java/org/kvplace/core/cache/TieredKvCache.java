@@ -169,9 +169,9 @@ public final class TieredKvCache implements AutoCloseable {
             throw new IllegalArgumentException(tier + " tier size must be set (bytes or pages)");
         }
         long pages = bytes / pageBytes;
-        if (pages > Integer.MAX_VALUE - 1) {
+        if (pages > CacheMemory.MAX_PAGES) {
             throw new IllegalArgumentException(tier + " tier of " + bytes + " bytes holds too many pages of "
-                    + pageBytes + " bytes: " + pages);
+                    + pageBytes + " bytes: " + pages + ", more than the " + CacheMemory.MAX_PAGES + " one cache can hold");
         }
         return (int) pages;
     }
