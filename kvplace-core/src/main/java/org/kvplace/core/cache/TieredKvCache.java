@@ -736,7 +736,23 @@ public final class TieredKvCache implements AutoCloseable {
             return v;
         }
 
-        /** Allocates the tiers and returns the cache. */
+        /**
+         * Allocates the tiers and returns the cache.
+         *
+         * <p>The memory is worked out and checked first, so a size that cannot fit fails before
+         * anything is allocated: the two slabs and the key metadata (off-heap, from
+         * {@code Arena.ofShared()}, which is not counted against {@code -XX:MaxDirectMemorySize})
+         * against the machine's physical memory (or the container's limit), the page records
+         * (33 bytes per page) and one sequence's page table against the maximum heap, and the page
+         * count against the largest Java array. <b>Note:</b> the slabs are zeroed when allocated, so
+         * they take physical memory at once; a size within the physical memory but beyond what is
+         * free may still make the operating system refuse it (an {@link IllegalArgumentException}
+         * naming the slab) or, with overcommitted memory, end the process.
+         *
+         * @throws IllegalArgumentException if the shape or a tier size is missing, or the tiers, their
+         *     metadata or a sequence's page table cannot fit; the message names the size and what is
+         *     available
+         */
         public TieredKvCache build() {
             if (!Double.isNaN(slowRatio)) {
                 slowBytesPerSecond = slowRatio * MemoryBandwidth.measureCopy(64L << 20, 3);
