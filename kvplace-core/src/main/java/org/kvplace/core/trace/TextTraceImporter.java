@@ -3,6 +3,8 @@ package org.kvplace.core.trace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -137,6 +139,11 @@ public final class TextTraceImporter implements AccessTrace {
             return Files.newInputStream(file);
         } catch (NoSuchFileException e) {
             throw e;
+        } catch (AccessDeniedException e) {
+            throw new IOException(file + ": cannot open the text trace: permission denied", e);
+        } catch (FileSystemException e) {
+            String why = e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+            throw new IOException(file + ": cannot open the text trace: " + why, e);
         } catch (IOException e) {
             throw new IOException(file + ": cannot open the text trace: " + e.getMessage(), e);
         }
