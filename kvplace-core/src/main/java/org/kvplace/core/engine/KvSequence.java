@@ -128,7 +128,8 @@ public final class KvSequence implements AutoCloseable {
      * Appends one token's key and value of one layer; a new page goes where the policy says.
      *
      * @param layer layer index in {@code [0, layers)}
-     * @param k key, {@code kvHeads * headDim} finite floats
+     * @param k key, {@code kvHeads * headDim} finite floats of magnitude at most
+     *     {@link Sequence#MAX_ABS_VALUE}
      * @param v value, same length
      * @throws IllegalArgumentException on a bad layer, length or value (nothing changes)
      * @throws IllegalStateException if the layer is full or the sequence or engine is closed
@@ -186,9 +187,10 @@ public final class KvSequence implements AutoCloseable {
                     + kvWidth + " (layer " + layer + " of sequence " + id() + ")");
         }
         for (int i = 0; i < x.length; i++) {
-            if (!Float.isFinite(x[i])) {
-                throw new IllegalArgumentException(what + "[" + i + "]=" + x[i] + " is not finite (layer " + layer
-                        + " of sequence " + id() + ")");
+            if (!(Math.abs(x[i]) <= Sequence.MAX_ABS_VALUE)) { // the cache's own bound, checked before the policy
+                throw new IllegalArgumentException(what + "[" + i + "]=" + x[i] + (Float.isFinite(x[i])
+                        ? " exceeds the largest magnitude accepted, " + Sequence.MAX_ABS_VALUE + " (2^32)"
+                        : " is not finite") + " (layer " + layer + " of sequence " + id() + ")");
             }
         }
     }

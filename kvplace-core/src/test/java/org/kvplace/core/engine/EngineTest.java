@@ -312,4 +312,40 @@ class EngineTest {
             kv.newSequence();
         }
     }
+
+    @Test
+    void shouldRejectHugeFiniteValuesBeforeThePolicyPlacesAPage() {
+        ModelShape shape = new ModelShape(1, 2, 8, 64);
+        int[] placed = new int[1];
+        PlacementPolicy counting = new PlacementPolicy() {
+            @Override
+            public String name() {
+                return "counting";
+            }
+
+            @Override
+            public void start(Placement p) {}
+
+            @Override
+            public boolean placeNew(int layer, int unit, Lookahead f, Placement p, MigrationPlan plan) {
+                placed[0]++;
+                return true;
+            }
+
+            @Override
+            public void plan(StepReads reads, Lookahead f, Placement p, MigrationPlan plan) {}
+        };
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 4, 4)).policy(() -> counting).build();
+                KvSequence s = kv.newSequence()) {
+            float[] k = new float[shape.kvWidth()];
+            float[] v = new float[shape.kvWidth()];
+            k[5] = 3e38f;
+            var e = assertThrows(IllegalArgumentException.class, () -> s.append(0, k, v));
+            assertTrue(e.getMessage().contains("k[5]=3.0E38") && e.getMessage().contains("largest magnitude"),
+                    e.getMessage());
+            assertEquals(0, s.sequence().tokens(0));
+            assertEquals(0, placed[0], "the policy placed a page for a rejected append");
+            assertEquals(0, s.stats().newPagesFast() + s.stats().newPagesSlow(), "no page placed");
+        }
+    }
 }
