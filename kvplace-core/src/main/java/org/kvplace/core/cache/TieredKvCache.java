@@ -743,7 +743,7 @@ public final class TieredKvCache implements AutoCloseable {
          * anything is allocated: the two slabs and the key metadata (off-heap, from
          * {@code Arena.ofShared()}, which is not counted against {@code -XX:MaxDirectMemorySize})
          * against the machine's physical memory (or the container's limit), the page records
-         * (33 bytes per page) and one sequence's page table against the maximum heap, and the page
+         * (29 bytes per page) and one sequence's page table against the maximum heap, and the page
          * count against the largest Java array. <b>Note:</b> the slabs are zeroed when allocated, so
          * they take physical memory at once; a size within the physical memory but beyond what is
          * free may still make the operating system refuse it (an {@link IllegalArgumentException}
