@@ -47,8 +47,9 @@ final class SimulateCommand {
                   --profile NAME|FILE   gh200 (default), h100-pcie5, or a .properties file
                   --model NAME|FILE     llama3.1-8b-mha (default), llama3.1-8b, or a .properties file
                   --batch N             sequences decoded in lockstep (default: the model's, 1)
-                  --policy LIST         comma list of all (default), static, reactive, page, oracle,
-                                        all-fast, balanced-bound, oracle:WN:R (oracle = annealing search)
+                  --policy LIST         comma list of all (default), static, reactive, arc, balance,
+                                        page, oracle, all-fast, balanced-bound, oracle:WN:R
+                                        (oracle = annealing search; balance = kvplace's online policy)
                   --anneal-budget N     replays of the oracle's annealing search (default 12)
                   --max-window N        largest Wn the search tries (default 32)
                   --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,
