@@ -51,7 +51,11 @@ public final class BalancePolicy implements PlacementPolicy {
     private static final int HISTORY = 8;
     private static final int BUCKETS = 4;
     private static final int CLASSES = HISTORY * BUCKETS;
-    private static final double BASE_MARGIN = 0.5;
+    private static final boolean TUNE = Boolean.getBoolean("kvplace.tune");
+    private static final double PROBE = 0.02;
+    private static final int MARGIN_MODE = Integer.getInteger("kvplace.mm", 0);
+    private static final double STEP = 0.01;
+    private static final double OFFSET_LIMIT = 0.25;
     private static final double BURST = 0.10;
     private static final double HYSTERESIS = 0.02;
     private static final float P_MAX = 0.995f;
@@ -72,10 +76,16 @@ public final class BalancePolicy implements PlacementPolicy {
     private int[][] fcnt = new int[0][];
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
     private double[] pingPong = new double[0];
+    private double[] churn = new double[0];  // fast reads lost per step and not won back without a copy
     private final int[] order = new int[CLASSES];
     private final int[] readsOf = new int[CLASSES];  // scratch: reads per class of the last step
     private int[] promo = new int[0];
     private final double unitWrite;
+    private final double copyCost;       // a promotion and a demotion, in reads moved to the fast tier
+    private double offset;               // self-tuned correction of the target share
+    private double probe;                // +PROBE or -PROBE: the side being measured
+    private double epochTime, epochBound, plusRatio;
+    private int epochSteps;
 
     /**
      * A balance policy for one cost model.
@@ -85,6 +95,8 @@ public final class BalancePolicy implements PlacementPolicy {
     public BalancePolicy(CostModel cost) {
         this.cost = Objects.requireNonNull(cost, "cost");
         this.unitWrite = (double) cost.model().kvBytesPerToken() * cost.model().batch();
+        double bf = cost.hardware().fastBandwidth(), br = cost.hardware().slowRead();
+        this.copyCost = (1 / br + 2 / bf) / (1 / br - 1 / bf);
     }
 
     @Override
@@ -122,12 +134,18 @@ public final class BalancePolicy implements PlacementPolicy {
         cnt = new int[layers][CLASSES];
         fcnt = new int[layers][CLASSES];
         pingPong = new double[layers];
+        churn = new double[layers];
+        Arrays.fill(churn, 0.1);
         for (float[] q : p) {
             Arrays.fill(q, 0.5f);
             for (int bk = 0; bk < BUCKETS; bk++) {
                 q[bk * HISTORY] = 0.02f;
             }
         }
+        offset = 0;
+        probe = PROBE;
+        epochTime = epochBound = 0;
+        epochSteps = 0;
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
         }
@@ -265,19 +283,26 @@ public final class BalancePolicy implements PlacementPolicy {
 
         // target
         double u = placement.unitBytes();
-        double predicted = 0, predictedFast = 0, readFast = 0, churnW = 0;
+        double predicted = 0, predictedFast = 0, readFast = 0, lost = 0, won = 0;
         for (int k = 0; k < CLASSES; k++) {
             predicted += n[k] * (double) pl[k];
             predictedFast += fc[k] * (double) pl[k];
-            if ((k & 4) != 0) {
+            int hk = k & (HISTORY - 1);
+            if ((hk & 4) != 0) {
                 readFast += fc[k];
-                churnW += fc[k] * (1.0 - pl[k]);
+            }
+            if (hk == 2 || hk == 3) {
+                lost += fc[k];      // fast, read at the last step, not now
+            } else if (hk == 4 || hk == 5) {
+                won += fc[k];       // fast, read now but not at the last step: no copy paid
             }
         }
-        double churn = readFast > 0 ? churnW / readFast : 1 - pl[4];
-        double tau = balancedShare(predicted * u, churn);
+        if (readFast > 0 && t > 1) {
+            churn[l] += 0.1 * (Math.max(0, lost - won) / readFast - churn[l]);
+        }
+        double tau = Math.max(0, Math.min(1, balancedShare(predicted * u, churn[l]) + offset + probe));
         double want = Math.min(tau * predicted, placement.fastCapacityBytes() / u);
-        double margin = BASE_MARGIN + 4 * pingPong[l];
+        double margin = MARGIN_MODE == 0 ? 0.5 + 4 * pingPong[l] : (copyCost - 1) + 4 * pingPong[l];
 
         sortByP(vl);
         int promoted = 0, demoted = 0, pp = 0;
@@ -375,6 +400,9 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
             }
         }
+        if (TUNE) {
+            tune(reads.readCount() * (long) u, hits * (long) u, (long) (promoted * u), (long) (demoted * u));
+        }
         int moves = promoted + demoted;
         if (moves > 0) {
             pingPong[l] = 0.9 * pingPong[l] + 0.1 * ((double) pp / moves);
@@ -393,6 +421,28 @@ public final class BalancePolicy implements PlacementPolicy {
             case 3 -> words * 7 / 8;
             default -> words;
         };
+    }
+
+    // Self-tuning of the target: epochs of a few decode tokens alternate the target share's offset
+    // +PROBE and -PROBE; after each pair the offset moves STEP towards the side whose steps came
+    // closer to their balanced bound (time over bound, both from the cost model, summed).
+    private void tune(long readBytes, long fastBytes, long promotedBytes, long demotedBytes) {
+        long w = (long) unitWrite;
+        epochTime += cost.stepTime(readBytes, fastBytes, w, true, promotedBytes, demotedBytes);
+        epochBound += cost.balancedStepTime(readBytes, w);
+        if (++epochSteps < 4 * layers) {
+            return;
+        }
+        double ratio = epochTime / epochBound;
+        if (probe > 0) {
+            plusRatio = ratio;
+        } else {
+            offset += plusRatio < ratio ? STEP : -STEP;
+            offset = Math.max(-OFFSET_LIMIT, Math.min(OFFSET_LIMIT, offset));
+        }
+        probe = -probe;
+        epochTime = epochBound = 0;
+        epochSteps = 0;
     }
 
     // The fast share of the predicted reads that balances a step carrying the migrations that
