@@ -22,21 +22,29 @@ import org.kvplace.core.trace.StepReads;
  * p(read when cold)): {@code H pi + (p - pi)(1 - lambda^H) / (1 - lambda)}.
  *
  * <p><b>Target.</b> From the predicted reads of the layer's next step ({@code sum count p}) and
- * the measured churn of its fast reads (the share not read again), it solves the cost model for
- * the fast share {@code tau} that minimises a step carrying the migrations that hold that share
- * ({@code churn x tau} of the reads promoted and as much demoted): holding more than the
- * read-only balanced share is what leaves the slow link the slack those migrations need. The
- * target fast reads are {@code tau} times the predicted reads, capped by the room.
+ * the measured net churn of its fast reads (an exponential average of the fast units read at the
+ * last step and not now, less the fast units read now and not at the last step, which came back
+ * without a copy, over the fast reads), it solves the cost model for the fast share {@code tau}
+ * that minimises a step carrying the migrations that hold that share ({@code churn x tau} of the
+ * reads promoted and as much demoted): holding more than the read-only balanced share is what
+ * leaves the slow link the slack those migrations need. The target fast reads are {@code tau}
+ * times the predicted reads.
  *
- * <p><b>Moves.</b> Below target (by a hysteresis of 2% of the reads) it promotes slow units of the
+ * <p><b>Moves.</b> The policy keeps the predicted fast reads within a band from the target to 4%
+ * of the reads above it (above, since a shortfall costs a slow read and an excess only a fast
+ * one), aiming at its middle. Below the band it promotes slow units of the
  * classes of highest value, newest first, counting {@code p} per unit towards the deficit; room
  * comes from the fast units of the class of lowest value over all layers, and only where the
- * candidate's value beats the victim's by {@code 1 + margin} reads (the copy's cost). Above target
+ * candidate's value beats the victim's by the copy's cost in reads (a promotion and a demotion
+ * over what one read moved from the slow to the fast tier saves, from the cost model:
+ * {@code (1/B_read + 2/B_fast) / (1/B_read - 1/B_fast)}, about 1.3 on gh200). Above target
  * it demotes fast units of the lowest classes that are still read. A burst is capped at the slack
  * the slow link leaves in the step plus a tenth of the predicted reads. A unit moved less than
  * {@link #MIN_RESIDENCY} steps of its layer ago does not move back (unless it went cold); a move
  * that undoes one of the last {@code 4 x MIN_RESIDENCY} steps counts as a ping-pong, and a
- * layer's ping-pong rate (an exponential average) raises its margin and lowers its burst cap.
+ * layer's ping-pong rate (an exponential average) raises its margin (by 4 reads at a rate of 1)
+ * and lowers its burst cap. The knobs that set themselves: {@code p} per class and layer, the
+ * churn and so the target, the margin (cost model plus ping-pong), the burst cap.
  *
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
@@ -51,11 +59,6 @@ public final class BalancePolicy implements PlacementPolicy {
     private static final int HISTORY = 8;
     private static final int BUCKETS = 4;
     private static final int CLASSES = HISTORY * BUCKETS;
-    private static final boolean TUNE = Boolean.getBoolean("kvplace.tune");
-    private static final double PROBE = 0.02;
-    private static final int MARGIN_MODE = Integer.getInteger("kvplace.mm", 0);
-    private static final double STEP = 0.01;
-    private static final double OFFSET_LIMIT = 0.25;
     private static final double BURST = 0.10;
     private static final double HYSTERESIS = 0.02;
     private static final float P_MAX = 0.995f;
@@ -82,10 +85,6 @@ public final class BalancePolicy implements PlacementPolicy {
     private int[] promo = new int[0];
     private final double unitWrite;
     private final double copyCost;       // a promotion and a demotion, in reads moved to the fast tier
-    private double offset;               // self-tuned correction of the target share
-    private double probe;                // +PROBE or -PROBE: the side being measured
-    private double epochTime, epochBound, plusRatio;
-    private int epochSteps;
 
     /**
      * A balance policy for one cost model.
@@ -142,16 +141,12 @@ public final class BalancePolicy implements PlacementPolicy {
                 q[bk * HISTORY] = 0.02f;
             }
         }
-        offset = 0;
-        probe = PROBE;
-        epochTime = epochBound = 0;
-        epochSteps = 0;
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
         }
     }
 
-    /** Fast while there is room; else displaces a fast unit of a cold class, else goes slow. */
+    /** Fast while there is room; else displaces a fast unit of a class worth a read less, else slow. */
     @Override
     public boolean placeNew(int layer, int unit, Lookahead future, Placement placement, MigrationPlan plan) {
         long ub = placement.unitBytes();
@@ -161,7 +156,10 @@ public final class BalancePolicy implements PlacementPolicy {
         if (now[layer] == 0) {
             return false;  // the prompt: nothing known yet
         }
-        return evict(1, 0.5, placement, plan) == 1;
+        // worth a demotion if it beats the lowest class by more than that copy (in reads), valued
+        // as a unit of the newest bucket read once
+        float v = value[layer][(BUCKETS - 1) * HISTORY + 4];
+        return evict(1, v - 1, placement, plan) == 1;
     }
 
     @Override
@@ -300,14 +298,16 @@ public final class BalancePolicy implements PlacementPolicy {
         if (readFast > 0 && t > 1) {
             churn[l] += 0.1 * (Math.max(0, lost - won) / readFast - churn[l]);
         }
-        double tau = Math.max(0, Math.min(1, balancedShare(predicted * u, churn[l]) + offset + probe));
+        double tau = Math.max(0, Math.min(1, balancedShare(predicted * u, churn[l]) ));
         double want = Math.min(tau * predicted, placement.fastCapacityBytes() / u);
-        double margin = MARGIN_MODE == 0 ? 0.5 + 4 * pingPong[l] : (copyCost - 1) + 4 * pingPong[l];
+        double margin = (copyCost - 1) + 4 * pingPong[l];
 
         sortByP(vl);
         int promoted = 0, demoted = 0, pp = 0;
-        double deficit = want - predictedFast;
-        if (deficit > HYSTERESIS * predicted + 1) {
+        // the band [want, want + 2 h]: a shortfall costs a slow read, an excess only a fast one
+        double band = HYSTERESIS * predicted;
+        double deficit = want + band - predictedFast;
+        if (predictedFast < want - 1) {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
             double ta = hits * u;
             double slack = (cost.fastTime((long) ta, 0, 0, 0) - cost.slowTime((long) (reads.readCount() * u - ta), 0,
@@ -366,7 +366,7 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
                 promoted = np;
             }
-        } else if (-deficit > HYSTERESIS * predicted + 1) {
+        } else if (-deficit > band + 1) {
             // above target: demote units of the lowest classes that are still read
             double excess = -deficit;
             for (int i = CLASSES - 1; i >= 0 && excess > 0; i--) {
@@ -400,9 +400,6 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
             }
         }
-        if (TUNE) {
-            tune(reads.readCount() * (long) u, hits * (long) u, (long) (promoted * u), (long) (demoted * u));
-        }
         int moves = promoted + demoted;
         if (moves > 0) {
             pingPong[l] = 0.9 * pingPong[l] + 0.1 * ((double) pp / moves);
@@ -421,28 +418,6 @@ public final class BalancePolicy implements PlacementPolicy {
             case 3 -> words * 7 / 8;
             default -> words;
         };
-    }
-
-    // Self-tuning of the target: epochs of a few decode tokens alternate the target share's offset
-    // +PROBE and -PROBE; after each pair the offset moves STEP towards the side whose steps came
-    // closer to their balanced bound (time over bound, both from the cost model, summed).
-    private void tune(long readBytes, long fastBytes, long promotedBytes, long demotedBytes) {
-        long w = (long) unitWrite;
-        epochTime += cost.stepTime(readBytes, fastBytes, w, true, promotedBytes, demotedBytes);
-        epochBound += cost.balancedStepTime(readBytes, w);
-        if (++epochSteps < 4 * layers) {
-            return;
-        }
-        double ratio = epochTime / epochBound;
-        if (probe > 0) {
-            plusRatio = ratio;
-        } else {
-            offset += plusRatio < ratio ? STEP : -STEP;
-            offset = Math.max(-OFFSET_LIMIT, Math.min(OFFSET_LIMIT, offset));
-        }
-        probe = -probe;
-        epochTime = epochBound = 0;
-        epochSteps = 0;
     }
 
     // The fast share of the predicted reads that balances a step carrying the migrations that
