@@ -38,7 +38,9 @@ final class SimulateCommand {
                   --trace FILE          a binary trace file (.kvpt)
                   --generate SPEC       a generated trace, SPEC = key=value,... with keys prompt, decode,
                                         layers, unit (1 = tokens, 16 = pages), sparsity (0.6 or 60),
-                                        sinks, recent, recency, variation (low|real|high|fraction), seed;
+                                        sinks, recent, recency, variation (low|real|high|fraction), seed,
+                                        stable (share never replaced), early=K:V (first K layers
+                                        replace V per token), shift (probability of a redraw);
                                         unset keys take the paper's scale (31299 + 10240 tokens, 32 layers)
                   --import-text FILE    text lines n,l,s,[skipped ids],flag
                   --write-trace FILE    also write the trace to a binary file first, and replay that
