@@ -353,7 +353,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     double maxVictim = lowest - 1 - margin;
                     int got2 = evict(needRoom, maxVictim, placement, plan);
                     demoted += got2;
-                    np -= needRoom - got2;  // the lowest candidates come last: drop them
+                    np = Math.max(0, np - (needRoom - got2));  // the lowest candidates come last: drop them
                 }
                 for (int i = 0; i < np; i++) {
                     int id = promo[i];
