@@ -140,6 +140,25 @@ public final class ArcPolicy implements PlacementPolicy {
         }
     }
 
+    /**
+     * A unit sits in another tier than planned (a live driver could not move it): a unit found in
+     * the fast tier enters {@code T1} as just used; one found in the slow tier leaves {@code T1} or
+     * {@code T2} for the ghost list of its side, as if evicted.
+     */
+    @Override
+    public void placementChanged(int layer, int unit, boolean fast) {
+        int k = layer * maxUnits + unit;
+        byte in = where[k];
+        if (fast && in != T1 && in != T2) {
+            unlink(k);
+            append(T1, k);
+            stamp[k] = now;
+        } else if (!fast && (in == T1 || in == T2)) {
+            unlink(k);
+            append(in == T1 ? B1 : B2, k);
+        }
+    }
+
     // A unit no ghost list remembers enters T1; the directory is trimmed as ARC prescribes.
     private void admitNew(int k) {
         if (where[k] == B1 || where[k] == B2) {

@@ -10,10 +10,13 @@ public final class Policies {
 
     private Policies() {}
 
-    /** The names {@link #byName} knows. */
-    public static final List<String> NAMES = List.of("static", "reactive", "arc", "balance", "page", "oracle");
+    /** The names {@link #byName(String)} knows: every built-in policy that needs no cost model. */
+    public static final List<String> NAMES = List.of("static", "reactive", "arc", "page", "oracle");
 
-    /** The online policies among {@link #NAMES} (lookahead 0: they run on a live cache too). */
+    /** The names that {@link #byName(String, CostModel)} knows besides {@link #NAMES}. */
+    public static final List<String> WITH_COST_MODEL = List.of("balance");
+
+    /** The online policies (lookahead 0: they run on a live cache too); {@code balance} needs a cost model. */
     public static final List<String> ONLINE = List.of("static", "reactive", "arc", "balance");
 
     /**
@@ -71,7 +74,7 @@ public final class Policies {
             case "page" -> new PagePolicy();
             case "oracle" -> new OraclePolicy(8, 1.0);
             default -> throw new IllegalArgumentException("unknown policy '" + name + "' (known: " + NAMES
-                    + ", oracle:WN:R)");
+                    + ", oracle:WN:R, and with a cost model " + WITH_COST_MODEL + ")");
         };
     }
 }
