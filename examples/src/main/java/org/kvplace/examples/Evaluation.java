@@ -20,7 +20,8 @@ import org.kvplace.core.trace.TraceSource;
 final class Evaluation {
 
     /** Policy names the command accepts besides {@code oracle:WN:R}. */
-    static final List<String> ALL = List.of("static", "reactive", "page", "oracle", "all-fast", "balanced-bound");
+    static final List<String> ALL = List.of("static", "reactive", "arc", "balance", "page", "oracle", "all-fast",
+            "balanced-bound");
 
     /** One row: a result and the wall time its replay took (0 for references). */
     record Row(SimulationResult result, double wallSeconds, long steps) {
@@ -76,7 +77,7 @@ final class Evaluation {
                         o.evaluated().size(), o.best().window(), o.best().fraction());
             } else {
                 sim.progress(new ProgressBar(err, p, progress));
-                r = sim.run(source, Policies.byName(p));
+                r = sim.run(source, Policies.byName(p, sim.costModel()));
                 steps = sim.lastSteps();
             }
             double wall = (System.nanoTime() - t0) / 1e9;

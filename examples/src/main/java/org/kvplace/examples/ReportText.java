@@ -22,8 +22,8 @@ final class ReportText {
 
             - Context: %d prompt tokens, as in the paper; **%d decoded tokens** (the paper: 10,240),
               32 layers, token granularity: %,d steps per replay. The decode length is cut so that
-              the whole report (2 profiles x 10 configurations x 4 policies, the oracle's annealing
-              search included) runs in a few minutes on a 2-core machine. The context grows by only
+              the whole report (2 profiles x 10 configurations x 6 policies, the oracle's annealing
+              search included, and the online sweep below) runs in a few minutes on a 2-core machine. The context grows by only
               2.5%% of the paper's decode, so the fast tier sees the pressure of the start of the
               paper's run, not of its end (where the MHA context is 21.8 GB instead of 16.5 GB).
               The full scale runs with `./kvplace simulate --generate decode=10240` (see
@@ -44,6 +44,24 @@ final class ReportText {
               4 KiB) at batch 1, 8 and 32 for the batch sweep. Weights 0.5 GB per layer step, 16 GB
               in total, always in the fast tier: on gh200 8 GB of HBM are left for KV, on h100-pcie5
               64 GB. With a batch, one trace stands for every sequence.
+            """;
+
+    /** The online-against-oracle section, before its computed table. */
+    static final String ONLINE = """
+            ## Online against the oracle
+
+            The online policies (no future knowledge, lookahead 0: `static`, `arc` and kvplace's
+            `balance`) against the oracle on gh200, `llama3.1-8b-mha` at batch 1, sweeping the
+            generator's step-to-step reuse (the share of a layer's persistent read set kept from
+            one decode token to the next: `1 - variation`) at 40%% and 60%% sparsity. The oracle is
+            the best of a smaller annealing search here (%d replays, `Wn <= %d`). Cells are
+            throughput over the best reference with the fast-tier hit rate in brackets;
+            `balance / oracle` is the oracle's time over balance's (above 1: balance is faster).
+            `balance` aims each step at the cost model's balanced split and pays a migration
+            only where a unit's expected reads (from its read history and age) beat its victim's
+            by the copy's cost (`org.kvplace.core.placement.BalancePolicy`); `arc` is adaptive
+            replacement over all layers, promoting every miss like `reactive`.
+
             """;
 
     /** Before the computed comparison table. */

@@ -25,9 +25,15 @@ final class ReproductionReport {
     static final int PROMPT = 31_299;
     static final int BUDGET = 8;
     static final int MAX_WINDOW = 32;
-    static final List<String> POLICIES = List.of("static", "reactive", "page", "oracle", "all-fast",
+    static final List<String> POLICIES = List.of("static", "reactive", "arc", "balance", "page", "oracle",
+            "all-fast", "balanced-bound");
+    static final List<String> SERIES = List.of("static", "reactive", "arc", "balance", "page", "oracle", "all-fast");
+    /** The "online against the oracle" sweep: step-to-step reuse (1 - variation) x sparsity, gh200. */
+    static final double[] REUSE = {0.3, 0.5, 0.7, 0.9};
+    static final double[] SWEEP_SPARSITY = {0.4, 0.6};
+    static final int SWEEP_BUDGET = 4;
+    static final List<String> SWEEP_POLICIES = List.of("static", "arc", "balance", "oracle", "all-fast",
             "balanced-bound");
-    static final List<String> SERIES = List.of("static", "reactive", "page", "oracle", "all-fast");
 
     record Config(String group, String label, ModelProfile model, double sparsity, double variation) {}
 
@@ -97,29 +103,63 @@ final class ReproductionReport {
                 BarChart.write(charts.resolve(hw.name() + "-" + group + ".png"),
                         hw.name() + ": throughput / balanced bound, by " + group, "normalised throughput", cats,
                         SERIES, v, Math.ceil(max * 10) / 10);
-                double[][] h = new double[g.size()][4];
+                int hs = SERIES.size() - 1;  // all-fast's hit rate is 1 by definition
+                double[][] h = new double[g.size()][hs];
                 for (int i = 0; i < g.size(); i++) {
-                    for (int j = 0; j < 4; j++) {
+                    for (int j = 0; j < hs; j++) {
                         h[i][j] = g.get(i).get(SERIES.get(j)).fastHitRate();
                     }
                 }
                 BarChart.write(charts.resolve(hw.name() + "-" + group + "-hit.png"),
                         hw.name() + ": fast-tier hit rate (KV bytes), by " + group, "hit rate", cats,
-                        SERIES.subList(0, 4), h, 1.0);
+                        SERIES.subList(0, hs), h, 1.0);
             }
         }
+        List<Outcome> sweep = new ArrayList<>();
+        HardwareProfile gh = profiles.get(0);
+        for (double sp : SWEEP_SPARSITY) {
+            for (double reuse : REUSE) {
+                Config c = new Config("reuse", Math.round(sp * 100) + "% / reuse " + reuse,
+                        ModelProfile.llama31_8bMha(), sp, Math.round((1 - reuse) * 100) / 100.0);
+                err.println("[" + gh.name() + "] " + c.label() + " ...");
+                long s = System.nanoTime();
+                List<Evaluation.Row> rows = Evaluation.run(TraceGenerator.source(trace(c)), gh, c.model(),
+                        SWEEP_POLICIES, SWEEP_BUDGET, MAX_WINDOW, err, progress);
+                sweep.add(new Outcome(c, rows, (System.nanoTime() - s) / 1e9));
+            }
+        }
+        List<String> sweepSeries = List.of("static", "arc", "balance", "oracle");
+        for (double sp : SWEEP_SPARSITY) {
+            String tag = Math.round(sp * 100) + "%";
+            List<Outcome> g = sweep.stream().filter(o -> o.config().label().startsWith(tag + " ")).toList();
+            double[][] v = new double[g.size()][sweepSeries.size()];
+            for (int i = 0; i < g.size(); i++) {
+                for (int j = 0; j < sweepSeries.size(); j++) {
+                    v[i][j] = g.get(i).get(sweepSeries.get(j)).normalised();
+                }
+            }
+            List<String> cats = g.stream().map(o -> o.config().label().substring(tag.length() + 3)).toList();
+            BarChart.write(charts.resolve(gh.name() + "-online-" + Math.round(sp * 100) + ".png"),
+                    gh.name() + ", " + tag + " sparsity: online policies against the oracle, by step-to-step reuse",
+                    "throughput / best reference", cats, sweepSeries, v, 1.0);
+        }
         double total = (System.nanoTime() - t0) / 1e9;
-        Files.writeString(dir.resolve("reproduction.md"), markdown(profiles, all, total));
+        Files.writeString(dir.resolve("reproduction.md"), markdown(profiles, all, sweep, total));
         out.println("wrote " + dir.resolve("reproduction.md") + " and " + charts + "/*.png in "
                 + String.format(Locale.ROOT, "%.0f s", total));
         return 0;
+    }
+
+    private static String f3(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
     }
 
     private static String f2(double v) {
         return String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static String markdown(List<HardwareProfile> profiles, List<List<Outcome>> all, double total) {
+    private static String markdown(List<HardwareProfile> profiles, List<List<Outcome>> all, List<Outcome> sweep,
+            double total) {
         StringBuilder md = new StringBuilder();
         md.append(ReportText.INTRO.formatted(PROMPT, DECODE, DECODE * 32, BUDGET, MAX_WINDOW));
         for (int p = 0; p < profiles.size(); p++) {
@@ -127,20 +167,23 @@ final class ReproductionReport {
             md.append("\n## ").append(hw.name()).append("\n\n");
             md.append("Throughput normalised to the best reference (the lower time of all-fast and the balanced "
                     + "bound; 1.00 = the bound), fast-tier hit rate by KV bytes in brackets.\n\n");
-            md.append("| group | config | static | reactive | page | oracle (Wn, R) | all-fast | oracle / static | "
-                    + "oracle beats all baselines | KV GB (end) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+            md.append("| group | config | static | reactive | arc | balance | page | oracle (Wn, R) | all-fast | "
+                    + "balance / oracle | oracle / static | oracle beats all baselines | KV GB (end) |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (Outcome o : all.get(p)) {
                 SimulationResult st = o.get("static"), re = o.get("reactive"), pg = o.get("page"),
-                        or = o.get("oracle"), af = o.get("all-fast");
+                        or = o.get("oracle"), af = o.get("all-fast"), ar = o.get("arc"), ba = o.get("balance");
                 double bestBaseline = Math.min(st.totalTime(), Math.min(re.totalTime(), pg.totalTime()));
                 String beats = or.totalTime() < bestBaseline * (1 - 1e-3) ? "yes"
                         : or.totalTime() <= bestBaseline * (1 + 1e-3) ? "tie (within 0.1%)" : "**no**";
                 double kv = (double) (PROMPT + DECODE) * o.config().model().kvBytesPerToken() * 32
                         * o.config().model().batch() / 1e9;
                 md.append("| ").append(o.config().group()).append(" | ").append(o.config().label()).append(" | ")
-                        .append(cell(st)).append(" | ").append(cell(re)).append(" | ").append(cell(pg)).append(" | ")
+                        .append(cell(st)).append(" | ").append(cell(re)).append(" | ").append(cell(ar)).append(" | ")
+                        .append(cell(ba)).append(" | ").append(cell(pg)).append(" | ")
                         .append(cell(or)).append(' ').append(or.detail()).append(" | ").append(f2(af.normalised()))
-                        .append(" | ").append(f2(st.totalTime() / or.totalTime())).append(" | ")
+                        .append(" | ").append(f3(or.totalTime() / ba.totalTime())).append(" | ")
+                        .append(f2(st.totalTime() / or.totalTime())).append(" | ")
                         .append(beats).append(" | ").append(String.format(Locale.ROOT, "%.1f", kv))
                         .append(" |\n");
             }
@@ -152,6 +195,25 @@ final class ReproductionReport {
                         .append(hw.name()).append('-').append(group).append("-hit.png)\n\n");
             }
         }
+        md.append(ReportText.ONLINE.formatted(SWEEP_BUDGET, MAX_WINDOW));
+        md.append("| sparsity / reuse | static | arc | balance | oracle (Wn, R) | balance / oracle | balance / bound "
+                + "| balance / static | balance migrated GB | oracle migrated GB |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Outcome o : sweep) {
+            SimulationResult st = o.get("static"), ar = o.get("arc"), ba = o.get("balance"), or = o.get("oracle");
+            md.append("| ").append(o.config().label()).append(" | ").append(cell(st)).append(" | ").append(cell(ar))
+                    .append(" | ").append(cell(ba)).append(" | ").append(cell(or)).append(' ').append(or.detail())
+                    .append(" | ").append(f3(or.totalTime() / ba.totalTime())).append(" | ")
+                    .append(f3(ba.balancedTime() / ba.totalTime())).append(" | ")
+                    .append(f3(st.totalTime() / ba.totalTime())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", ba.bytesMigrated() / 1e9)).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", or.bytesMigrated() / 1e9)).append(" |\n");
+        }
+        md.append("\n");
+        for (double sp : SWEEP_SPARSITY) {
+            md.append("![online against the oracle, ").append(Math.round(sp * 100)).append("% sparsity](charts/")
+                    .append(profiles.get(0).name()).append("-online-").append(Math.round(sp * 100)).append(".png)\n");
+        }
+        md.append("\n");
         md.append(ReportText.SHAPE);
         shapeRow(md, "kvplace, gh200, MHA batch 1, 60%", all.get(0), "sparsity", "60%");
         shapeRow(md, "kvplace, gh200, MHA batch 1, 40%", all.get(0), "sparsity", "40%");

@@ -38,7 +38,9 @@ final class SimulateCommand {
                   --trace FILE          a binary trace file (.kvpt)
                   --generate SPEC       a generated trace, SPEC = key=value,... with keys prompt, decode,
                                         layers, unit (1 = tokens, 16 = pages), sparsity (0.6 or 60),
-                                        sinks, recent, recency, variation (low|real|high|fraction), seed;
+                                        sinks, recent, recency, variation (low|real|high|fraction), seed,
+                                        stable (share never replaced), early=K:V (first K layers
+                                        replace V per token), shift (probability of a redraw);
                                         unset keys take the paper's scale (31299 + 10240 tokens, 32 layers)
                   --import-text FILE    text lines n,l,s,[skipped ids],flag
                   --write-trace FILE    also write the trace to a binary file first, and replay that
@@ -47,8 +49,9 @@ final class SimulateCommand {
                   --profile NAME|FILE   gh200 (default), h100-pcie5, or a .properties file
                   --model NAME|FILE     llama3.1-8b-mha (default), llama3.1-8b, or a .properties file
                   --batch N             sequences decoded in lockstep (default: the model's, 1)
-                  --policy LIST         comma list of all (default), static, reactive, page, oracle,
-                                        all-fast, balanced-bound, oracle:WN:R (oracle = annealing search)
+                  --policy LIST         comma list of all (default), static, reactive, arc, balance,
+                                        page, oracle, all-fast, balanced-bound, oracle:WN:R
+                                        (oracle = annealing search; balance = kvplace's online policy)
                   --anneal-budget N     replays of the oracle's annealing search (default 12)
                   --max-window N        largest Wn the search tries (default 32)
                   --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,

@@ -51,10 +51,12 @@ class SimulateCommandTest {
         List<String> lines = Files.readAllLines(csv);
         assertEquals("policy,total_time_s,tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated",
                 lines.get(0));
-        assertEquals(7, lines.size());
+        assertEquals(9, lines.size());
         assertTrue(lines.get(1).startsWith("static,"));
-        assertTrue(lines.get(5).startsWith("all-fast,"));
-        assertTrue(lines.get(6).startsWith("balanced-bound,"));
+        assertTrue(lines.get(3).startsWith("arc,"));
+        assertTrue(lines.get(4).startsWith("balance,"));
+        assertTrue(lines.get(7).startsWith("all-fast,"));
+        assertTrue(lines.get(8).startsWith("balanced-bound,"));
         assertTrue(Files.size(plots.resolve("throughput.png")) > 1000);
         assertTrue(Files.size(plots.resolve("hit-rate.png")) > 1000);
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("oracle(Wn="));

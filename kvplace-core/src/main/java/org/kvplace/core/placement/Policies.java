@@ -2,23 +2,54 @@ package org.kvplace.core.placement;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import org.kvplace.core.model.CostModel;
 
 /** Factory of the built-in policies by name. Stateless. */
 public final class Policies {
 
     private Policies() {}
 
-    /** The names {@link #byName} knows. */
-    public static final List<String> NAMES = List.of("static", "reactive", "page", "oracle");
+    /** The names {@link #byName(String)} knows: every built-in policy that needs no cost model. */
+    public static final List<String> NAMES = List.of("static", "reactive", "arc", "page", "oracle");
+
+    /** The names that {@link #byName(String, CostModel)} knows besides {@link #NAMES}. */
+    public static final List<String> WITH_COST_MODEL = List.of("balance");
+
+    /** The online policies (lookahead 0: they run on a live cache too); {@code balance} needs a cost model. */
+    public static final List<String> ONLINE = List.of("static", "reactive", "arc", "balance");
 
     /**
-     * A new policy: {@code static}, {@code reactive}, {@code page}, {@code oracle} (Wn = 8,
-     * R = 1) or {@code oracle:WN:R}, e.g. {@code oracle:16:0.9}.
+     * kvplace's own online policy, {@link BalancePolicy}, for the given cost model.
      *
-     * @throws IllegalArgumentException for an unknown name or bad parameters
+     * @param cost the cost model of the hardware and model it places for
+     */
+    public static PlacementPolicy balance(CostModel cost) {
+        return new BalancePolicy(cost);
+    }
+
+    /**
+     * A new policy by name, for policies that need no cost model: see {@link #byName(String,
+     * CostModel)}.
+     *
+     * @throws IllegalArgumentException for an unknown name, bad parameters, or {@code balance}
+     *         (which needs a cost model)
      */
     public static PlacementPolicy byName(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
+        return byName(name, null);
+    }
+
+    /**
+     * A new policy: {@code static}, {@code reactive}, {@code arc}, {@code balance}, {@code page},
+     * {@code oracle} (Wn = 8, R = 1) or {@code oracle:WN:R}, e.g. {@code oracle:16:0.9}.
+     *
+     * @param name the policy's name
+     * @param cost the cost model, needed by {@code balance}; may be null for the others
+     * @throws IllegalArgumentException for an unknown name, bad parameters, or {@code balance}
+     *         without a cost model
+     */
+    public static PlacementPolicy byName(String name, CostModel cost) {
+        String n = Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT);
         if (n.startsWith("oracle:")) {
             String[] p = n.split(":");
             if (p.length != 3) {
@@ -33,10 +64,17 @@ public final class Policies {
         return switch (n) {
             case "static" -> new StaticPolicy();
             case "reactive" -> new ReactivePolicy();
+            case "arc" -> new ArcPolicy();
+            case "balance" -> {
+                if (cost == null) {
+                    throw new IllegalArgumentException("policy 'balance' needs a cost model");
+                }
+                yield new BalancePolicy(cost);
+            }
             case "page" -> new PagePolicy();
             case "oracle" -> new OraclePolicy(8, 1.0);
             default -> throw new IllegalArgumentException("unknown policy '" + name + "' (known: " + NAMES
-                    + ", oracle:WN:R)");
+                    + ", oracle:WN:R, and with a cost model " + WITH_COST_MODEL + ")");
         };
     }
 }

@@ -12,6 +12,14 @@ import java.util.Locale;
  * draws; a draw comes from the newest quarter of the middle with probability
  * {@code recencyBias}, else uniformly.
  *
+ * <p>Dynamics measured on real models, all off by default (the traces are then those of the
+ * ten-field constructor): a share {@code stable} of each layer's persistent set is drawn once and
+ * never replaced (stable heads), the rest changes as above (changing heads); the first
+ * {@code earlyLayers} layers replace the share {@code earlyVariation} per token instead of
+ * {@code variation} (the first layers of real models reuse little); and with probability
+ * {@code shift} per decode token and layer the whole changing part is redrawn at once (the rare
+ * steps where the attention pattern shifts). Dropped units come back through later draws.
+ *
  * @param promptTokens tokens before the first decode step
  * @param decodeTokens decode positions to generate
  * @param layers       layers per position
@@ -22,9 +30,21 @@ import java.util.Locale;
  * @param recencyBias  probability that a new draw comes from the newest quarter, in {@code [0, 1]}
  * @param variation    fraction of the persistent set replaced each decode token, in {@code [0, 1]}
  * @param seed         random seed; equal configs give equal traces
+ * @param stable         share of the persistent set that never changes, in {@code [0, 1]}
+ * @param earlyLayers    how many first layers use {@code earlyVariation}, at least 0
+ * @param earlyVariation the variation of those layers, in {@code [0, 1]}
+ * @param shift          probability per decode token and layer of redrawing the changing part, in {@code [0, 1]}
  */
 public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, int unitTokens, double sparsity,
-        int sinkTokens, int recentTokens, double recencyBias, double variation, long seed) {
+        int sinkTokens, int recentTokens, double recencyBias, double variation, long seed, double stable,
+        int earlyLayers, double earlyVariation, double shift) {
+
+    /** The generator without the optional dynamics (no stable share, no early layers, no shifts). */
+    public GeneratorConfig(int promptTokens, int decodeTokens, int layers, int unitTokens, double sparsity,
+            int sinkTokens, int recentTokens, double recencyBias, double variation, long seed) {
+        this(promptTokens, decodeTokens, layers, unitTokens, sparsity, sinkTokens, recentTokens, recencyBias, variation,
+                seed, 0, 0, variation, 0);
+    }
 
     /** Step-to-step variation of the preset {@code low}. */
     public static final double VARIATION_LOW = 0.02;
@@ -44,6 +64,18 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
         }
         if (!(variation >= 0 && variation <= 1)) {
             throw new IllegalArgumentException("variation must be in [0, 1], got " + variation);
+        }
+        if (!(stable >= 0 && stable <= 1)) {
+            throw new IllegalArgumentException("stable must be in [0, 1], got " + stable);
+        }
+        if (earlyLayers < 0) {
+            throw new IllegalArgumentException("early layers must be >= 0, got " + earlyLayers);
+        }
+        if (!(earlyVariation >= 0 && earlyVariation <= 1)) {
+            throw new IllegalArgumentException("early variation must be in [0, 1], got " + earlyVariation);
+        }
+        if (!(shift >= 0 && shift <= 1)) {
+            throw new IllegalArgumentException("shift must be in [0, 1], got " + shift);
         }
         if (sinkTokens < 0 || recentTokens < 0) {
             throw new IllegalArgumentException("sinks and recent must be >= 0, got " + sinkTokens + " and "
@@ -75,7 +107,8 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
      * Parses {@code key=value,...} over {@link #paper()}'s values. Keys: {@code prompt},
      * {@code decode}, {@code layers}, {@code unit}, {@code sparsity} (a fraction, or a percentage
      * above 1), {@code sinks}, {@code recent}, {@code recency}, {@code variation} (low, real,
-     * high or a fraction), {@code seed}.
+     * high or a fraction), {@code seed}, {@code stable} (a fraction), {@code early} ({@code K:V}: the
+     * first K layers replace the fraction V per token), {@code shift} (a probability).
      *
      * @throws IllegalArgumentException naming the unknown key or bad value
      */
@@ -85,6 +118,8 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
         int sinks = c.sinkTokens, recent = c.recentTokens;
         double sparsity = c.sparsity, recency = c.recencyBias, variation = c.variation;
         long seed = c.seed;
+        double stable = 0, earlyVariation = -1, shift = 0;
+        int early = 0;
         if (!spec.isBlank()) {
             for (String kv : spec.split(",")) {
                 int eq = kv.indexOf('=');
@@ -107,12 +142,24 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
                     case "recency" -> recency = number(k, v);
                     case "variation" -> variation = variationPreset(v);
                     case "seed" -> seed = (long) number(k, v);
-                    default -> throw new IllegalArgumentException("unknown generator key '" + k
-                            + "' (known: prompt, decode, layers, unit, sparsity, sinks, recent, recency, variation, seed)");
+                    case "stable" -> stable = number(k, v);
+                    case "shift" -> shift = number(k, v);
+                    case "early" -> {
+                        int colon = v.indexOf(':');
+                        if (colon <= 0) {
+                            throw new IllegalArgumentException("early expects LAYERS:VARIATION, got '" + v + "'");
+                        }
+                        early = integer(k, v.substring(0, colon));
+                        earlyVariation = variationPreset(v.substring(colon + 1));
+                    }
+                    default -> throw new IllegalArgumentException("unknown generator key '" + k + "' (known: prompt,"
+                            + " decode, layers, unit, sparsity, sinks, recent, recency, variation, seed, stable, early,"
+                            + " shift)");
                 }
             }
         }
-        return new GeneratorConfig(prompt, decode, layers, unit, sparsity, sinks, recent, recency, variation, seed);
+        return new GeneratorConfig(prompt, decode, layers, unit, sparsity, sinks, recent, recency, variation, seed,
+                stable, early, earlyVariation < 0 ? variation : earlyVariation, shift);
     }
 
     private static int integer(String k, String v) {
@@ -135,6 +182,9 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
     public String spec() {
         return "prompt=" + promptTokens + ",decode=" + decodeTokens + ",layers=" + layers + ",unit=" + unitTokens
                 + ",sparsity=" + sparsity + ",sinks=" + sinkTokens + ",recent=" + recentTokens + ",recency="
-                + recencyBias + ",variation=" + variation + ",seed=" + seed;
+                + recencyBias + ",variation=" + variation + ",seed=" + seed
+                + (stable > 0 ? ",stable=" + stable : "")
+                + (earlyLayers > 0 ? ",early=" + earlyLayers + ":" + earlyVariation : "")
+                + (shift > 0 ? ",shift=" + shift : "");
     }
 }

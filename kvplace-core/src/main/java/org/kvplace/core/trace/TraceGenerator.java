@@ -15,6 +15,9 @@ public final class TraceGenerator implements AccessTrace {
     private final int recentUnits;
     private final long[][] member;   // persistent set per layer, as bits (a few KiB: stays in cache)
     private final int[] size;
+    private final long[][] fixed;    // the stable part per layer (never replaced), as bits
+    private final int[] fixedSize;
+    private final boolean[] started;
     private final long[] rng;        // SplitMix64 state per layer
     private final long[] blocked;    // ids dropped this step: kept out of this step's draws
     private final int[] removed;     // the same ids as a list, to clear `blocked` cheaply
@@ -32,6 +35,9 @@ public final class TraceGenerator implements AccessTrace {
         this.recentUnits = (cfg.recentTokens() + cfg.unitTokens() - 1) / cfg.unitTokens();
         this.member = new long[layers][Bits.words(max) + 1];
         this.size = new int[layers];
+        this.fixed = new long[layers][Bits.words(max) + 1];
+        this.fixedSize = new int[layers];
+        this.started = new boolean[layers];
         this.rng = new long[layers];
         this.removed = new int[max];
         this.blocked = new long[Bits.words(max) + 1];
@@ -70,7 +76,26 @@ public final class TraceGenerator implements AccessTrace {
         int k = (int) Math.round((1 - cfg.sparsity()) * units);
         int target = Math.max(0, Math.min(mid, k - sinks - recent));
 
-        int remove = stochasticRound(cfg.variation() * size[l], l);
+        if (!started[l]) {
+            started[l] = true;
+            if (cfg.stable() > 0) {   // the stable heads' share, drawn once
+                int want = (int) Math.round(cfg.stable() * target);
+                while (fixedSize[l] < want) {
+                    int c = draw(l, lo, hi, mid);
+                    if (c < 0) {
+                        break;
+                    }
+                    Bits.set(fixed[l], c);
+                    fixedSize[l]++;
+                }
+            }
+        }
+        target = Math.max(0, target - fixedSize[l]);
+        double variation = l < cfg.earlyLayers() ? cfg.earlyVariation() : cfg.variation();
+        int remove = stochasticRound(variation * size[l], l);
+        if (cfg.shift() > 0 && uniform(l) < cfg.shift()) {
+            remove = size[l];          // the pattern shifts: the changing part is redrawn
+        }
         for (int i = 0; i < remove && size[l] > 0; i++) {
             removeRandom(l, lo, hi);
         }
@@ -89,14 +114,14 @@ public final class TraceGenerator implements AccessTrace {
                 } else {
                     d = lo + (int) bounded(l, mid);
                 }
-                if (!Bits.get(member[l], d) && !Bits.get(blocked, d)) {
+                if (!Bits.get(member[l], d) && !Bits.get(blocked, d) && !Bits.get(fixed[l], d)) {
                     c = d;
                 }
             }
             if (c < 0) {
                 int d = lo + (int) bounded(l, mid);
-                int f = nextFree(member[l], d, hi);
-                c = f >= 0 ? f : nextFree(member[l], lo, d);
+                int f = nextFree(member[l], fixed[l], d, hi);
+                c = f >= 0 ? f : nextFree(member[l], fixed[l], lo, d);
                 if (c < 0) {          // only just-dropped units are free: let them back in
                     releaseRemoved(l);
                     continue;
@@ -108,7 +133,14 @@ public final class TraceGenerator implements AccessTrace {
 
         into.reset(n, l, units);
         long[] bits = into.readBits();
-        System.arraycopy(member[l], 0, bits, 0, Bits.words(units));
+        int words = Bits.words(units);
+        System.arraycopy(member[l], 0, bits, 0, words);
+        if (fixedSize[l] > 0) {
+            long[] fx = fixed[l];
+            for (int w = 0; w < words; w++) {
+                bits[w] |= fx[w];
+            }
+        }
         Bits.setRange(bits, 0, sinks);
         Bits.setRange(bits, hi, units);
         into.recount();
@@ -144,13 +176,30 @@ public final class TraceGenerator implements AccessTrace {
         removed[removedCount++] = id;
     }
 
-    // The first id in [from, to) that is neither a member nor dropped this step, or -1.
-    private int nextFree(long[] m, int from, int to) {
+    // A free unit of the middle [lo, hi) for the stable part (as the draws of next()), or -1.
+    private int draw(int l, int lo, int hi, int mid) {
+        if (mid <= 0) {
+            return -1;
+        }
+        for (int tries = 0; tries < 16; tries++) {
+            int d = uniform(l) < cfg.recencyBias() ? hi - 1 - (int) bounded(l, Math.max(1, mid / 4))
+                    : lo + (int) bounded(l, mid);
+            if (!Bits.get(fixed[l], d)) {
+                return d;
+            }
+        }
+        int d = lo + (int) bounded(l, mid);
+        int f = nextFree(member[l], fixed[l], d, hi);
+        return f >= 0 ? f : nextFree(member[l], fixed[l], lo, d);
+    }
+
+    // The first id in [from, to) that is neither a member, stable, nor dropped this step, or -1.
+    private int nextFree(long[] m, long[] fx, int from, int to) {
         if (from >= to) {
             return -1;
         }
         int wi = from >>> 6;
-        long word = ~(m[wi] | blocked[wi]) & (-1L << from);
+        long word = ~(m[wi] | fx[wi] | blocked[wi]) & (-1L << from);
         int last = (to - 1) >>> 6;
         while (true) {
             if (word != 0) {
@@ -160,7 +209,7 @@ public final class TraceGenerator implements AccessTrace {
             if (++wi > last) {
                 return -1;
             }
-            word = ~(m[wi] | blocked[wi]);
+            word = ~(m[wi] | fx[wi] | blocked[wi]);
         }
     }
 

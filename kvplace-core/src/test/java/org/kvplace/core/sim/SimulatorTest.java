@@ -76,10 +76,11 @@ class SimulatorTest {
     void shouldNeverBeatTheBalancedBoundWithAnyPolicy() throws IOException {
         for (double sparsity : new double[] {0.4, 0.9}) {
             for (double variation : new double[] {0.02, 0.3}) {
-                for (String name : List.of("static", "reactive", "page", "oracle", "oracle:4:0.5")) {
+                for (String name : List.of("static", "reactive", "arc", "balance", "page", "oracle",
+                        "oracle:4:0.5")) {
                     Simulator sim = new Simulator(SMALL_HW, SMALL_MODEL);
                     SimulationResult r = sim.run(TraceGenerator.source(small(sparsity, variation, 1)),
-                            Policies.byName(name));
+                            Policies.byName(name, sim.costModel()));
                     assertTrue(r.totalTime() >= r.balancedTime() * (1 - 1e-12),
                             name + " " + r.totalTime() + " < bound " + r.balancedTime());
                 }
@@ -126,6 +127,17 @@ class SimulatorTest {
             assertTrue(c.totalTime() != a.totalTime() || c.bytesMigrated() != a.bytesMigrated(),
                     name + ": seed " + other.seed() + " gave exactly the numbers of seed " + c0.seed());
         }
+    }
+
+    @Test
+    void shouldLetBalanceBeatStaticAndReactiveWhenTheFastTierIsTight() throws IOException {
+        Simulator sim = new Simulator(SMALL_HW, SMALL_MODEL);
+        GeneratorConfig c = small(0.6, 0.1, 1);
+        SimulationResult st = sim.run(TraceGenerator.source(c), Policies.byName("static"));
+        SimulationResult re = sim.run(TraceGenerator.source(c), Policies.byName("reactive"));
+        SimulationResult ba = sim.run(TraceGenerator.source(c), Policies.balance(sim.costModel()));
+        assertTrue(ba.totalTime() < st.totalTime() * 0.9, ba.totalTime() + " vs static " + st.totalTime());
+        assertTrue(ba.totalTime() < re.totalTime(), ba.totalTime() + " vs reactive " + re.totalTime());
     }
 
     @Test

@@ -117,4 +117,84 @@ class TraceGeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.parse("sparsity=1.0"));
         assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.parse("variation=wild"));
     }
+
+    // Share of layer l's persistent reads at the first decode token still read at the last one, and
+    // the mean share kept from one token to the next.
+    private static double[] reuse(GeneratorConfig c, int layer) {
+        TraceGenerator g = new TraceGenerator(c);
+        TraceStep s = TraceStep.forHeader(g.header());
+        int[] first = null;
+        TraceStep prev = null;
+        long kept = 0, total = 0;
+        TraceStep last = TraceStep.forHeader(g.header());
+        while (g.next(s)) {
+            if (s.layer() != layer) {
+                continue;
+            }
+            if (first == null) {
+                first = s.ids();
+            }
+            if (prev != null) {
+                for (int id : prev.ids()) {
+                    if (id >= 4 && id < prev.position() - 32) {
+                        total++;
+                        kept += s.contains(id) ? 1 : 0;
+                    }
+                }
+            } else {
+                prev = TraceStep.forHeader(g.header());
+            }
+            prev.copyFrom(s);
+            last.copyFrom(s);
+        }
+        long stay = 0, all = 0;
+        for (int id : first) {
+            if (id >= 4 && id < c.promptTokens() - 32) {
+                all++;
+                stay += last.contains(id) ? 1 : 0;
+            }
+        }
+        return new double[] {(double) stay / all, (double) kept / total};
+    }
+
+    @Test
+    void shouldKeepTheStableShareForTheWholeRun() {
+        GeneratorConfig changing = new GeneratorConfig(4000, 40, 1, 1, 0.6, 4, 32, 0.0, 0.3, 5);
+        GeneratorConfig half = new GeneratorConfig(4000, 40, 1, 1, 0.6, 4, 32, 0.0, 0.3, 5, 0.5, 0, 0.3, 0);
+        // without stable heads a unit is still read 40 tokens later only by chance, about as often
+        // as the read density (0.4); with half the set stable, that half stays and the changing
+        // half (0.2 of the units) is redrawn over the units not stable (0.8): 0.5 + 0.5 x 0.25
+        double chance = reuse(changing, 0)[0];
+        assertEquals(0.4, chance, 0.05, "without stable heads");
+        double kept = reuse(half, 0)[0];
+        assertEquals(0.5 + 0.5 * 0.2 / 0.8, kept, 0.04, "with half stable");
+        TraceGenerator g = new TraceGenerator(half);
+        TraceStep st = TraceStep.forHeader(g.header());
+        while (g.next(st)) {
+            assertEquals(Math.round(0.4 * st.position()), st.readCount(), "n=" + st.position());
+        }
+    }
+
+    @Test
+    void shouldLetTheEarlyLayersReuseLessAndShiftsRedrawEverything() {
+        GeneratorConfig early = GeneratorConfig.parse("prompt=4000,decode=30,layers=3,early=1:0.9,variation=0.1,"
+                + "recency=0,seed=9");
+        double layer0 = 1 - reuse(early, 0)[1], layer2 = 1 - reuse(early, 2)[1];
+        assertEquals(0.9, layer0, 0.03, "layer 0 replaces");
+        assertEquals(0.1, layer2, 0.02, "layer 2 replaces");
+        GeneratorConfig shifting = GeneratorConfig.parse("prompt=4000,decode=30,layers=1,variation=0.02,shift=1,"
+                + "recency=0,seed=9");
+        assertTrue(1 - reuse(shifting, 0)[1] > 0.5, "a shift at every token replaces most of the set");
+        assertEquals(shifting, GeneratorConfig.parse(shifting.spec()));
+        assertEquals(early, GeneratorConfig.parse(early.spec()));
+    }
+
+    @Test
+    void shouldRejectBadDynamicsNamingTheKey() {
+        for (String bad : new String[] {"stable=1.5", "shift=-0.1", "early=2", "early=-1:0.5", "early=2:2"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.parse(bad));
+            String key = bad.substring(0, bad.indexOf('='));
+            assertTrue(e.getMessage().contains(key), bad + ": " + e.getMessage());
+        }
+    }
 }
