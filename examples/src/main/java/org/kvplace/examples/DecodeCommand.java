@@ -134,10 +134,7 @@ final class DecodeCommand {
                 case "--policy" -> {
                     policy = Options.value(args, ++i, "--policy");
                     try {
-                        if (Policies.byName(policy).lookahead() > 0) {
-                            throw new UsageException("--policy " + policy + " needs future knowledge; decoding is"
-                                    + " online: use one of " + String.join(", ", onlinePolicies()));
-                        }
+                        KvPlace.builder().policy(policy); // unknown names and lookahead policies fail here
                     } catch (IllegalArgumentException e) {
                         throw new UsageException("--policy: " + e.getMessage());
                     }
@@ -308,7 +305,7 @@ final class DecodeCommand {
 
     /** The built-in policies that need no future knowledge, so that they can run while decoding. */
     static java.util.List<String> onlinePolicies() {
-        return Policies.NAMES.stream().filter(n -> Policies.byName(n).lookahead() == 0).toList();
+        return Policies.ONLINE;
     }
 
     /** What one decode run produced and read. */

@@ -14,6 +14,7 @@ import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.engine.KvPlace;
 import org.kvplace.core.engine.LiveReplay;
 import org.kvplace.core.memory.MemoryBandwidth;
+import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.Policies;
@@ -56,7 +57,7 @@ final class LiveCommand {
               --variation V      step-to-step change of the read set: low, real, high or a number (default real)
               --fast-share X     fast tier as a share of the whole KV, in (0, 1] (default 0.25)
               --ratio X          slow over fast bandwidth, in (0, 1] (default 450/4900)
-              --policy LIST      comma-separated policies (default static,reactive)
+              --policy LIST      comma-separated online policies (default static,reactive,arc,balance)
               --trace FILE       replay a kvplace trace file's reads (e.g. from 'kvplace decode
                                  --record-trace' or 'kvplace simulate --write-trace') instead of
                                  generating them; the trace gives layers, context and decode lengths
@@ -87,7 +88,7 @@ final class LiveCommand {
         double variation = GeneratorConfig.VARIATION_REAL;
         double fastShare = 0.25;
         double ratio = 450.0 / 4900.0;
-        List<String> policies = List.of("static", "reactive");
+        List<String> policies = List.of("static", "reactive", "arc", "balance");
         boolean allFast = true;
         Path csv = null;
         Path plot = null;
@@ -120,7 +121,7 @@ final class LiveCommand {
                     List<String> names = List.of(v.split(","));
                     for (String n : names) {
                         try {
-                            Policies.byName(n);
+                            KvPlace.builder().policy(n); // unknown names and lookahead policies fail here
                         } catch (IllegalArgumentException e) {
                             throw new UsageException(a + ": " + e.getMessage());
                         }
@@ -214,7 +215,8 @@ final class LiveCommand {
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             if (!r.policy().equals("all-fast")) {
-                double sim = new Simulator(hw, mp).run(source, Policies.byName(r.policy())).tokensPerSecond();
+                double sim = new Simulator(hw, mp).run(source, Policies.byName(r.policy(), new CostModel(hw, mp)))
+                        .tokensPerSecond();
                 rows.set(i, new Row(r.policy(), r.result(), sim));
             }
         }

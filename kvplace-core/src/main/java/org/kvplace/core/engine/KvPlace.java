@@ -11,7 +11,11 @@ import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.TierKind;
+import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.HardwareProfile;
+import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.Policies;
@@ -85,7 +89,6 @@ public final class KvPlace implements AutoCloseable {
 
     private KvPlace(Builder b, TieredKvCache cache) {
         this.cache = cache;
-        this.policies = b.policies;
         this.queryHeads = b.queryHeads == 0 ? cache.shape().kvHeads() : b.queryHeads;
         if (queryHeads % cache.shape().kvHeads() != 0) {
             throw new IllegalArgumentException("queryHeads=" + queryHeads + " is not a multiple of kvHeads="
@@ -102,11 +105,29 @@ public final class KvPlace implements AutoCloseable {
         long share = cache.capacityPages(TierKind.FAST) / maxSequences;
         long reserve = Math.min(cache.shape().layers(), share / 4);
         this.policyCapacityBytes = (share - reserve) * cache.layout().pageBytes();
+        if (b.policies != null) {
+            this.policies = b.policies;
+        } else {
+            String name = b.policyName;
+            CostModel cost = Policies.WITH_COST_MODEL.contains(name) ? costModel(b.modelFastBytesPerSecond) : null;
+            this.policies = () -> Policies.byName(name, cost);
+        }
         this.synchronous = b.synchronousMigration;
         this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
         if (!synchronous) {
             worker.start();
         }
+    }
+
+    /** The cost model of one sequence on this engine's tiers, for policies that plan with one. */
+    private CostModel costModel(double fastRate) {
+        double fast = fastRate > 0 ? fastRate : MemoryBandwidth.measureCopy(64L << 20, 3);
+        double slow = slowBytesPerNano == Double.POSITIVE_INFINITY ? fast : slowBytesPerNano * 1e9;
+        long pageBytes = cache.layout().pageBytes();
+        HardwareProfile hw = new HardwareProfile("live", fast, Math.max(pageBytes, policyCapacityBytes), slow, slow,
+                1e18, (long) cache.capacityPages(TierKind.SLOW) * pageBytes + pageBytes); // each direction throttled apart: no shared DRAM limit
+        ModelProfile model = new ModelProfile("live", cache.shape().layers(), cache.layout().tokenBytes(), 0, 1);
+        return new CostModel(hw, model);
     }
 
     /** A builder; {@link Builder#cache} is required. */
@@ -312,7 +333,8 @@ public final class KvPlace implements AutoCloseable {
     /** Configures a {@link KvPlace}. */
     public static final class Builder {
         private TieredKvCache.Builder cache;
-        private Supplier<PlacementPolicy> policies = () -> Policies.byName("static");
+        private Supplier<PlacementPolicy> policies;
+        private String policyName = "static";
         private int queryHeads;
         private int budgetTokens = PageSelection.ALL;
         private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
@@ -331,25 +353,32 @@ public final class KvPlace implements AutoCloseable {
         }
 
         /**
-         * The policy by name, one of {@link Policies#NAMES} (a new instance per sequence); default
-         * {@code static}. Only online policies (no lookahead) can run live.
+         * The policy by name, one of {@link Policies#ONLINE} (a new instance per sequence); default
+         * {@code static}. Only online policies (no lookahead) can run live. A policy that needs a cost
+         * model ({@code balance}) gets one calibrated on this engine: the fast tier's rate from
+         * {@link #modelFastBytesPerSecond} (else this machine's measured copy bandwidth), the slow
+         * tier's from its throttle, the fast capacity of one sequence's share, no weights.
          *
          * @throws IllegalArgumentException for an unknown name, naming it, or a policy that needs lookahead
          */
         public Builder policy(String name) {
             Objects.requireNonNull(name, "policy name");
-            PlacementPolicy sample = Policies.byName(name); // fails now, naming it, not at the first sequence
-            if (sample.lookahead() > 0) {
+            String n = name.toLowerCase(java.util.Locale.ROOT);
+            if (!Policies.ONLINE.contains(n)) {
+                // Fails here, naming it, for an unknown name; else it is a lookahead policy.
+                PlacementPolicy sample = Policies.byName(name);
                 throw new IllegalArgumentException("policy " + name + " reads " + sample.lookahead()
-                        + " steps ahead; the live engine has no future knowledge (use an online policy)");
+                        + " steps ahead; the live engine has no future knowledge (use one of " + Policies.ONLINE + ")");
             }
-            this.policies = () -> Policies.byName(name);
+            this.policyName = n;
+            this.policies = null;
             return this;
         }
 
         /** The policy: a supplier of a new instance per sequence. */
         public Builder policy(Supplier<PlacementPolicy> policies) {
             this.policies = Objects.requireNonNull(policies, "policies");
+            this.policyName = null;
             return this;
         }
 
