@@ -280,6 +280,9 @@ final class DecodeCommand {
         } catch (IOException e) {
             err.println("kvplace decode: " + Printable.escape(e.getMessage()));
             return 1;
+        } catch (IllegalStateException e) {
+            // a corrupt model found while decoding (non-finite weights); the message names the tensor
+            throw new CommandFailure(e.getMessage(), e);
         }
     }
 

@@ -216,12 +216,23 @@ public final class LlamaDecoder implements AutoCloseable {
         return pagesScored;
     }
 
+    private static boolean finite(float[] a) {
+        for (float f : a) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Feeds {@code token} at {@link #position()} and returns the logits for the next token: a buffer
      * owned by this decoder, overwritten by the next call.
      *
      * @throws IllegalArgumentException if the token is out of the vocabulary
-     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed
+     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed, or if keys, values
+     *     or logits come out NaN or infinite (the message names the tensor of the model file that
+     *     holds a non-finite weight, if one does)
      */
     public float[] forward(int token) {
         if (token < 0 || token >= c.vocabSize()) {
@@ -240,6 +251,9 @@ public final class LlamaDecoder implements AutoCloseable {
             m.wv[l].matvec(xb, v);
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
+            if (!finite(k) || !finite(v)) {
+                throw m.nonFinite("the keys or values of layer " + l, l, pos);
+            }
             int n;
             if (engine != null) {
                 engine.append(l, k, v);
@@ -287,6 +301,9 @@ public final class LlamaDecoder implements AutoCloseable {
         }
         rmsNorm(x, x, m.outputNorm);
         m.output.matvec(x, logits);
+        if (!finite(logits)) {
+            throw m.nonFinite("the logits", -1, pos);
+        }
         position++;
         endStep(pos);
         return logits;
