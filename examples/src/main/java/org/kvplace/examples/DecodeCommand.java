@@ -167,19 +167,19 @@ final class DecodeCommand {
         }
         // Inputs and outputs are checked before the model is loaded: the model is mapped, so writing
         // over it (directly or through a link) would destroy it under the running decoder.
-        Path path;
-        try {
-            path = InputFiles.regularFile("--model", "model file", model);
-        } catch (CommandFailure e) {
-            throw model.equals(DEFAULT_MODEL) ? new CommandFailure(e.getMessage() + "; pass --model FILE (the default"
-                    + " is resolved against the working directory; run from the repository root)") : e;
-        }
         Outputs files = new Outputs().input("--model", model);
         Path traceTarget = null;
         Path propertiesTarget = null;
         if (recordTrace != null) {
             traceTarget = files.output("--record-trace", recordTrace);
             propertiesTarget = files.output("--record-trace", recordTrace + ".model.properties");
+        }
+        Path path;
+        try {
+            path = InputFiles.regularFile("--model", "model file", model);
+        } catch (CommandFailure e) {
+            throw model.equals(DEFAULT_MODEL) ? new CommandFailure(e.getMessage() + "; pass --model FILE (the default"
+                    + " is resolved against the working directory; run from the repository root)") : e;
         }
         try (LlamaModel m = LlamaModel.load(path)) {
             LlamaConfig c = m.config();

@@ -60,7 +60,7 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
      * Checks {@code llama.block_count} against the tensors present before anything is sized by it:
      * a corrupt count must not allocate per-layer arrays of 10^8 entries.
      */
-    private static void checkBlocks(GgufFile f) throws GgufFormatException {
+    static void checkBlocks(GgufFile f) throws GgufFormatException {
         int blocks = f.requireInt("llama.block_count");
         if (blocks <= 0) {
             return; // the constructor names it
@@ -118,7 +118,6 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
             throw f.error("tensor 'rope_freqs.weight' at offset " + f.tensorOrNull("rope_freqs.weight").fileOffset()
                     + ": rotary frequency factors are not supported");
         }
-        checkBlocks(f);
         finitePositive(f, "llama.attention.layer_norm_rms_epsilon");
         if (f.has("llama.rope.freq_base")) {
             finitePositive(f, "llama.rope.freq_base");

@@ -32,6 +32,7 @@ public final class LlamaModel implements AutoCloseable {
     private LlamaModel(GgufFile f) throws GgufFormatException {
         this.file = f;
         this.config = LlamaConfig.from(f);
+        LlamaConfig.checkBlocks(f); // before the per-layer arrays below are sized by the block count
         this.tokenizer = Tokenizer.from(f);
         LlamaConfig c = config;
         if (tokenizer.vocabSize() != c.vocabSize()) {
