@@ -184,7 +184,13 @@ final class DecodeCommand {
         try (LlamaModel m = LlamaModel.load(path)) {
             LlamaConfig c = m.config();
             Tokenizer tok = m.tokenizer();
-            int[] promptTokens = prompt == null ? new int[] {tok.bos()} : tok.encode(prompt, true, false);
+            int[] promptTokens;
+            try {
+                promptTokens = prompt == null ? new int[] {tok.bos()} : tok.encode(prompt, true, false);
+            } catch (IllegalStateException e) {
+                throw new CommandFailure("--prompt cannot be encoded with the vocabulary of " + path + ": "
+                        + e.getMessage(), e);
+            }
             long positions = (long) promptTokens.length + tokens - 1;
             if (positions > c.contextLength()) {
                 throw new UsageException("prompt (" + promptTokens.length + " tokens) plus --tokens " + tokens + " need "

@@ -230,8 +230,8 @@ public final class LlamaDecoder implements AutoCloseable {
      * owned by this decoder, overwritten by the next call.
      *
      * @throws IllegalArgumentException if the token is out of the vocabulary
-     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed, or if keys, values
-     *     or logits come out NaN or infinite (the message names the tensor of the model file that
+     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed, or if queries, keys,
+     *     values or logits come out NaN or infinite (the message names the tensor of the model file that
      *     holds a non-finite weight, if one does)
      */
     public float[] forward(int token) {
@@ -251,8 +251,8 @@ public final class LlamaDecoder implements AutoCloseable {
             m.wv[l].matvec(xb, v);
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
-            if (!finite(k) || !finite(v)) {
-                throw m.nonFinite("the keys or values of layer " + l, l, pos);
+            if (!finite(q) || !finite(k) || !finite(v)) {
+                throw m.nonFinite("the queries, keys or values of layer " + l, l, pos);
             }
             int n;
             if (engine != null) {
