@@ -138,7 +138,8 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         return new IllegalStateException(Printable.escape(file.path() + ": " + what + " at position " + position
-                + " are not finite although every weight read is: the activations overflowed"));
+                + ", although every weight read is finite: the activations overflowed; the weights are out of any"
+                + " usable range"));
     }
 
     /** The configuration. */
