@@ -129,6 +129,56 @@ final class Outputs {
         }
     }
 
+    /** A stream whose failures say which file could not be written, and why. */
+    private static final class Named extends java.io.FilterOutputStream {
+        private final Path target;
+
+        Named(OutputStream out, Path target) {
+            super(out);
+            this.target = target;
+        }
+
+        private IOException named(IOException e) {
+            return new IOException(InputFiles.message("write", target, e), e);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+    }
+
     /**
      * A file written to a temporary sibling and moved over the target by {@link #commit()}; {@link
      * #close()} without a commit deletes the temporary file and leaves the target as it was.
@@ -147,11 +197,20 @@ final class Outputs {
             this.out = out;
         }
 
-        /** Starts writing {@code target}, creating its directory if needed. */
+        /**
+         * Starts writing {@code target}, creating its directory if needed.
+         *
+         * @throws IOException saying what could not be written and why
+         */
         static AtomicFile create(Path target) throws IOException {
             Path dir = target.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            Path temp;
+            try {
+                Files.createDirectories(dir);
+                temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            } catch (IOException e) {
+                throw new IOException(InputFiles.message("write", target, e), e);
+            }
             try {
                 Set<PosixFilePermission> perms = Files.exists(target)
                         ? Files.getPosixFilePermissions(target, LinkOption.NOFOLLOW_LINKS) : DEFAULT_PERMISSIONS;
@@ -160,7 +219,7 @@ final class Outputs {
                 // keep the temporary file's own permissions
             }
             try {
-                return new AtomicFile(target, temp, Files.newOutputStream(temp));
+                return new AtomicFile(target, temp, new Named(Files.newOutputStream(temp), target));
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(temp);
                 throw e;
@@ -182,12 +241,16 @@ final class Outputs {
             if (done) {
                 throw new IllegalStateException(target + " already committed or abandoned");
             }
-            out.close();
             try {
+                out.close();
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileSystemException e) {
+                close();
                 throw new IOException("cannot move the finished " + target.getFileName() + " into place at " + target
-                        + ": " + e.getMessage(), e);
+                        + ": " + InputFiles.reason(e), e);
+            } catch (IOException e) {
+                close();
+                throw e;
             }
             done = true;
         }
