@@ -64,8 +64,10 @@ public final class TraceWriter implements AutoCloseable {
      * @throws IOException if the file cannot be written
      */
     public static TraceWriter create(Path file, TraceHeader header) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Path temp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        // through a link, replace the file it names rather than the link
+        Path target = Files.exists(file) ? file.toRealPath() : file;
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
         TraceWriter w;
         try {
             w = new TraceWriter(Files.newOutputStream(temp), header);
@@ -74,7 +76,7 @@ public final class TraceWriter implements AutoCloseable {
             throw e;
         }
         w.temp = temp;
-        w.target = file;
+        w.target = target;
         return w;
     }
 
