@@ -157,6 +157,16 @@ class BadInputTest {
         assertNoStackTrace(err());
     }
 
+    @Test
+    void item5_shouldRejectAHugeLiveRunAndCheckItsOutputsFirst() throws IOException {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertEquals(2,
+                run("live", "--prompt", "4194304", "--layers", "256")));
+        assertTrue(err().contains("--prompt 4194304 --decode 256 --layers 256") && err().contains("this machine has"),
+                err());
+        assertEquals(2, run("live", "--csv", dir.toString()));
+        assertTrue(err().contains("--csv " + dir + ": " + dir + " is a directory"), err());
+    }
+
     // ---- 13: absurd profile values -----------------------------------------------------------------
 
     @Test
