@@ -69,6 +69,11 @@ public final class Main {
             err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
             err.println("Run 'kvplace " + command + " --help' for the options.");
             return 2;
+        } catch (java.io.UncheckedIOException e) {
+            // a file that could not be read or written part way; the message names it and the reason
+            err.println("kvplace " + command + ": " + Printable.escape(e.getCause().getMessage()));
+            stackTrace(e, err, false);
+            return 1;
         } catch (CommandFailure e) {
             err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
             stackTrace(e, err, false);
