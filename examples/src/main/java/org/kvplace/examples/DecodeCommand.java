@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
-import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.memory.Tier;
