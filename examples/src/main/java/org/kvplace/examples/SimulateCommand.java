@@ -234,9 +234,21 @@ final class SimulateCommand {
             return 0;
         } catch (IOException | UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             err.println();
-            err.println("kvplace simulate: " + Printable.escape(e.getMessage()));
+            err.println("kvplace simulate: " + Printable.escape(message(e, sourceName)));
             return 1;
         }
+    }
+
+    /**
+     * The message of a failed run; a bare decoding error of the JDK ({@code Input length = 1}) says
+     * which source could not be read and why.
+     */
+    static String message(Exception e, String sourceName) {
+        Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+        if (t instanceof java.nio.charset.CharacterCodingException) {
+            return "cannot read " + sourceName + ": not valid UTF-8 text (" + t.getMessage() + ")";
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
     static void describe(TraceHeader h, HardwareProfile hw, ModelProfile model, String generate, PrintStream out) {
