@@ -17,7 +17,7 @@ import java.util.Set;
 /**
  * The files one command reads and writes, checked before the command does any work: an output is
  * never one of the inputs or another output (paths compared after resolving links, also for files
- * that do not exist yet), and its directory exists or can be created. Outputs are written through
+ * that do not exist yet; existing files also by device and inode, which catches hard links), and its directory exists or can be created. Outputs are written through
  * {@link AtomicFile}: to a temporary file in the same directory, moved into place only when
  * complete, so that a failed run leaves neither a half-written file nor a damaged old one.
  */
@@ -44,6 +44,15 @@ final class Outputs {
         Path real = real(Path.of(file));
         String what = option + " " + file;
         String input = inputs.get(real);
+        if (input == null && Files.exists(real)) {
+            // another name for the same file (a hard link, a bind mount): same device and inode
+            for (Map.Entry<Path, String> in : inputs.entrySet()) {
+                if (sameFile(real, in.getKey())) {
+                    input = in.getValue();
+                    break;
+                }
+            }
+        }
         if (input != null) {
             throw new UsageException(what + " is the same file as " + input + " (" + real
                     + "); a command never writes over its own inputs");
@@ -61,6 +70,14 @@ final class Outputs {
         checkDirectory(what, real.getParent());
         outputs.put(real, what);
         return real;
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Checks an output directory (created when the command writes); returns its real path. */

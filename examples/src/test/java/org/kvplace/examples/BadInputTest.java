@@ -81,6 +81,10 @@ class BadInputTest {
         assertTrue(err().contains("is the same file as --model"), err());
         assertArrayEquals(before, Files.readAllBytes(model));
 
+        Path hard = Files.createLink(dir.resolve("hard.kvpt"), model);
+        assertEquals(2, run("decode", "--model", model.toString(), "--tokens", "4", "--record-trace", hard.toString()));
+        assertTrue(err().contains("is the same file as --model"), err());
+
         // the trace's companion FILE.model.properties counts too
         Path props = Files.copy(model, dir.resolve("x.kvpt.model.properties"));
         assertEquals(2, run("decode", "--model", props.toString(), "--tokens", "4", "--record-trace",
