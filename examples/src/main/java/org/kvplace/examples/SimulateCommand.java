@@ -117,6 +117,7 @@ final class SimulateCommand {
                     }
                 }
                 case "report" -> {
+                    new Outputs().outputDirectory("--out", reportDir); // before minutes of replays
                     try {
                         return ReproductionReport.run(Path.of(reportDir), out, err, progress);
                     } catch (IOException e) {
