@@ -117,6 +117,9 @@ class BadInputTest {
         assertEquals(2, run("simulate", "--trace", trace.toString(), "--write-trace", trace.toString(), "--model",
                 m.toString(), "--no-progress"));
         assertArrayEquals(bin, Files.readAllBytes(trace));
+        assertEquals(2, run("live", "--trace", trace.toString(), "--csv", trace.toString()));
+        assertTrue(err().contains("--csv " + trace + " is the same file as --trace " + trace), err());
+        assertArrayEquals(bin, Files.readAllBytes(trace));
     }
 
     @Test
