@@ -224,12 +224,13 @@ class BadInputTest {
     }
 
     @Test
-    void item14_shouldNameTheTextTraceThatIsNotUtf8() throws IOException {
-        Path txt = Files.write(dir.resolve("latin1.txt"), "4,0,0,[1],0\n# caf\u00e9\n4,0,1,[],0\n5,0,0,[0 2],0\n"
+    void item14_shouldNameTheLineOfANonAsciiByteInATextTrace() throws IOException {
+        Path txt = Files.write(dir.resolve("latin1.txt"), "4,0,0,[1],0\n4,0,1,[],0\n5,0,0,[0 2]\u00e9,0\n"
                 .getBytes(StandardCharsets.ISO_8859_1));
         assertEquals(1, run("simulate", "--import-text", txt.toString(), "--model", modelProperties().toString(),
                 "--no-progress"));
-        assertTrue(err().contains(txt.toString()) && err().contains("UTF-8"), err());
+        assertTrue(err().contains(txt.toString()) && err().contains("line 3") && err().contains("0xE9"), err());
+        assertFalse(err().contains("Input length"), err());
         assertNoStackTrace(err());
     }
 
