@@ -3,4 +3,5 @@ module org.kvplace.examples {
     requires org.kvplace.core;
     requires org.kvplace.kernels;
     requires java.desktop;
+    requires jdk.management;
 }

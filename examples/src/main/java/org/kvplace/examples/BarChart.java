@@ -107,6 +107,11 @@ final class BarChart {
         } finally {
             g.dispose();
         }
-        ImageIO.write(img, "png", file.toFile());
+        try (Outputs.AtomicFile f = Outputs.AtomicFile.create(file)) {
+            if (!ImageIO.write(img, "png", f.stream())) {
+                throw new IOException("no PNG writer for " + file);
+            }
+            f.commit();
+        }
     }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
-import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.memory.Tier;
@@ -22,6 +21,7 @@ import org.kvplace.examples.llama.DecodeLoop;
 import org.kvplace.examples.llama.LlamaConfig;
 import org.kvplace.examples.llama.LlamaDecoder;
 import org.kvplace.examples.llama.LlamaModel;
+import org.kvplace.examples.llama.Printable;
 import org.kvplace.kernels.MatVec;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
@@ -161,25 +161,32 @@ final class DecodeCommand {
             err.println("kvplace decode: " + cause.getMessage());
             return 1;
         }
+        // Inputs and outputs are checked before the model is loaded: the model is mapped, so writing
+        // over it (directly or through a link) would destroy it under the running decoder.
+        Outputs files = new Outputs().input("--model", model);
+        Path traceTarget = null;
+        Path propertiesTarget = null;
         if (recordTrace != null) {
-            // Fail before loading and decoding, not after: the trace goes next to an existing directory.
-            Path parent = Path.of(recordTrace).toAbsolutePath().getParent();
-            if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-                throw new UsageException("cannot write trace file " + recordTrace + ": directory " + parent
-                        + " does not exist or is not writable");
-            }
+            traceTarget = files.output("--record-trace", recordTrace);
+            propertiesTarget = files.output("--record-trace", recordTrace + ".model.properties");
         }
-        Path path = Path.of(model);
-        if (!Files.isRegularFile(path)) {
-            err.println("kvplace decode: model file " + path.toAbsolutePath().normalize() + " not found; pass --model FILE"
-                    + (model.equals(DEFAULT_MODEL) ? " (the default is resolved against the working directory; run"
-                    + " from the repository root)" : ""));
-            return 1;
+        Path path;
+        try {
+            path = InputFiles.regularFile("--model", "model file", model);
+        } catch (CommandFailure e) {
+            throw model.equals(DEFAULT_MODEL) ? new CommandFailure(e.getMessage() + "; pass --model FILE (the default"
+                    + " is resolved against the working directory; run from the repository root)") : e;
         }
         try (LlamaModel m = LlamaModel.load(path)) {
             LlamaConfig c = m.config();
             Tokenizer tok = m.tokenizer();
-            int[] promptTokens = prompt == null ? new int[] {tok.bos()} : tok.encode(prompt, true, false);
+            int[] promptTokens;
+            try {
+                promptTokens = prompt == null ? new int[] {tok.bos()} : tok.encode(prompt, true, false);
+            } catch (IllegalStateException e) {
+                throw new CommandFailure("--prompt cannot be encoded with the vocabulary of " + path + ": "
+                        + e.getMessage(), e);
+            }
             long positions = (long) promptTokens.length + tokens - 1;
             if (positions > c.contextLength()) {
                 throw new UsageException("prompt (" + promptTokens.length + " tokens) plus --tokens " + tokens + " need "
@@ -194,6 +201,7 @@ final class DecodeCommand {
             int needed = cc.pagesNeeded(c, maxTokens);
             int fastCap = cc.fastPages() >= 0 ? cc.fastPages() : (needed + 1) / 2;
             int slowCap = cc.slowPages() >= 0 ? cc.slowPages() : needed;
+            TierMemory.check(tierOptions(cc, fastBytes, slowBytes, pageTokens), fastCap, slowCap, pageBytes);
             if ((long) fastCap + slowCap < needed) {
                 throw new UsageException("the tiers hold " + fastCap + " + " + slowCap + " pages of " + pageBytes
                         + " bytes; this run needs " + needed + " (" + c.layers() + " layers x "
@@ -227,24 +235,24 @@ final class DecodeCommand {
                 out.print(prompt);
                 out.flush();
             }
-            TraceRecorder recorder = recordTrace == null ? null
-                    : new TraceRecorder(Path.of(recordTrace), pageTokens, c.layers(), promptTokens.length, tokens - 1);
             Run r;
-            try {
-                r = decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP,
-                        seed, stop, out, progress, err, recorder);
-            } catch (RuntimeException e) {
-                if (recorder != null) {
-                    try {
-                        recorder.close(); // incomplete: fails, and the run's failure is the one to report
-                    } catch (IOException suppressed) {
-                        e.addSuppressed(suppressed);
+            TraceRecorder recorder = null;
+            try (Outputs.AtomicFile traceOut = traceTarget == null ? null : Outputs.AtomicFile.create(traceTarget)) {
+                recorder = traceOut == null ? null : new TraceRecorder(traceOut.stream(), pageTokens, c.layers(),
+                        promptTokens.length, tokens - 1);
+                try {
+                    r = decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens,
+                            temperature, topP, seed, stop, out, progress, err, recorder);
+                } catch (RuntimeException | Error e) {
+                    if (recorder != null) {
+                        recorder.abort(); // the run's failure is the one to report; no partial trace stays
                     }
+                    throw e;
                 }
-                throw e;
-            }
-            if (recorder != null) {
-                recorder.close();
+                if (recorder != null) {
+                    recorder.close();
+                    traceOut.commit();
+                }
             }
             out.println();
             out.flush();
@@ -252,7 +260,7 @@ final class DecodeCommand {
             if (recorder != null) {
                 Path traceFile = Path.of(recordTrace);
                 Path modelFile = Path.of(recordTrace + ".model.properties");
-                Files.writeString(modelFile, modelProperties(m, path, kvType));
+                Outputs.writeString(propertiesTarget, modelProperties(m, path, kvType));
                 err.printf("trace      %s: %d bytes, %d steps (%d positions x %d layers) of %d-token pages; model bytes"
                         + " in %s%n", traceFile, Files.size(traceFile), recorder.header().steps(),
                         recorder.header().decodeTokens(), c.layers(), pageTokens, modelFile);
@@ -272,9 +280,29 @@ final class DecodeCommand {
             }
             return 0;
         } catch (IOException e) {
-            err.println("kvplace decode: " + e.getMessage());
+            err.println("kvplace decode: " + Printable.escape(e.getMessage()));
             return 1;
+        } catch (IllegalStateException e) {
+            // a corrupt model found while decoding (non-finite weights); the message names the tensor
+            throw new CommandFailure(e.getMessage(), e);
         }
+    }
+
+    /** The options that sized the tiers, for messages. */
+    private static String tierOptions(CacheConfig cc, long fastBytes, long slowBytes, int pageTokens) {
+        StringBuilder sb = new StringBuilder();
+        if (fastBytes >= 0) {
+            sb.append("--fast-bytes ").append(fastBytes).append(' ');
+        } else if (cc.fastPages() >= 0) {
+            sb.append("--fast-pages ").append(cc.fastPages()).append(' ');
+        }
+        if (slowBytes >= 0) {
+            sb.append("--slow-bytes ").append(slowBytes).append(' ');
+        } else if (cc.slowPages() >= 0) {
+            sb.append("--slow-pages ").append(cc.slowPages()).append(' ');
+        }
+        sb.append("--page-tokens ").append(pageTokens);
+        return sb.toString();
     }
 
     /** The model's bytes as {@code kvplace simulate --model FILE} reads them. */
@@ -323,7 +351,15 @@ final class DecodeCommand {
         if (budgetTokens != PageSelection.ALL) {
             engine.budgetTokens(budgetTokens);
         }
-        try (KvPlace kv = engine.build(); KvSequence seq = kv.newSequence();
+        KvPlace built;
+        try {
+            built = engine.build();
+        } catch (IllegalArgumentException e) {
+            // the sizes come from options: a size the library refuses is a usage error here
+            throw new UsageException("the cache cannot be built from --fast-pages, --slow-pages, --fast-bytes,"
+                    + " --slow-bytes, --page-tokens: " + e.getMessage());
+        }
+        try (KvPlace kv = built; KvSequence seq = kv.newSequence();
                 LlamaDecoder d = new LlamaDecoder(m, seq, observer)) {
             TieredKvCache cache = kv.cache();
             Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);

@@ -23,6 +23,10 @@ final class Evaluation {
     static final List<String> ALL = List.of("static", "reactive", "arc", "balance", "page", "oracle", "all-fast",
             "balanced-bound");
 
+    /** The chart files {@link #plot} writes. */
+    static final String THROUGHPUT_PNG = "throughput.png";
+    static final String HIT_RATE_PNG = "hit-rate.png";
+
     /** One row: a result and the wall time its replay took (0 for references). */
     record Row(SimulationResult result, double wallSeconds, long steps) {
         String label() {
@@ -147,11 +151,7 @@ final class Evaluation {
                     r.totalTime(), r.tokensPerSecond(), r.fastHitRate(), r.bytesFast(), r.bytesSlow(),
                     r.bytesMigrated()));
         }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Files.writeString(file, sb.toString());
+        Outputs.writeString(file, sb.toString());
     }
 
     static List<Path> plot(List<Row> rows, Path dir, String title) throws IOException {
@@ -166,10 +166,10 @@ final class Evaluation {
             hit[i][0] = rows.get(i).result().fastHitRate();
             hit[i][1] = rows.get(i).result().fastHitRateWithWeights();
         }
-        Path a = dir.resolve("throughput.png");
+        Path a = dir.resolve(THROUGHPUT_PNG);
         BarChart.write(a, title + ": throughput / best reference", "normalised throughput", names,
                 List.of("normalised"), norm, Math.max(1.0, Math.ceil(max * 10) / 10));
-        Path b = dir.resolve("hit-rate.png");
+        Path b = dir.resolve(HIT_RATE_PNG);
         BarChart.write(b, title + ": fast-tier hit rate by bytes", "hit rate", names,
                 List.of("KV only", "weights included"), hit, 1.0);
         return List.of(a, b);

@@ -2,10 +2,7 @@ package org.kvplace.examples;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -137,17 +134,19 @@ final class LiveCommand {
         }
         if (csv == null || plot == null) {
             Path dir = Path.of("kvplace-out", "live");
-            Files.createDirectories(dir);
             csv = csv == null ? dir.resolve("results.csv") : csv;
             plot = plot == null ? dir.resolve("throughput.png") : plot;
         }
-        checkTarget(csv, "--csv");
-        checkTarget(plot, "--plot");
+        // Files are checked before any run: the trace readable, the outputs writable and not the trace.
+        Outputs files = new Outputs();
+        if (traceFile != null) {
+            InputFiles.regularFile("--trace", "trace", traceFile.toString());
+            files.input("--trace", traceFile.toString());
+        }
+        csv = files.output("--csv", csv.toString());
+        plot = files.output("--plot", plot.toString());
         TraceHeader fileHeader = null;
         if (traceFile != null) {
-            if (!Files.isRegularFile(traceFile)) {
-                throw new UsageException("--trace " + traceFile + " is not a readable file");
-            }
             try (TraceReader r = TraceReader.open(traceFile)) {
                 fileHeader = r.header();
             }
@@ -161,6 +160,11 @@ final class LiveCommand {
         int pages = layers * Math.ceilDiv(maxTokens, pageTokens);
         int fastPages = (int) Math.max(layers + 1, Math.round(pages * fastShare));
         long pageBytes = 2L * pageTokens * kvHeads * headDim * Float.BYTES;
+        // the all-fast run holds every page in the fast tier and as many slots in the slow one
+        TierMemory.check(traceFile != null ? "--trace " + traceFile + " (" + prompt + " prompt + " + decode
+                + " decoded tokens, " + layers + " layers)" : "--prompt " + prompt + " --decode " + decode + " --layers "
+                + layers, pages + layers,
+                pages + layers, pageBytes);
         GeneratorConfig gen = new GeneratorConfig(prompt, decode, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 1);
         out.printf(Locale.ROOT, "workload   %,d context tokens + %,d decoded, %d layers, %d KV heads of %d, pages of %d"
                 + " tokens (%,d bytes); %,d pages in all (%.1f MiB)%n", prompt, decode, layers, kvHeads, headDim,
@@ -236,14 +240,8 @@ final class LiveCommand {
                 v[i][1] = rows.get(i).result().modelledTokensPerSecond();
                 max = Math.max(max, Math.max(v[i][0], Double.isNaN(v[i][1]) ? 0 : v[i][1]));
             }
-            Path tmp = temp(plot);
-            try {
-                BarChart.write(tmp, "live decode on emulated tiers (ratio " + String.format(Locale.ROOT, "%.3f", ratio)
-                        + ")", "tokens/s", names, List.of("measured", "modelled"), v, max * 1.1);
-                Files.move(tmp, plot, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            BarChart.write(plot, "live decode on emulated tiers (ratio " + String.format(Locale.ROOT, "%.3f", ratio)
+                    + ")", "tokens/s", names, List.of("measured", "modelled"), v, max * 1.1);
             out.println("plot       " + plot);
         }
         return 0;
@@ -296,31 +294,6 @@ final class LiveCommand {
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
                     s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated()));
         }
-        Path tmp = temp(file);
-        try {
-            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static Path temp(Path target) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        return Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-    }
-
-    /** Fails before the run if an output cannot be written (a directory, a missing parent). */
-    private static void checkTarget(Path p, String option) {
-        if (p == null) {
-            return;
-        }
-        Path parent = p.toAbsolutePath().getParent();
-        if (Files.isDirectory(p)) {
-            throw new UsageException(option + " " + p + " is a directory");
-        }
-        if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-            throw new UsageException(option + " " + p + ": its directory " + parent + " does not exist or is not writable");
-        }
+        Outputs.writeString(file, sb.toString());
     }
 }

@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.kvplace.examples.llama.Printable;
 
 /**
  * Entry point of the {@code kvplace} command: {@code kvplace COMMAND [OPTIONS]}.
@@ -50,6 +51,7 @@ public final class Main {
             return 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        String command = Printable.escape(args[0]);
         try {
             return switch (args[0]) {
                 case "demo" -> DemoCommand.run(rest, out, err);
@@ -58,24 +60,43 @@ public final class Main {
                 case "trace" -> TraceCommand.run(rest, out, err);
                 case "live" -> LiveCommand.run(rest, out, err);
                 default -> {
-                    err.println("kvplace: unknown command '" + args[0] + "'");
+                    err.println("kvplace: unknown command '" + command + "'");
                     err.print(usage());
                     yield 2;
                 }
             };
         } catch (UsageException e) {
-            err.println("kvplace " + args[0] + ": " + e.getMessage());
-            err.println("Run 'kvplace " + args[0] + " --help' for the options.");
+            err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
+            err.println("Run 'kvplace " + command + " --help' for the options.");
             return 2;
+        } catch (java.io.UncheckedIOException e) {
+            // a file that could not be read or written part way; the message names it and the reason
+            err.println("kvplace " + command + ": " + Printable.escape(e.getCause().getMessage()));
+            stackTrace(e, err, false);
+            return 1;
+        } catch (CommandFailure e) {
+            err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
+            stackTrace(e, err, false);
+            return 1;
         } catch (RuntimeException e) {
             // One line naming the command and the problem; the stack trace only when asked for.
-            err.println("kvplace " + args[0] + ": " + e);
-            if (Boolean.getBoolean("kvplace.stacktrace")) {
-                e.printStackTrace(err);
-            } else {
-                err.println("(run with KVPLACE_JAVA_OPTS=-Dkvplace.stacktrace=true for the stack trace)");
-            }
+            err.println("kvplace " + command + ": " + Printable.escape(e.toString()));
+            stackTrace(e, err, true);
             return 1;
+        } catch (OutOfMemoryError e) {
+            // The checks before a run should make this unreachable; if one is missing, still no stack trace.
+            err.println("kvplace " + command + ": out of memory (" + Printable.escape(e.getMessage()) + "); the sizes"
+                    + " given need more memory than this JVM has (see -Xmx and -XX:MaxDirectMemorySize)");
+            stackTrace(e, err, true);
+            return 1;
+        }
+    }
+
+    private static void stackTrace(Throwable e, PrintStream err, boolean hint) {
+        if (Boolean.getBoolean("kvplace.stacktrace")) {
+            e.printStackTrace(err);
+        } else if (hint) {
+            err.println("(run with KVPLACE_JAVA_OPTS=-Dkvplace.stacktrace=true for the stack trace)");
         }
     }
 

@@ -144,7 +144,7 @@ final class ReproductionReport {
                     "throughput / best reference", cats, sweepSeries, v, 1.0);
         }
         double total = (System.nanoTime() - t0) / 1e9;
-        Files.writeString(dir.resolve("reproduction.md"), markdown(profiles, all, sweep, total));
+        Outputs.writeString(dir.resolve("reproduction.md"), markdown(profiles, all, sweep, total));
         out.println("wrote " + dir.resolve("reproduction.md") + " and " + charts + "/*.png in "
                 + String.format(Locale.ROOT, "%.0f s", total));
         return 0;

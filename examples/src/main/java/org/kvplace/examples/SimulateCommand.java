@@ -18,6 +18,7 @@ import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceSource;
 import org.kvplace.core.trace.Traces;
+import org.kvplace.examples.llama.Printable;
 
 /**
  * {@code kvplace simulate}: replays a trace through placement policies under the cost model and
@@ -116,10 +117,11 @@ final class SimulateCommand {
                     }
                 }
                 case "report" -> {
+                    new Outputs().outputDirectory("--out", reportDir); // before minutes of replays
                     try {
                         return ReproductionReport.run(Path.of(reportDir), out, err, progress);
                     } catch (IOException e) {
-                        err.println("kvplace simulate: " + e.getMessage());
+                        err.println("kvplace simulate: " + Printable.escape(e.getMessage()));
                         return 1;
                     }
                 }
@@ -133,10 +135,38 @@ final class SimulateCommand {
         if (sources == 0) {
             generate = QUICK_TRACE;
         }
+        // Every file is checked before any work: inputs readable, outputs writable and none of them
+        // an input (a run of minutes must not end in a failed write, nor write over what it reads).
+        Outputs files = new Outputs();
+        Path traceFile = tracePath == null ? null : InputFiles.regularFile("--trace", "trace", tracePath);
+        Path textFile = importText == null ? null : InputFiles.regularFile("--import-text", "text trace", importText);
+        if (tracePath != null) {
+            files.input("--trace", tracePath);
+        }
+        if (importText != null) {
+            files.input("--import-text", importText);
+        }
+        if (profile.endsWith(".properties")) {
+            InputFiles.regularFile("--profile", "hardware profile", profile);
+            files.input("--profile", profile);
+        }
+        if (modelName.endsWith(".properties")) {
+            InputFiles.regularFile("--model", "model profile", modelName);
+            files.input("--model", modelName);
+        }
+        Path writePath = writeTrace == null ? null : files.output("--write-trace", writeTrace);
+        Path csvPath = csv == null ? null : files.output("--csv", csv);
+        Path plotDir = null;
+        if (plot != null) {
+            plotDir = files.outputDirectory("--plot", plot);
+            files.output("--plot", plotDir.resolve(Evaluation.THROUGHPUT_PNG).toString());
+            files.output("--plot", plotDir.resolve(Evaluation.HIT_RATE_PNG).toString());
+        }
         HardwareProfile hw;
         ModelProfile model;
         List<String> policies;
         TraceSource source;
+        String sourceName;
         try {
             hw = profile.endsWith(".properties") ? HardwareProfile.load(Path.of(profile))
                     : HardwareProfile.preset(profile);
@@ -148,33 +178,38 @@ final class SimulateCommand {
             policies = Evaluation.parsePolicies(policySpec);
             if (generate != null) {
                 source = TraceGenerator.source(GeneratorConfig.parse(generate));
-            } else if (tracePath != null) {
-                Path p = Path.of(tracePath);
-                source = () -> TraceReader.open(p);
+                sourceName = "--generate " + generate;
+            } else if (traceFile != null) {
+                source = () -> TraceReader.open(traceFile);
+                sourceName = "--trace " + traceFile;
             } else {
-                Path p = Path.of(importText);
-                source = () -> new TextTraceImporter(p);
+                source = () -> new TextTraceImporter(textFile);
+                sourceName = "--import-text " + textFile;
             }
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         } catch (IOException e) {
-            err.println("kvplace simulate: " + e.getMessage());
-            return 1;
+            throw new CommandFailure(e.getMessage(), e);
         }
         try {
-            if (writeTrace != null) {
-                Path w = Path.of(writeTrace);
+            if (writePath != null) {
                 long bytes;
-                try (AccessTrace t = source.open()) {
-                    bytes = Traces.writeFile(t, w);
+                try (Outputs.AtomicFile f = Outputs.AtomicFile.create(writePath); AccessTrace t = source.open()) {
+                    bytes = Traces.write(t, f.stream());
+                    f.commit();
                 }
-                err.printf(Locale.ROOT, "wrote %s (%,d bytes)%n", w, bytes);
-                source = () -> TraceReader.open(w);
+                err.printf(Locale.ROOT, "wrote %s (%,d bytes)%n", writeTrace, bytes);
+                source = () -> TraceReader.open(writePath);
             }
             TraceHeader h;
             try (AccessTrace t = source.open()) {
                 h = t.header();
             }
+            if (h.decodeTokens() == 0) {
+                throw new CommandFailure(sourceName + ": the trace decodes no tokens (0 decode positions); there is"
+                        + " no throughput to simulate");
+            }
+            new CostModel(hw, model).checkFits((long) h.promptTokens() + h.decodeTokens());
             describe(h, hw, model, generate, out);
             List<Evaluation.Row> rows = Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
             Evaluation.printTable(rows, out);
@@ -187,12 +222,12 @@ final class SimulateCommand {
                             r.steps(), r.wallSeconds(), r.steps() / r.wallSeconds());
                 }
             }
-            if (csv != null) {
-                Evaluation.writeCsv(rows, Path.of(csv));
+            if (csvPath != null) {
+                Evaluation.writeCsv(rows, csvPath);
                 out.println("wrote " + csv);
             }
-            if (plot != null) {
-                for (Path p : Evaluation.plot(rows, Path.of(plot), hw.name() + ", " + model.name() + " x"
+            if (plotDir != null) {
+                for (Path p : Evaluation.plot(rows, plotDir, hw.name() + ", " + model.name() + " x"
                         + model.batch())) {
                     out.println("wrote " + p);
                 }
@@ -200,9 +235,21 @@ final class SimulateCommand {
             return 0;
         } catch (IOException | UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             err.println();
-            err.println("kvplace simulate: " + e.getMessage());
+            err.println("kvplace simulate: " + Printable.escape(message(e, sourceName)));
             return 1;
         }
+    }
+
+    /**
+     * The message of a failed run; a bare decoding error of the JDK ({@code Input length = 1}) says
+     * which source could not be read and why.
+     */
+    static String message(Exception e, String sourceName) {
+        Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+        if (t instanceof java.nio.charset.CharacterCodingException) {
+            return "cannot read " + sourceName + ": not valid UTF-8 text (" + t.getMessage() + ")";
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
     static void describe(TraceHeader h, HardwareProfile hw, ModelProfile model, String generate, PrintStream out) {

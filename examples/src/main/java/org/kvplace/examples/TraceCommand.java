@@ -8,6 +8,7 @@ import java.util.Locale;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceStep;
+import org.kvplace.examples.llama.Printable;
 
 /**
  * {@code kvplace trace FILE}: describes a binary trace: its header, how many units the steps read
@@ -49,11 +50,7 @@ final class TraceCommand {
         if (file == null) {
             throw new UsageException("give a trace file");
         }
-        Path path = Path.of(file);
-        if (!Files.isRegularFile(path)) {
-            err.println("kvplace trace: " + path + " not found");
-            return 1;
-        }
+        Path path = InputFiles.regularFile("FILE", "trace", file);
         try (TraceReader reader = TraceReader.open(path)) {
             TraceHeader h = reader.header();
             int layers = h.layers();
@@ -109,7 +106,7 @@ final class TraceCommand {
                     + " layer read at the previous position");
             return 0;
         } catch (IOException | IllegalArgumentException e) {
-            err.println("kvplace trace: " + e.getMessage());
+            err.println("kvplace trace: " + Printable.escape(e.getMessage()));
             return 1;
         }
     }

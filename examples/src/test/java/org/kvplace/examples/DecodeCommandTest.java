@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -141,7 +142,8 @@ class DecodeCommandTest {
     @Test
     void shouldFailWithStatus1OnAMissingOrCorruptModel(@TempDir Path dir) throws Exception {
         assertEquals(1, run("decode", "--model", dir.resolve("none.gguf").toString()));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("not found"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("cannot read model file " + dir.resolve("none.gguf")
+                + " (--model): no such file"), err.toString(StandardCharsets.UTF_8));
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'X', 3, 0, 0, 0});
         assertEquals(1, run("decode", "--model", bad.toString()));
@@ -184,11 +186,12 @@ class DecodeCommandTest {
     }
 
     @Test
-    void shouldRejectAnUnwritableTracePathBeforeDecoding(@TempDir Path dir) {
-        String target = dir.resolve("no-such-dir").resolve("run.kvpt").toString();
+    void shouldRejectAnUnwritableTracePathBeforeDecoding(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        String target = file.resolve("run.kvpt").toString();
         assertEquals(2, run("decode", "--model", "does-not-matter.gguf", "--record-trace", target));
         String e = err.toString(StandardCharsets.UTF_8);
-        assertTrue(e.contains("cannot write trace file " + target) && e.contains("no-such-dir"), e);
+        assertTrue(e.contains("--record-trace " + target + ": cannot create directory") && e.contains("a-file"), e);
         assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing decoded");
     }
 

@@ -76,9 +76,9 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < kvCount; i++) {
             long at = pos;
             String key = string("metadata key #" + i);
-            int type = u32("value type of key '" + key + "'");
+            int type = u32("value type of key " + Printable.name(key));
             keyOffsets.put(key, at);
-            metadata.put(key, value(type, "key '" + key + "'"));
+            metadata.put(key, value(type, "key " + Printable.name(key)));
         }
         this.metadataEnd = pos;
         long alignment = DEFAULT_ALIGNMENT;
@@ -96,28 +96,28 @@ public final class GgufFile implements AutoCloseable {
         for (int i = 0; i < tensorCount; i++) {
             long at = pos;
             String name = string("name of tensor #" + i);
-            int nDims = u32("dimension count of tensor '" + name + "'");
+            int nDims = u32("dimension count of tensor " + Printable.name(name));
             if (nDims < 1 || nDims > 4) {
-                throw error("tensor '" + name + "' at offset " + at + " has " + Integer.toUnsignedString(nDims)
+                throw error("tensor " + Printable.name(name) + " at offset " + at + " has " + Integer.toUnsignedString(nDims)
                         + " dimensions (expected 1 to 4)");
             }
             long[] dims = new long[nDims];
             for (int d = 0; d < nDims; d++) {
-                dims[d] = version == 1 ? Integer.toUnsignedLong(u32("dimension " + d + " of tensor '" + name + "'"))
-                        : u64("dimension " + d + " of tensor '" + name + "'");
+                dims[d] = version == 1 ? Integer.toUnsignedLong(u32("dimension " + d + " of tensor " + Printable.name(name)))
+                        : u64("dimension " + d + " of tensor " + Printable.name(name));
                 if (dims[d] <= 0) {
-                    throw error("tensor '" + name + "' at offset " + at + " has dimension " + d + " = " + dims[d]);
+                    throw error("tensor " + Printable.name(name) + " at offset " + at + " has dimension " + d + " = " + dims[d]);
                 }
             }
-            int typeId = u32("type of tensor '" + name + "'");
+            int typeId = u32("type of tensor " + Printable.name(name));
             GgmlType type = GgmlType.byId(typeId);
             if (type == null) {
-                throw error("tensor '" + name + "' at offset " + at + " has unsupported type " + GgmlType.describe(typeId)
+                throw error("tensor " + Printable.name(name) + " at offset " + at + " has unsupported type " + GgmlType.describe(typeId)
                         + " (supported: F32, F16, Q8_0)");
             }
-            long rel = u64("data offset of tensor '" + name + "'");
+            long rel = u64("data offset of tensor " + Printable.name(name));
             if (!names.add(name)) {
-                throw error("duplicate tensor '" + name + "' at offset " + at);
+                throw error("duplicate tensor " + Printable.name(name) + " at offset " + at);
             }
             infos[i] = new Info(name, type, dims, rel, at);
         }
@@ -129,16 +129,16 @@ public final class GgufFile implements AutoCloseable {
                 elements = GgufTensor.elementCount(info.dims);
                 bytes = info.type.bytesFor(elements);
             } catch (ArithmeticException | IllegalArgumentException e) {
-                throw error("tensor '" + info.name + "' (info at offset " + info.infoOffset + ") has bad size "
+                throw error("tensor " + Printable.name(info.name) + " (info at offset " + info.infoOffset + ") has bad size "
                         + java.util.Arrays.toString(info.dims) + " for " + info.type + ": " + e.getMessage());
             }
             long start = dataStart + info.relOffset;
             if (info.relOffset < 0 || start < dataStart || start > file.byteSize() || bytes > file.byteSize() - start) {
-                throw error("tensor '" + info.name + "' at offset " + Long.toUnsignedString(start) + " with " + bytes
+                throw error("tensor " + Printable.name(info.name) + " at offset " + Long.toUnsignedString(start) + " with " + bytes
                         + " bytes extends beyond the file end (" + file.byteSize() + " bytes)");
             }
             if (info.relOffset % alignment != 0) {
-                throw error("tensor '" + info.name + "' (info at offset " + info.infoOffset + ") has data offset "
+                throw error("tensor " + Printable.name(info.name) + " (info at offset " + info.infoOffset + ") has data offset "
                         + info.relOffset + ", not a multiple of the alignment " + alignment);
             }
             tensors.put(info.name, new GgufTensor(info.name, info.type, info.dims, start, file.asSlice(start, bytes)));
@@ -155,8 +155,8 @@ public final class GgufFile implements AutoCloseable {
             GgufTensor b = byStart[i];
             long aEnd = a.fileOffset() + a.data().byteSize();
             if (b.fileOffset() < aEnd) {
-                throw error("tensors '" + a.name() + "' (bytes " + a.fileOffset() + ".." + aEnd + ") and '" + b.name()
-                        + "' (from offset " + b.fileOffset() + ") overlap");
+                throw error("tensors " + Printable.name(a.name()) + " (bytes " + a.fileOffset() + ".." + aEnd + ") and " + Printable.name(b.name())
+                        + " (from offset " + b.fileOffset() + ") overlap");
             }
         }
     }
@@ -221,7 +221,7 @@ public final class GgufFile implements AutoCloseable {
     public GgufTensor tensor(String name) throws GgufFormatException {
         GgufTensor t = tensors.get(name);
         if (t == null) {
-            throw error("missing required tensor '" + name + "' (" + tensors.size() + " tensor infos end at offset "
+            throw error("missing required tensor " + Printable.name(name) + " (" + tensors.size() + " tensor infos end at offset "
                     + pos + ")");
         }
         return t;
@@ -297,20 +297,26 @@ public final class GgufFile implements AutoCloseable {
     private Object require(String key) throws GgufFormatException {
         Object v = metadata.get(key);
         if (v == null) {
-            throw error("missing required metadata key '" + key + "' (metadata at offsets " + metadataStart + ".."
+            throw error("missing required metadata key " + Printable.name(key) + " (metadata at offsets " + metadataStart + ".."
                     + metadataEnd + ")");
         }
         return v;
     }
 
     private GgufFormatException wrongType(String key, Object v, String expected) {
-        return error("metadata key '" + key + "' at offset " + keyOffsets.get(key) + " is " + v.getClass().getSimpleName()
+        return error("metadata key " + Printable.name(key) + " at offset " + keyOffsets.get(key) + " is " + v.getClass().getSimpleName()
                 + ", expected " + expected);
     }
 
     /** Throws a format exception naming this file. */
     GgufFormatException error(String message) {
-        return new GgufFormatException(path + ": " + message);
+        // Names from the file are quoted and cut where they are put in; this escapes anything else.
+        return new GgufFormatException(Printable.escape(path + ": " + message));
+    }
+
+    /** The byte offset at which metadata key {@code key} begins, or -1 if it is absent. */
+    public long keyOffset(String key) {
+        return keyOffsets.getOrDefault(key, -1L);
     }
 
     @Override
@@ -419,7 +425,7 @@ public final class GgufFile implements AutoCloseable {
             throw error("array " + what + " at offset " + at + " has " + n + " elements, more than this reader holds");
         }
         // A corrupt length must fail as a format error, not as an OutOfMemoryError of the allocation below.
-        need(n * minElementBytes(elemType), "array " + what + " of " + n + " elements at offset " + at);
+        need(n * minElementBytes(elemType), "array " + what + " of " + n + " elements");
         int len = (int) n;
         switch (elemType) {
             case 6 -> {

@@ -33,14 +33,49 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("headDim " + headDim + " is odd; rotary embeddings rotate pairs");
         }
-        if (!(rmsEps > 0) || !(ropeTheta > 0)) {
-            throw new IllegalArgumentException("rmsEps " + rmsEps + " and ropeTheta " + ropeTheta + " must be positive");
+        if (!(rmsEps > 0) || !(ropeTheta > 0) || !Float.isFinite(rmsEps) || !Float.isFinite(ropeTheta)) {
+            throw new IllegalArgumentException("rmsEps " + rmsEps + " and ropeTheta " + ropeTheta
+                    + " must be positive and finite");
         }
     }
 
     private static void positive(String name, int v) {
         if (v <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + v);
+        }
+    }
+
+    private static void finitePositive(GgufFile f, String key) throws GgufFormatException {
+        float v = f.requireFloat(key);
+        if (!(v > 0) || !Float.isFinite(v)) {
+            throw f.error(key + " at offset " + f.keyOffset(key) + " is " + v + "; it must be positive and finite");
+        }
+    }
+
+    /** Tensors each transformer block has. */
+    static final String[] BLOCK_TENSORS = {"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
+        "ffn_gate", "ffn_up", "ffn_down"};
+
+    /**
+     * Checks {@code llama.block_count} against the tensors present before anything is sized by it:
+     * a corrupt count must not allocate per-layer arrays of 10^8 entries.
+     */
+    static void checkBlocks(GgufFile f) throws GgufFormatException {
+        int blocks = f.requireInt("llama.block_count");
+        if (blocks <= 0) {
+            return; // the constructor names it
+        }
+        if ((long) blocks * BLOCK_TENSORS.length > f.tensors().size()) {
+            throw f.error("llama.block_count at offset " + f.keyOffset("llama.block_count") + " is " + blocks
+                    + " but the file has " + f.tensors().size() + " tensors; " + blocks + " blocks need "
+                    + (long) blocks * BLOCK_TENSORS.length + " (" + BLOCK_TENSORS.length + " per block)");
+        }
+        for (String t : BLOCK_TENSORS) {
+            String last = "blk." + (blocks - 1) + "." + t + ".weight";
+            if (f.tensorOrNull(last) == null) {
+                throw f.error("llama.block_count at offset " + f.keyOffset("llama.block_count") + " is " + blocks
+                        + " but tensor '" + last + "' of the last block is missing");
+            }
         }
     }
 
@@ -63,7 +98,7 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
     public static LlamaConfig from(GgufFile f) throws GgufFormatException {
         String arch = f.requireString("general.architecture");
         if (!arch.equals("llama")) {
-            throw f.error("general.architecture is '" + arch + "'; only 'llama' is supported");
+            throw f.error("general.architecture is " + Printable.name(arch) + "; only 'llama' is supported");
         }
         int dim = f.requireInt("llama.embedding_length");
         int heads = f.requireInt("llama.attention.head_count");
@@ -76,12 +111,16 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
                     + " dimensions; partial rotary embeddings are not supported");
         }
         if (f.has("llama.rope.scaling.type") && !f.requireString("llama.rope.scaling.type").equals("none")) {
-            throw f.error("llama.rope.scaling.type '" + f.requireString("llama.rope.scaling.type")
-                    + "' is not supported");
+            throw f.error("llama.rope.scaling.type " + Printable.name(f.requireString("llama.rope.scaling.type"))
+                    + " is not supported");
         }
         if (f.tensorOrNull("rope_freqs.weight") != null) {
             throw f.error("tensor 'rope_freqs.weight' at offset " + f.tensorOrNull("rope_freqs.weight").fileOffset()
                     + ": rotary frequency factors are not supported");
+        }
+        finitePositive(f, "llama.attention.layer_norm_rms_epsilon");
+        if (f.has("llama.rope.freq_base")) {
+            finitePositive(f, "llama.rope.freq_base");
         }
         GgufTensor embd = f.tensor("token_embd.weight");
         int vocab = embd.dims().length == 2 ? (int) embd.dims()[1] : -1;

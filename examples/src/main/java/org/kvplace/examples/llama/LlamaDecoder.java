@@ -216,12 +216,23 @@ public final class LlamaDecoder implements AutoCloseable {
         return pagesScored;
     }
 
+    private static boolean finite(float[] a) {
+        for (float f : a) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Feeds {@code token} at {@link #position()} and returns the logits for the next token: a buffer
      * owned by this decoder, overwritten by the next call.
      *
      * @throws IllegalArgumentException if the token is out of the vocabulary
-     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed
+     * @throws IllegalStateException if {@link #maxTokens()} tokens have been fed, or if queries, keys,
+     *     values or logits come out NaN or infinite (the message names the tensor of the model file that
+     *     holds a non-finite weight, if one does)
      */
     public float[] forward(int token) {
         if (token < 0 || token >= c.vocabSize()) {
@@ -240,33 +251,44 @@ public final class LlamaDecoder implements AutoCloseable {
             m.wv[l].matvec(xb, v);
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
+            if (!finite(q) || !finite(k) || !finite(v)) {
+                throw m.nonFinite("the queries, keys or values of layer " + l + " are not finite", l, pos);
+            }
             int n;
-            if (engine != null) {
-                engine.append(l, k, v);
-                engine.attend(l, q, att);
-                n = engine.lastReadCount();
-                pagesScored += engine.lastScoredPages();
-                if (observer != null) {
-                    for (int i = 0; i < n; i++) {
-                        pages[i] = engine.lastReadPage(i);
-                        masses[i] = engine.lastReadMass(i);
+            try {
+                if (engine != null) {
+                    engine.append(l, k, v);
+                    engine.attend(l, q, att);
+                    n = engine.lastReadCount();
+                    pagesScored += engine.lastScoredPages();
+                    if (observer != null) {
+                        for (int i = 0; i < n; i++) {
+                            pages[i] = engine.lastReadPage(i);
+                            masses[i] = engine.lastReadMass(i);
+                        }
+                    }
+                } else if (attention == null) {
+                    seq.append(l, k, v);
+                    seq.attend(l, q, att);
+                    n = seq.pageCount(l);
+                } else {
+                    seq.append(l, k, v);
+                    seq.attend(l, q, att, attention);
+                    n = attention.selectedCount();
+                    pagesScored += attention.scoredPages();
+                    if (observer != null) {
+                        for (int i = 0; i < n; i++) {
+                            pages[i] = attention.selectedPage(i);
+                            masses[i] = attention.pageMass(i);
+                        }
                     }
                 }
-            } else if (attention == null) {
-                seq.append(l, k, v);
-                seq.attend(l, q, att);
-                n = seq.pageCount(l);
-            } else {
-                seq.append(l, k, v);
-                seq.attend(l, q, att, attention);
-                n = attention.selectedCount();
-                pagesScored += attention.scoredPages();
-                if (observer != null) {
-                    for (int i = 0; i < n; i++) {
-                        pages[i] = attention.selectedPage(i);
-                        masses[i] = attention.pageMass(i);
-                    }
-                }
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // finite but huge activations (absurd weights): the cache refuses them or the scores overflow
+                throw m.nonFinite("the attention of layer " + l + " failed (" + e.getMessage() + ")", l, pos);
+            }
+            if (!finite(att)) {
+                throw m.nonFinite("the attention output of layer " + l + " is not finite", l, pos);
             }
             pagesRead += n;
             if (observer != null) {
@@ -287,6 +309,9 @@ public final class LlamaDecoder implements AutoCloseable {
         }
         rmsNorm(x, x, m.outputNorm);
         m.output.matvec(x, logits);
+        if (!finite(logits)) {
+            throw m.nonFinite("the logits are not finite", -1, pos);
+        }
         position++;
         endStep(pos);
         return logits;

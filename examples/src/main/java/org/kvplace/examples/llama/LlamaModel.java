@@ -32,6 +32,7 @@ public final class LlamaModel implements AutoCloseable {
     private LlamaModel(GgufFile f) throws GgufFormatException {
         this.file = f;
         this.config = LlamaConfig.from(f);
+        LlamaConfig.checkBlocks(f); // before the per-layer arrays below are sized by the block count
         this.tokenizer = Tokenizer.from(f);
         LlamaConfig c = config;
         if (tokenizer.vocabSize() != c.vocabSize()) {
@@ -85,16 +86,60 @@ public final class LlamaModel implements AutoCloseable {
 
     private Matrix matrix(String name, int rows, int cols) throws GgufFormatException {
         GgufTensor t = file.tensor(name);
-        Matrix m = Matrix.of(t);
+        Matrix m;
+        try {
+            m = Matrix.of(t);
+        } catch (GgufFormatException e) {
+            throw file.error(e.getMessage()); // with the file's name
+        }
         if (m.rows() != rows || m.cols() != cols) {
-            throw file.error("tensor '" + name + "' at offset " + t.fileOffset() + " is " + m.rows() + "x" + m.cols()
+            throw file.error("tensor " + Printable.name(name) + " at offset " + t.fileOffset() + " is " + m.rows() + "x" + m.cols()
                     + " (rows x cols), expected " + rows + "x" + cols);
         }
         return m;
     }
 
+    /** A norm's weights, checked: a NaN or infinite weight would make every later activation NaN. */
     private float[] vector(String name, int n) throws GgufFormatException {
-        return matrix(name, 1, n).toFloats();
+        float[] v = matrix(name, 1, n).toFloats();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw file.error("tensor '" + name + "' at offset " + file.tensor(name).fileOffset() + " holds " + v[i]
+                        + " at element " + i + "; weights must be finite");
+            }
+        }
+        return v;
+    }
+
+    /**
+     * Explains non-finite activations: finds the first tensor, in the order the forward pass reads
+     * them up to {@code layer} (the output tensors when {@code layer} is -1), that holds a NaN or an
+     * infinity. For the failure path only: it reads every weight of those layers.
+     *
+     * @return an exception naming the file, the tensor and the element, or saying that the weights
+     *     are finite and the activations overflowed
+     */
+    IllegalStateException nonFinite(String what, int layer, int position) {
+        java.util.List<Matrix> order = new java.util.ArrayList<>();
+        order.add(tokenEmbedding);
+        int last = layer < 0 ? config.layers() - 1 : layer;
+        for (int l = 0; l <= last; l++) {
+            order.addAll(java.util.List.of(wq[l], wk[l], wv[l], wo[l], gate[l], up[l], down[l]));
+        }
+        if (layer < 0) {
+            order.add(output);
+        }
+        for (Matrix m : order) {
+            long at = m.firstNonFinite();
+            if (at >= 0) {
+                return new IllegalStateException(Printable.escape(file.path() + ": tensor " + Printable.name(m.name())
+                        + " holds a non-finite weight at row " + at / m.cols() + ", column " + at % m.cols()
+                        + "; the model file is corrupt (" + what + " at position " + position + ")"));
+            }
+        }
+        return new IllegalStateException(Printable.escape(file.path() + ": " + what + " at position " + position
+                + ", although every weight read is finite: the activations overflowed; the weights are out of any"
+                + " usable range"));
     }
 
     /** The configuration. */

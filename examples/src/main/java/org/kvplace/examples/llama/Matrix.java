@@ -30,11 +30,11 @@ public final class Matrix {
         long c = t.dims()[0];
         long r = t.elementCount() / c;
         if (c > Integer.MAX_VALUE || r > Integer.MAX_VALUE) {
-            throw new GgufFormatException("tensor '" + name + "' at offset " + t.fileOffset() + " is too large: "
+            throw new GgufFormatException("tensor " + Printable.name(name) + " at offset " + t.fileOffset() + " is too large: "
                     + java.util.Arrays.toString(t.dims()));
         }
         if (c % type.blockElements() != 0) {
-            throw new GgufFormatException("tensor '" + name + "' at offset " + t.fileOffset() + ": row length " + c
+            throw new GgufFormatException("tensor " + Printable.name(name) + " at offset " + t.fileOffset() + ": row length " + c
                     + " is not a multiple of the " + type + " block of " + type.blockElements());
         }
         this.cols = (int) c;
@@ -139,6 +139,20 @@ public final class Matrix {
             System.arraycopy(r, 0, all, i * cols, cols);
         }
         return all;
+    }
+
+    /** The index ({@code row * cols + col}) of the first NaN or infinite element, or -1. Allocates a row. */
+    public long firstNonFinite() {
+        float[] r = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            row(i, r);
+            for (int j = 0; j < cols; j++) {
+                if (!Float.isFinite(r[j])) {
+                    return (long) i * cols + j;
+                }
+            }
+        }
+        return -1;
     }
 
     @Override

@@ -100,7 +100,7 @@ public final class Tokenizer {
     public static Tokenizer from(GgufFile f) throws GgufFormatException {
         String model = f.has("tokenizer.ggml.model") ? f.requireString("tokenizer.ggml.model") : "llama";
         if (!model.equals("llama")) {
-            throw f.error("tokenizer.ggml.model is '" + model + "'; only the SentencePiece ('llama') tokenizer is"
+            throw f.error("tokenizer.ggml.model is " + Printable.name(model) + "; only the SentencePiece ('llama') tokenizer is"
                     + " supported");
         }
         String[] pieces = f.requireArray("tokenizer.ggml.tokens", String[].class);

@@ -1,6 +1,7 @@
 package org.kvplace.examples.llama;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import org.kvplace.core.trace.TraceHeader;
@@ -35,7 +36,8 @@ public final class TraceRecorder implements AttentionObserver, AutoCloseable {
     private boolean closed;
 
     /**
-     * Creates (or replaces) {@code file}.
+     * Creates (or replaces) {@code file}, written to a temporary file and moved into place by a
+     * complete {@link #close()}.
      *
      * @param pageTokens tokens per page of the cache
      * @param layers layers of the model
@@ -48,6 +50,31 @@ public final class TraceRecorder implements AttentionObserver, AutoCloseable {
         this.header = new TraceHeader(pageTokens, layers, promptTokens, decodePositions, true);
         this.writer = TraceWriter.create(file, header);
         this.step = TraceStep.forHeader(header);
+    }
+
+    /**
+     * Writes the trace to {@code out} (taken over: closed by {@link #close()} or {@link #abort()});
+     * otherwise as {@link #TraceRecorder(Path, int, int, int, int)}.
+     *
+     * @throws IOException if writing the header fails
+     */
+    public TraceRecorder(OutputStream out, int pageTokens, int layers, int promptTokens, int decodePositions)
+            throws IOException {
+        this.header = new TraceHeader(pageTokens, layers, promptTokens, decodePositions, true);
+        this.writer = new TraceWriter(out, header);
+        this.step = TraceStep.forHeader(header);
+    }
+
+    /**
+     * Ends an unfinished recording without an exception (the trace is then invalid; a file of the
+     * path constructor is not written). For the failure path of a run, whose own exception is the
+     * one to report.
+     */
+    public void abort() {
+        if (!closed) {
+            closed = true;
+            writer.abort();
+        }
     }
 
     /** The trace header. */

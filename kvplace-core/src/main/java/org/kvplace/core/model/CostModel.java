@@ -46,6 +46,33 @@ public final class CostModel {
         return model;
     }
 
+    /**
+     * Checks that the KV of {@code tokens} tokens (all layers, the whole batch) fits the tiers:
+     * {@code tokens x layers x kvBytesPerToken x batch <= (C_F - W_total) + slowCapacity}. A run
+     * that passes has no byte count that overflows a {@code long}.
+     *
+     * @throws IllegalArgumentException naming the bytes needed and the capacities ({@code
+     *     fast.capacity}, {@code slow.capacity}) they exceed
+     */
+    public void checkFits(long tokens) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens must be >= 0, got " + tokens);
+        }
+        java.math.BigInteger need = java.math.BigInteger.valueOf(tokens)
+                .multiply(java.math.BigInteger.valueOf(model.layers()))
+                .multiply(java.math.BigInteger.valueOf(model.kvBytesPerToken()))
+                .multiply(java.math.BigInteger.valueOf(model.batch()));
+        long fastKv = Math.max(0, fastKvCapacity());
+        java.math.BigInteger room = java.math.BigInteger.valueOf(fastKv)
+                .add(java.math.BigInteger.valueOf(hw.slowCapacity()));
+        if (need.compareTo(room) > 0) {
+            throw new IllegalArgumentException("the KV of " + tokens + " tokens x " + model.layers() + " layers x "
+                    + model.kvBytesPerToken() + " bytes (kv.bytes.per.token) x batch " + model.batch() + " = " + need
+                    + " bytes does not fit " + hw.name() + ": " + fastKv + " bytes of fast.capacity left after the"
+                    + " weights + " + hw.slowCapacity() + " bytes of slow.capacity = " + room + " bytes");
+        }
+    }
+
     /** Fast-tier bytes left for KV after the weights, {@code C_F - W_total}, for the whole batch. */
     public long fastKvCapacity() {
         return hw.fastCapacity() - model.totalWeightBytes();

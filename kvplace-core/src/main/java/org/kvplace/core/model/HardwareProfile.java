@@ -71,25 +71,30 @@ public record HardwareProfile(String name, double fastBandwidth, long fastCapaci
     /**
      * Reads a profile from properties with the keys {@code fast.bandwidth}, {@code fast.capacity},
      * {@code slow.read}, {@code slow.write}, {@code slow.dram}, {@code slow.capacity} (bytes and
-     * bytes per second) and an optional {@code name}.
+     * bytes per second) and an optional {@code name}. Bandwidths must lie in 1 kB/s to 1 EB/s and
+     * capacities in 1 byte to 2^62 bytes, so that no step time is infinite or zero and no byte count
+     * overflows.
      *
      * @param source names the origin in error messages
      * @throws IllegalArgumentException naming the missing or bad key
      */
     public static HardwareProfile fromProperties(Properties p, String source) {
         return new HardwareProfile(p.getProperty("name", source),
-                Profiles.positive(p, "fast.bandwidth", source), Profiles.positiveLong(p, "fast.capacity", source),
-                Profiles.positive(p, "slow.read", source), Profiles.positive(p, "slow.write", source),
-                Profiles.positive(p, "slow.dram", source), Profiles.positiveLong(p, "slow.capacity", source));
+                Profiles.bandwidth(p, "fast.bandwidth", source),
+                Profiles.bounded(p, "fast.capacity", source, Profiles.MAX_CAPACITY, "bytes"),
+                Profiles.bandwidth(p, "slow.read", source), Profiles.bandwidth(p, "slow.write", source),
+                Profiles.bandwidth(p, "slow.dram", source),
+                Profiles.bounded(p, "slow.capacity", source, Profiles.MAX_CAPACITY, "bytes"));
     }
 
     /**
      * Loads a {@code .properties} file (see {@link #fromProperties}).
      *
-     * @throws IOException if the file cannot be read
-     * @throws IllegalArgumentException naming the missing or bad key
+     * @throws IOException if the file cannot be read, naming the file and the reason
+     * @throws IllegalArgumentException naming the missing or bad key, or the line of a malformed
+     *     escape
      */
     public static HardwareProfile load(Path file) throws IOException {
-        return fromProperties(Profiles.load(file), file.toString());
+        return fromProperties(Profiles.load(file, "hardware profile"), file.toString());
     }
 }

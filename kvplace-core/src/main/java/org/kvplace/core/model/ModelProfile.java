@@ -40,7 +40,20 @@ public record ModelProfile(String name, int layers, long kvBytesPerToken, long w
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
+        if (Math.multiplyHigh(layers, weightBytesPerLayer) != 0 || layers * weightBytesPerLayer < 0) {
+            throw new IllegalArgumentException("layers " + layers + " x weightBytesPerLayer " + weightBytesPerLayer
+                    + " overflows a byte count");
+        }
     }
+
+    /** Most layers a properties file may give. */
+    static final long MAX_LAYERS = 1 << 16;
+    /** Most sequences a properties file may batch. */
+    static final long MAX_BATCH = 1 << 16;
+    /** Most KV bytes per token and layer a properties file may give (4 GiB). */
+    static final long MAX_KV_BYTES_PER_TOKEN = 1L << 32;
+    /** Most weight bytes per layer a properties file may give (256 TiB). */
+    static final long MAX_WEIGHT_BYTES_PER_LAYER = 1L << 48;
 
     /** LLaMA-3.1-8B: 32 layers, 8 KV heads x 128 dims x (K,V) x 2 bytes = 4 KiB per token per layer, 0.5 GB weights per layer. */
     public static ModelProfile llama31_8b() {
@@ -78,35 +91,31 @@ public record ModelProfile(String name, int layers, long kvBytesPerToken, long w
 
     /**
      * Reads a model from properties with the keys {@code layers}, {@code kv.bytes.per.token},
-     * {@code weight.bytes.per.layer}, optional {@code batch} (default 1) and {@code name}.
+     * {@code weight.bytes.per.layer}, optional {@code batch} (default 1) and {@code name}. Limits:
+     * at most 65,536 layers and sequences, 4 GiB of KV per token and layer, 256 TiB of weights per
+     * layer; whether the KV of a trace fits the tiers is checked by {@link CostModel#checkFits}.
      *
      * @throws IllegalArgumentException naming the missing or bad key
      */
     public static ModelProfile fromProperties(Properties p, String source) {
-        long layers = Profiles.positiveLong(p, "layers", source);
-        if (layers > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(source + ": layers too large: " + layers);
-        }
+        long layers = Profiles.bounded(p, "layers", source, MAX_LAYERS, "layers");
         int batch = 1;
         if (p.getProperty("batch") != null) {
-            long b = Profiles.positiveLong(p, "batch", source);
-            if (b > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(source + ": batch too large: " + b);
-            }
-            batch = (int) b;
+            batch = (int) Profiles.bounded(p, "batch", source, MAX_BATCH, "sequences");
         }
         return new ModelProfile(p.getProperty("name", source), (int) layers,
-                Profiles.positiveLong(p, "kv.bytes.per.token", source),
-                Profiles.positiveLong(p, "weight.bytes.per.layer", source), batch);
+                Profiles.bounded(p, "kv.bytes.per.token", source, MAX_KV_BYTES_PER_TOKEN, "bytes"),
+                Profiles.bounded(p, "weight.bytes.per.layer", source, MAX_WEIGHT_BYTES_PER_LAYER, "bytes"), batch);
     }
 
     /**
      * Loads a {@code .properties} file (see {@link #fromProperties}).
      *
-     * @throws IOException if the file cannot be read
-     * @throws IllegalArgumentException naming the missing or bad key
+     * @throws IOException if the file cannot be read, naming the file and the reason
+     * @throws IllegalArgumentException naming the missing or bad key, or the line of a malformed
+     *     escape
      */
     public static ModelProfile load(Path file) throws IOException {
-        return fromProperties(Profiles.load(file), file.toString());
+        return fromProperties(Profiles.load(file, "model profile"), file.toString());
     }
 }

@@ -107,8 +107,9 @@ public final class Simulator {
     /**
      * Replays {@code trace} (from its first step) through {@code policy}.
      *
-     * @throws IllegalArgumentException if the trace has fewer layers than the model or a unit
-     *         size the policy's granularity is not a multiple of
+     * @throws IllegalArgumentException if the trace has fewer layers than the model, a unit size
+     *         the policy's granularity is not a multiple of, or more KV than the tiers hold
+     *         ({@link CostModel#checkFits})
      * @throws IllegalStateException naming the step, if the trace is out of order, reads units
      *         that do not exist or layers beyond the model, or the policy breaks the placement rules
      * @throws IOException if the trace cannot be read
@@ -121,6 +122,7 @@ public final class Simulator {
             throw new IllegalArgumentException("trace has " + h.layers() + " layers but model " + model.name()
                     + " has " + layers);
         }
+        cost.checkFits((long) h.promptTokens() + h.decodeTokens());
         int fineTokens = h.unitTokens();
         int g = policy.granularityTokens() == 0 ? fineTokens : policy.granularityTokens();
         if (g % fineTokens != 0) {

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.kvplace.core.trace.Bits;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Writes the binary trace format, version 1.
@@ -19,7 +19,9 @@ import org.kvplace.core.trace.Bits;
  * </pre>
  *
  * Steps must come in trace order and every step of the header must be written before {@link
- * #close()}. Owns its stream; not thread-safe; {@code close()} is idempotent.
+ * #close()}. A writer that fails part way is ended with {@link #abort()}, which throws nothing, so
+ * that the failure that stopped the writing is the one reported. Owns its stream; not thread-safe;
+ * {@code close()} and {@code abort()} are idempotent.
  */
 public final class TraceWriter implements AutoCloseable {
 
@@ -29,6 +31,9 @@ public final class TraceWriter implements AutoCloseable {
 
     private final OutputStream out;
     private final TraceHeader header;
+    /** With {@link #create}: the temporary file written, and the file it becomes on a complete close. */
+    private Path temp;
+    private Path target;
     private long written;
     private long bytes;
     private boolean closed;
@@ -51,9 +56,28 @@ public final class TraceWriter implements AutoCloseable {
         varint(header.hasMass() ? 1 : 0);
     }
 
-    /** Creates (or replaces) a trace file. @throws IOException if it cannot be written */
+    /**
+     * Creates (or replaces) a trace file. The steps go to a temporary file in the same directory,
+     * which a complete {@link #close()} moves over {@code file} in one atomic rename; an incomplete
+     * close or {@link #abort()} deletes it, leaving {@code file} as it was.
+     *
+     * @throws IOException if the file cannot be written
+     */
     public static TraceWriter create(Path file, TraceHeader header) throws IOException {
-        return new TraceWriter(Files.newOutputStream(file), header);
+        // through a link, replace the file it names rather than the link
+        Path target = Files.exists(file) ? file.toRealPath() : file;
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        TraceWriter w;
+        try {
+            w = new TraceWriter(Files.newOutputStream(temp), header);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        w.temp = temp;
+        w.target = target;
+        return w;
     }
 
     /** Bytes written so far. */
@@ -117,23 +141,58 @@ public final class TraceWriter implements AutoCloseable {
     }
 
     /**
-     * Writes the end marker and closes the stream.
+     * Writes the end marker and closes the stream; with {@link #create}, moves the file into place.
      *
-     * @throws IOException if steps are missing (the file is then left without its end marker)
-     *         or writing fails
+     * @throws IOException if steps are missing (the stream is then left without its end marker, and
+     *         a file of {@link #create} is not written at all) or writing fails
      */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
+        if (written != header.steps()) {
+            abort();
+            throw new IOException("trace incomplete: " + written + " of " + header.steps() + " steps written");
+        }
         closed = true;
-        try (out) {
-            if (written != header.steps()) {
-                throw new IOException("trace incomplete: " + written + " of " + header.steps() + " steps written");
+        try {
+            try (out) {
+                out.write(END);
+                bytes += 4;
             }
-            out.write(END);
-            bytes += 4;
+            if (target != null) {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Ends an unfinished trace without an exception: closes the stream (its content is then no
+     * valid trace) and, with {@link #create}, deletes the temporary file. Does nothing after
+     * {@link #close()}.
+     */
+    public void abort() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            out.close();
+        } catch (IOException e) {
+            // abandoned: the content does not matter
+        }
+        if (temp != null) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                // nothing more to do; the caller reports the failure that stopped the writing
+            }
         }
     }
 }
