@@ -207,6 +207,13 @@ public final class SparseAttention implements AutoCloseable {
      * @throws IllegalStateException if this driver is closed
      */
     public void attend(KvLayerView layer, float[] q, float[] out) {
+        int n = checkStep(layer, q, out);
+        select(layer, q, n, layer.tokenCount(), layer.layout());
+        read(layer, q, out);
+    }
+
+    /** Validates one step's arguments; returns the layer's page count. */
+    private int checkStep(KvLayerView layer, float[] q, float[] out) {
         if (closed.get()) {
             throw new IllegalStateException("SparseAttention is closed");
         }
@@ -223,9 +230,7 @@ public final class SparseAttention implements AutoCloseable {
         if (n <= 0 || n > maxPages) {
             throw new IllegalArgumentException("layer pageCount " + n + " out of range [1, " + maxPages + "]");
         }
-        int tokenCount = layer.tokenCount();
-        select(layer, q, n, tokenCount, layout);
-        read(layer, q, out);
+        return n;
     }
 
     /**
@@ -243,22 +248,7 @@ public final class SparseAttention implements AutoCloseable {
      * @throws IllegalStateException if this driver is closed
      */
     public void attendPages(KvLayerView layer, float[] q, float[] out, int[] pages, int count) {
-        if (closed.get()) {
-            throw new IllegalStateException("SparseAttention is closed");
-        }
-        PageLayout layout = layer.layout();
-        int n = layer.pageCount();
-        if (layout.headDim() != headDim || queryHeads % layout.kvHeads() != 0) {
-            throw new IllegalArgumentException("layout " + layout + " does not fit queryHeads=" + queryHeads
-                    + " headDim=" + headDim);
-        }
-        if (q.length != queryHeads * headDim || out.length != q.length) {
-            throw new IllegalArgumentException("q length " + q.length + " and out length " + out.length
-                    + " must be queryHeads*headDim=" + queryHeads * headDim);
-        }
-        if (n <= 0 || n > maxPages) {
-            throw new IllegalArgumentException("layer pageCount " + n + " out of range [1, " + maxPages + "]");
-        }
+        int n = checkStep(layer, q, out);
         if (count < 1 || count > n || count > pages.length) {
             throw new IllegalArgumentException("page count " + count + " out of range [1, " + Math.min(n, pages.length)
                     + "]");
