@@ -117,6 +117,18 @@ abstract class PaperPolicy implements PlacementPolicy, InclusiveCharges {
         }
     }
 
+    /** Keeps the view in step with a unit the driver moved on its own. */
+    @Override
+    public void placementChanged(int layer, int unit, boolean fast) {
+        if (fast && !Bits.get(hbm[layer], unit)) {
+            Bits.set(hbm[layer], unit);
+            count++;
+        } else if (!fast && Bits.get(hbm[layer], unit)) {
+            Bits.clear(hbm[layer], unit);
+            count--;
+        }
+    }
+
     /** Starts a decode step's charges. */
     final void beginStep() {
         fastCharge = 0;

@@ -9,6 +9,7 @@ import org.kvplace.core.placement.InclusiveCharges;
 import org.kvplace.core.placement.Lookahead;
 import org.kvplace.core.placement.MigrationPlan;
 import org.kvplace.core.placement.PlacementPolicy;
+import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.PlacementState;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.Bits;
@@ -128,23 +129,16 @@ public final class PaperSimulator {
         long unitBytes = g * kv * batch;
         long fineUnitBytes = fineTokens * kv * batch;
         long writeBytes = kv * batch;
-        PlacementState state = new PlacementState(layers, maxUnits, unitBytes, Math.max(0, cost.fastKvCapacity()));
-        MigrationPlan plan = new MigrationPlan();
         InclusiveCharges charges = policy instanceof InclusiveCharges c ? c : null;
-        policy.start(state);
+        // The placement protocol the kvplace-model simulator and the live engine use.
+        PlacementProtocol protocol = new PlacementProtocol(policy, layers, maxUnits, unitBytes,
+                Math.max(0, cost.fastKvCapacity()));
+        PlacementState state = protocol.state();
 
         int promptUnits = (prompt + g - 1) / g;
         for (int u = 0; u < promptUnits; u++) {
             for (int l = 0; l < layers; l++) {
-                plan.clear();
-                boolean fast = policy.placeNew(l, u, Lookahead.NONE, state, plan);
-                try {
-                    state.apply(plan);
-                    state.create(l, u, fast);
-                } catch (IllegalStateException e) {
-                    throw new IllegalStateException("policy " + policy.name() + " while placing prompt unit " + u
-                            + " of layer " + l + ": " + e.getMessage(), e);
-                }
+                protocol.placeNew(l, u, Lookahead.NONE);
             }
         }
 
@@ -171,23 +165,17 @@ public final class PaperSimulator {
             long moveFast = 0, moveSlow = 0;
             try {
                 if (n % g == 0) {
-                    plan.clear();
-                    boolean fast = policy.placeNew(l, n / g, ring, state, plan);
-                    state.apply(plan);
-                    p += state.lastPromoted();
-                    d += state.lastDemoted();
-                    moveSlow += slowCharge(plan, st, l, unitBytes);
-                    state.create(l, n / g, fast);
+                    protocol.placeNew(l, n / g, ring);
+                    p += protocol.plan().promotions();
+                    d += protocol.plan().demotions();
+                    moveSlow += slowCharge(protocol.plan(), st, l, unitBytes);
                 }
-                plan.clear();
-                policy.plan(st, ring, state, plan);
-                state.apply(plan);
-                p += state.lastPromoted();
-                d += state.lastDemoted();
-                moveSlow += slowCharge(plan, st, l, unitBytes);
+                protocol.afterReads(st, ring);
+                p += protocol.plan().promotions();
+                d += protocol.plan().demotions();
+                moveSlow += slowCharge(protocol.plan(), st, l, unitBytes);
             } catch (IllegalStateException | IllegalArgumentException e) {
-                throw new IllegalStateException("policy " + policy.name() + " at step n=" + n + " l=" + l + ": "
-                        + e.getMessage(), e);
+                throw new IllegalStateException("at step n=" + n + " l=" + l + ": " + e.getMessage(), e);
             }
             boolean beta = state.isFast(l, n / g);
             moveFast = p * unitBytes;
