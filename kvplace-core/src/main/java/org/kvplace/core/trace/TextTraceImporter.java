@@ -13,8 +13,8 @@ import java.nio.file.Path;
  * Reads the plain-text trace format, one step per line: {@code n,l,s,[skipped ids],flag}.
  * {@code n} is the decode position, {@code l} the layer, {@code s} the sub-layer (0 attention,
  * 1 MLP), the bracketed list (ids separated by spaces or commas, possibly empty) holds the tokens
- * NOT read, and {@code flag} is an integer or {@code True}/{@code False} that is parsed and ignored. An attention line at
- * position {@code n} reads tokens {@code 0..n-1} minus the skipped ones and writes token
+ * NOT read, and {@code flag} is an integer or {@code True}/{@code False} that is parsed and
+ * ignored. An attention line at position {@code n} reads tokens {@code 0..n-1} minus the skipped ones and writes token
  * {@code n}; MLP lines read no KV and are skipped (the model's per-layer weight bytes already
  * cover the whole layer). Blank lines and lines starting with {@code #} are ignored.
  *
@@ -171,9 +171,6 @@ public final class TextTraceImporter implements AccessTrace {
             parseFields(line, lineNo, null, 0);
             if (parsed[2] != 0) {
                 continue; // an MLP line, also after the last attention step
-            }
-            if (stepIndex >= header.steps()) {
-                throw bad(lineNo, "step beyond the last expected one");
             }
             if (stepIndex >= header.steps()) {
                 throw bad(lineNo, "step beyond the last expected one");
