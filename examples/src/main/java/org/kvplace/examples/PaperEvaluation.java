@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.PaperPolicies;
@@ -62,7 +63,9 @@ final class PaperEvaluation {
                         + REFERENCES);
             } else {
                 try {
-                    Policies.byName(n);
+                    if (!Policies.WITH_COST_MODEL.contains(n)) {
+                        Policies.byName(n); // validates
+                    }
                 } catch (IllegalArgumentException e) {
                     throw new UsageException("unknown policy '" + p + "' for the paper's cost model (known: all, "
                             + String.join(", ", PaperPolicies.NAMES) + ", paper-sa:WN:R[:SPLITS], "
@@ -78,6 +81,7 @@ final class PaperEvaluation {
     static List<Evaluation.Row> run(TraceSource source, HardwareProfile hw, ModelProfile model, List<String> policies,
             PrintStream err, boolean progress) throws IOException {
         PaperSimulator sim = new PaperSimulator(hw, model);
+        CostModel compass = new CostModel(hw, model); // for policies that aim by kvplace's model (balance)
         List<Evaluation.Row> rows = new ArrayList<>();
         SimulationResult allFast = null;
         SimulationResult bound = null;
@@ -88,7 +92,7 @@ final class PaperEvaluation {
             long t0 = System.nanoTime();
             sim.progress(new ProgressBar(err, p, progress));
             PlacementPolicy policy = PaperPolicies.isPaperPolicy(p) ? PaperPolicies.byName(p, source)
-                    : Policies.byName(p);
+                    : Policies.byName(p, compass);
             SimulationResult r = sim.run(source, policy);
             rows.add(new Evaluation.Row(r, (System.nanoTime() - t0) / 1e9, sim.lastSteps()));
             if (allFast == null) {
