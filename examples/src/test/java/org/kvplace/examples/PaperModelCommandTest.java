@@ -41,9 +41,10 @@ class PaperModelCommandTest {
     @Test
     void shouldPriceInThePaperModelFromTheOptionOrTheProfileKey() throws IOException {
         Path hw = dir.resolve("hw.properties");
-        // B_F 1000, link 100 + 100, DRAM 1000 B/s; 2000 bytes of fast room beside the weights: 2 units
-        Files.writeString(hw, "name=toy\ncost.model=paper\nfast.bandwidth=1000\nfast.capacity=3000\n"
-                + "slow.read=100\nslow.write=100\nslow.dram=1000\nslow.capacity=1000000\n");
+        // B_F 1 MB/s, link 100 + 100 kB/s, DRAM 1 MB/s; 2000 bytes of fast room beside the weights:
+        // 2 units. Times below are in ms (bytes over kB/s).
+        Files.writeString(hw, "name=toy\ncost.model=paper\nfast.bandwidth=1e6\nfast.capacity=3000\n"
+                + "slow.read=1e5\nslow.write=1e5\nslow.dram=1e6\nslow.capacity=1000000\n");
         Path csv = dir.resolve("r.csv");
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int rc = run(out, err, "--import-text", csvTrace().toString(), "--model", model().toString(), "--profile",
@@ -55,10 +56,10 @@ class PaperModelCommandTest {
         // step n=4 reads {0,1,3}: D_R = 4000, W + resident = 2000, alpha = min(1/2, 1000/1100) = 1/2;
         //   T_F = 2000 / 1000 = 2; T_S = max(1000/100, 1000/1000) + 2000/100 = 30
         // step n=5 reads {0,4}: D_R = 3000, alpha = 2/3; T_S = 10 + 1000/100 = 20; total 50
-        assertTrue(lines.get(1).startsWith("paper-static,50.0000000,"), lines.get(1));
+        assertTrue(lines.get(1).startsWith("paper-static,0.0500000000,"), lines.get(1));
         // bound: alpha = min(C_F / D_R, 1000/1100): 3/4 at n=4 (T_S = 10 + 1000/100), 10/11 at n=5
         // (T_S = 10 + (1/11) x 3000/100)
-        double bound = 20 + 10 + 3000.0 / 11 / 100;
+        double bound = (20 + 10 + 3000.0 / 11 / 100) / 1000;
         assertTrue(lines.get(2).startsWith("paper-bound," + String.format(java.util.Locale.ROOT, "%.9g", bound)),
                 lines.get(2) + " vs " + bound);
     }
