@@ -1,18 +1,21 @@
 package org.kvplace.examples;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
+import org.kvplace.core.model.CostModelKind;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.GeneratorConfig;
-import org.kvplace.core.trace.TextTraceImporter;
 import org.kvplace.core.trace.TraceGenerator;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
@@ -43,16 +46,22 @@ final class SimulateCommand {
                                         stable (share never replaced), early=K:V (first K layers
                                         replace V per token), shift (probability of a redraw);
                                         unset keys take the paper's scale (31299 + 10240 tokens, 32 layers)
-                  --import-text FILE    text lines n,l,s,[skipped ids],flag
+                  --import-text FILE    text lines n,l,s,[skipped ids],flag, or the paper author's CSV
+                                        (header n,l,read_kv), told apart by the first line
                   --write-trace FILE    also write the trace to a binary file first, and replay that
 
                 Options:
                   --profile NAME|FILE   gh200 (default), h100-pcie5, or a .properties file
+                  --cost-model MODEL    kvplace (default), paper (the author's inclusive model; also
+                                        'inclusive') or both (one table each); a profile file may
+                                        set it with cost.model=
                   --model NAME|FILE     llama3.1-8b-mha (default), llama3.1-8b, or a .properties file
                   --batch N             sequences decoded in lockstep (default: the model's, 1)
                   --policy LIST         comma list of all (default), static, reactive, arc, balance,
                                         page, oracle, all-fast, balanced-bound, oracle:WN:R
-                                        (oracle = annealing search; balance = kvplace's online policy)
+                                        (oracle = annealing search; balance = kvplace's online policy);
+                                        in the paper model also paper-static, paper-reactive, paper-page,
+                                        paper-sa[:WN:R[:SPLITS]], paper-all-fast, paper-bound
                   --anneal-budget N     replays of the oracle's annealing search (default 12)
                   --max-window N        largest Wn the search tries (default 32)
                   --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,
@@ -72,7 +81,7 @@ final class SimulateCommand {
     static int run(String[] args, PrintStream out, PrintStream err) {
         String tracePath = null, generate = null, importText = null, writeTrace = null;
         String profile = "gh200", modelName = "llama3.1-8b-mha", policySpec = "all", csv = null, plot = null;
-        String scenario = null, reportDir = "docs";
+        String scenario = null, reportDir = "docs", costModel = null;
         int batch = 0, budget = 12, maxWindow = 32;
         Boolean progressOption = null; // null: a bar when running in a terminal
         boolean perLayer = false;
@@ -87,6 +96,7 @@ final class SimulateCommand {
                 case "--import-text" -> importText = Options.value(args, ++i, "--import-text");
                 case "--write-trace" -> writeTrace = Options.value(args, ++i, "--write-trace");
                 case "--profile" -> profile = Options.value(args, ++i, "--profile");
+                case "--cost-model" -> costModel = Options.value(args, ++i, "--cost-model");
                 case "--model" -> modelName = Options.value(args, ++i, "--model");
                 case "--batch" -> batch = Options.intValue(args, ++i, "--batch", 1, 1 << 16);
                 case "--policy" -> policySpec = Options.value(args, ++i, "--policy");
@@ -165,17 +175,38 @@ final class SimulateCommand {
         HardwareProfile hw;
         ModelProfile model;
         List<String> policies;
+        List<String> paperPolicies = List.of();
+        List<CostModelKind> kinds;
         TraceSource source;
         String sourceName;
         try {
-            hw = profile.endsWith(".properties") ? HardwareProfile.load(Path.of(profile))
-                    : HardwareProfile.preset(profile);
+            CostModelKind fromProfile = null;
+            if (profile.endsWith(".properties")) {
+                hw = HardwareProfile.load(Path.of(profile));
+                Properties props = new Properties();
+                try (InputStream in = Files.newInputStream(Path.of(profile))) {
+                    props.load(in);
+                }
+                fromProfile = CostModelKind.fromProperties(props, profile);
+            } else {
+                hw = HardwareProfile.preset(profile);
+            }
+            if (costModel != null && costModel.strip().equalsIgnoreCase("both")) {
+                kinds = List.of(CostModelKind.KVPLACE, CostModelKind.PAPER);
+            } else if (costModel != null) {
+                kinds = List.of(CostModelKind.parse(costModel, "--cost-model"));
+            } else {
+                kinds = List.of(fromProfile != null ? fromProfile : CostModelKind.KVPLACE);
+            }
             model = modelName.endsWith(".properties") ? ModelProfile.load(Path.of(modelName))
                     : ModelProfile.preset(modelName);
             if (batch > 0) {
                 model = model.withBatch(batch);
             }
-            policies = Evaluation.parsePolicies(policySpec);
+            policies = kinds.contains(CostModelKind.KVPLACE) ? Evaluation.parsePolicies(policySpec) : List.of();
+            if (kinds.contains(CostModelKind.PAPER)) {
+                paperPolicies = PaperEvaluation.parsePolicies(policySpec);
+            }
             if (generate != null) {
                 source = TraceGenerator.source(GeneratorConfig.parse(generate));
                 sourceName = "--generate " + generate;
@@ -183,7 +214,7 @@ final class SimulateCommand {
                 source = () -> TraceReader.open(traceFile);
                 sourceName = "--trace " + traceFile;
             } else {
-                source = () -> new TextTraceImporter(textFile);
+                source = () -> Traces.openText(textFile);
                 sourceName = "--import-text " + textFile;
             }
         } catch (IllegalArgumentException e) {
@@ -211,8 +242,18 @@ final class SimulateCommand {
             }
             new CostModel(hw, model).checkFits((long) h.promptTokens() + h.decodeTokens());
             describe(h, hw, model, generate, out);
-            List<Evaluation.Row> rows = Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
-            Evaluation.printTable(rows, out);
+            List<Evaluation.Row> rows = new ArrayList<>();
+            for (CostModelKind kind : kinds) {
+                List<Evaluation.Row> part = kind == CostModelKind.PAPER
+                        ? PaperEvaluation.run(source, hw, model, paperPolicies, err, progress)
+                        : Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
+                if (kinds.size() > 1 || kind == CostModelKind.PAPER) {
+                    out.println("cost model: " + kind.label() + (kind == CostModelKind.PAPER
+                            ? " (the paper author's simulator, inclusive)" : ""));
+                }
+                Evaluation.printTable(part, out);
+                rows.addAll(part);
+            }
             if (perLayer) {
                 Evaluation.printPerLayer(rows, out);
             }

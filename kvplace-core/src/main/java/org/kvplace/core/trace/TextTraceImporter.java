@@ -13,8 +13,8 @@ import java.nio.file.Path;
  * Reads the plain-text trace format, one step per line: {@code n,l,s,[skipped ids],flag}.
  * {@code n} is the decode position, {@code l} the layer, {@code s} the sub-layer (0 attention,
  * 1 MLP), the bracketed list (ids separated by spaces or commas, possibly empty) holds the tokens
- * NOT read, and {@code flag} is an integer that is parsed and ignored. An attention line at
- * position {@code n} reads tokens {@code 0..n-1} minus the skipped ones and writes token
+ * NOT read, and {@code flag} is an integer or {@code True}/{@code False} that is parsed and
+ * ignored. An attention line at position {@code n} reads tokens {@code 0..n-1} minus the skipped ones and writes token
  * {@code n}; MLP lines read no KV and are skipped (the model's per-layer weight bytes already
  * cover the whole layer). Blank lines and lines starting with {@code #} are ignored.
  *
@@ -170,7 +170,7 @@ public final class TextTraceImporter implements AccessTrace {
             // parse n, l, s first; the skip list is applied to `into` only for attention lines
             parseFields(line, lineNo, null, 0);
             if (parsed[2] != 0) {
-                continue;
+                continue; // an MLP line, also after the last attention step
             }
             if (stepIndex >= header.steps()) {
                 throw bad(lineNo, "step beyond the last expected one");
@@ -205,7 +205,7 @@ public final class TextTraceImporter implements AccessTrace {
         parsed[0] = integer(head[0], no, "n");
         parsed[1] = integer(head[1], no, "l");
         parsed[2] = integer(head[2], no, "s");
-        parsed[3] = integer(tail.substring(1), no, "flag");
+        parsed[3] = flag(tail.substring(1), no);
         if (parsed[2] != 0 && parsed[2] != 1) {
             throw bad(no, "s must be 0 (attention) or 1 (MLP), got " + parsed[2]);
         }
@@ -242,6 +242,18 @@ public final class TextTraceImporter implements AccessTrace {
             step.remove((int) v);
             i = j;
         }
+    }
+
+    // The flag: an integer, or True/False as Python writes booleans.
+    private int flag(String s, long no) throws TraceFormatException {
+        String t = s.strip();
+        if (t.equals("True")) {
+            return 1;
+        }
+        if (t.equals("False")) {
+            return 0;
+        }
+        return integer(t, no, "flag");
     }
 
     private int integer(String s, long no, String field) throws TraceFormatException {

@@ -1,7 +1,10 @@
 package org.kvplace.core.trace;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Helpers over traces. Stateless. */
@@ -42,5 +45,27 @@ public final class Traces {
         }
         w.close();
         return w.bytesWritten();
+    }
+
+    /**
+     * Opens a text trace in either format it recognises from the first non-blank line: the
+     * paper author's CSV (header {@code n,l,read_kv}, {@link CsvTraceImporter}) or the
+     * {@code n,l,s,[skipped ids],flag} lines ({@link TextTraceImporter}).
+     *
+     * @throws TraceFormatException naming the first bad line
+     * @throws IOException if the file cannot be read
+     */
+    public static AccessTrace openText(Path file) throws IOException {
+        String first = null;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.isBlank()) {
+                    first = line;
+                    break;
+                }
+            }
+        }
+        return CsvTraceImporter.isHeader(first) ? new CsvTraceImporter(file) : new TextTraceImporter(file);
     }
 }
