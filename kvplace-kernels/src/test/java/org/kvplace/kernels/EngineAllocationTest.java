@@ -10,8 +10,11 @@ import org.kvplace.core.engine.KvSequence;
 
 /**
  * A warm step of the placement engine allocates nothing on the decode thread: sparse attention over
- * both tiers, the reads handed to the policy, its plan applied and queued for the migration worker,
- * and the end of the step. Reactive placement with a small fast tier moves pages every step.
+ * both tiers, the reads handed to the policy, its plan applied and queued, the end of the step and
+ * the page copies themselves. Reactive placement with a small fast tier moves pages every step.
+ * Migrations run synchronously in {@code endStep} here: with the worker thread, a decode thread
+ * that has to wait for a lock the worker holds gets a queue node from the JDK's lock (a few dozen
+ * bytes, now and then), which is the lock's allocation, not the engine's.
  */
 class EngineAllocationTest {
 
@@ -20,7 +23,7 @@ class EngineAllocationTest {
         ModelShape shape = new ModelShape(2, 2, 64, 4_096);
         try (KvPlace kv = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(24).slowTierPages(600))
-                .queryHeads(8).budgetTokens(256).oversample(0).parallelLanes(false).policy("reactive").build();
+                .queryHeads(8).budgetTokens(256).oversample(0).parallelLanes(false).policy("reactive").synchronousMigration(true).build();
                 KvSequence seq = kv.newSequence()) {
             float[] k = new float[shape.kvWidth()];
             float[] q = new float[8 * shape.headDim()];
