@@ -168,7 +168,7 @@ public final class KvPlace implements AutoCloseable {
                         + " steps ahead; the live engine has no future knowledge (use an online policy)");
             }
             PlacementProtocol protocol = new PlacementProtocol(policy, cache.shape().layers(), cache.pagesPerLayer(),
-                    cache.layout().pageBytes(), policyCapacityBytes);
+                    cache.layout().pageBytes(), policyCapacityBytes, false);
             SparseAttention attention = new SparseAttention(cache.kernel(), queryHeads, cache.shape().headDim(),
                     cache.pagesPerLayer(), budgetTokens, parallelLanes, oversample);
             Sequence seq = cache.newSequence();

@@ -80,8 +80,12 @@ public final class ArcPolicy implements PlacementPolicy {
     public boolean placeNew(int layer, int unit, Lookahead future, Placement placement, MigrationPlan plan) {
         int k = layer * maxUnits + unit;
         long free = placement.fastFreeBytes();
-        if (free < placement.unitBytes() && !replace(false, plan)) {
-            return false;
+        // Below zero after a live driver's correction: one demotion per missing unit.
+        while (free < placement.unitBytes()) {
+            if (!replace(false, plan)) {
+                return false;
+            }
+            free += placement.unitBytes();
         }
         admitNew(k);
         stamp[k] = now;

@@ -25,6 +25,7 @@ public final class PlacementProtocol {
     private final PlacementPolicy policy;
     private final PlacementState state;
     private final MigrationPlan plan = new MigrationPlan();
+    private final boolean strict;
 
     /**
      * Starts {@code policy} on an empty placement.
@@ -37,6 +38,21 @@ public final class PlacementProtocol {
      * @throws IllegalArgumentException naming a bad size
      */
     public PlacementProtocol(PlacementPolicy policy, int layers, int maxUnits, long unitBytes, long capacityBytes) {
+        this(policy, layers, maxUnits, unitBytes, capacityBytes, true);
+    }
+
+    /**
+     * Starts {@code policy} on an empty placement; a live driver passes {@code strict = false}.
+     *
+     * @param strict whether a new unit that the policy puts in a fast tier without room is an
+     *     error ({@link IllegalStateException}, as in the simulator); otherwise the unit goes to the
+     *     slow tier and the policy is told ({@link PlacementPolicy#placementChanged}). A live driver's
+     *     corrections can leave the fast tier over capacity behind a policy's back.
+     * @throws IllegalArgumentException naming a bad size
+     */
+    public PlacementProtocol(PlacementPolicy policy, int layers, int maxUnits, long unitBytes, long capacityBytes,
+            boolean strict) {
+        this.strict = strict;
         this.policy = Objects.requireNonNull(policy, "policy");
         this.state = new PlacementState(layers, maxUnits, unitBytes, capacityBytes);
         policy.start(state);
@@ -73,6 +89,11 @@ public final class PlacementProtocol {
         } catch (IllegalStateException e) {
             throw new IllegalStateException("policy " + policy.name() + " while placing unit " + unit + " of layer "
                     + layer + ": " + e.getMessage(), e);
+        }
+        if (fast && !strict && state.fastFreeBytes() < state.unitBytes()) {
+            state.create(layer, unit, false);
+            policy.placementChanged(layer, unit, false);
+            return false;
         }
         try {
             state.create(layer, unit, fast);
