@@ -209,7 +209,7 @@ final class LiveCommand {
             LiveReplay.Result a = rows.get(0).result();
             long modelled = (long) (a.stats().bytesReadFast() * 1e9 / fastRate);
             rows.set(0, new Row("all-fast", new LiveReplay.Result("all-fast", a.decodeTokens(), a.measuredNanos(),
-                    withModelled(a, modelled), 0), Double.NaN));
+                    a.stats().withModelledNanos(modelled), 0), Double.NaN));
         }
         // The simulator on the same reads, with a profile calibrated on this machine: the offline
         // model's tokens/s beside the live engine's.
@@ -245,13 +245,6 @@ final class LiveCommand {
             out.println("plot       " + plot);
         }
         return 0;
-    }
-
-    private static org.kvplace.core.engine.EngineStats withModelled(LiveReplay.Result a, long modelled) {
-        var s = a.stats();
-        return new org.kvplace.core.engine.EngineStats(s.steps(), s.bytesReadFast(), s.bytesReadSlow(), s.promotions(),
-                s.demotions(), s.bytesMigrated(), s.failedMoves(), s.pendingMoves(), s.newPagesFast(),
-                s.newPagesSlow(), s.placementFallbacks(), s.stepNanos(), modelled, s.fastLaneNanos());
     }
 
     private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double slowRate, String policy,

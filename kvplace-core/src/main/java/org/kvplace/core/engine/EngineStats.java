@@ -40,6 +40,22 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
                 modelledNanos + o.modelledNanos, fastLaneNanos + o.fastLaneNanos);
     }
 
+    /** The totals since {@code before}, an earlier snapshot of the same sequence (pending moves: these). */
+    public EngineStats minus(EngineStats before) {
+        return new EngineStats(steps - before.steps, bytesReadFast - before.bytesReadFast,
+                bytesReadSlow - before.bytesReadSlow, promotions - before.promotions, demotions - before.demotions,
+                bytesMigrated - before.bytesMigrated, failedMoves - before.failedMoves, pendingMoves,
+                newPagesFast - before.newPagesFast, newPagesSlow - before.newPagesSlow,
+                placementFallbacks - before.placementFallbacks, stepNanos - before.stepNanos,
+                modelledNanos - before.modelledNanos, fastLaneNanos - before.fastLaneNanos);
+    }
+
+    /** These totals with another modelled time (for a run modelled after it ran). */
+    public EngineStats withModelledNanos(long modelled) {
+        return new EngineStats(steps, bytesReadFast, bytesReadSlow, promotions, demotions, bytesMigrated, failedMoves,
+                pendingMoves, newPagesFast, newPagesSlow, placementFallbacks, stepNanos, modelled, fastLaneNanos);
+    }
+
     /** The fast tier's measured read rate in bytes per second, or NaN before any fast read. */
     public double fastReadBytesPerSecond() {
         return fastLaneNanos == 0 ? Double.NaN : bytesReadFast * 1e9 / fastLaneNanos;

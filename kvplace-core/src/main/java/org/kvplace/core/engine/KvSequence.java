@@ -160,12 +160,7 @@ public final class KvSequence implements AutoCloseable {
         if (fast && cache.freePages(TierKind.FAST) == 0) {
             // The worker lags behind the plan: carry out this sequence's queued moves (the
             // demotions that make room come first) before the page is placed.
-            consumer.lock();
-            try {
-                runMovesLocked(Integer.MAX_VALUE, true);
-            } finally {
-                consumer.unlock();
-            }
+            runQueuedMovesHere(true);
             drainFailures();
         }
         seq.append(layer, k, v, fast ? TierKind.FAST : TierKind.SLOW);
@@ -308,12 +303,7 @@ public final class KvSequence implements AutoCloseable {
         stepSlowLaneNanos = 0;
         stepModelled = 0;
         if (engine.synchronous()) {
-            consumer.lock();
-            try {
-                runMovesLocked(Integer.MAX_VALUE, false);
-            } finally {
-                consumer.unlock();
-            }
+            runQueuedMovesHere(false);
         } else {
             engine.wakeWorker();
         }
@@ -420,6 +410,16 @@ public final class KvSequence implements AutoCloseable {
         }
         try {
             return runMovesLocked(max, false);
+        } finally {
+            consumer.unlock();
+        }
+    }
+
+    /** Carries out this sequence's queued moves on the calling thread (the decode thread). */
+    private void runQueuedMovesHere(boolean ignoreCredit) {
+        consumer.lock();
+        try {
+            runMovesLocked(Integer.MAX_VALUE, ignoreCredit);
         } finally {
             consumer.unlock();
         }

@@ -129,7 +129,7 @@ public final class LiveReplay {
             }
             long measured = System.nanoTime() - t0;
             EngineStats after = seq.stats();
-            return new Result(seq.policyName(), h.decodeTokens(), measured, minus(after, before),
+            return new Result(seq.policyName(), h.decodeTokens(), measured, after.minus(before),
                     (long) (balanced * 1e9));
         }
     }
@@ -167,14 +167,5 @@ public final class LiveReplay {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-    }
-
-    private static EngineStats minus(EngineStats a, EngineStats b) {
-        return new EngineStats(a.steps() - b.steps(), a.bytesReadFast() - b.bytesReadFast(),
-                a.bytesReadSlow() - b.bytesReadSlow(), a.promotions() - b.promotions(), a.demotions() - b.demotions(),
-                a.bytesMigrated() - b.bytesMigrated(), a.failedMoves() - b.failedMoves(), a.pendingMoves(),
-                a.newPagesFast() - b.newPagesFast(), a.newPagesSlow() - b.newPagesSlow(),
-                a.placementFallbacks() - b.placementFallbacks(), a.stepNanos() - b.stepNanos(),
-                a.modelledNanos() - b.modelledNanos(), a.fastLaneNanos() - b.fastLaneNanos());
     }
 }
