@@ -1,10 +1,8 @@
 package org.kvplace.core.attention;
 
-import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.KvLayerView;
@@ -15,9 +13,22 @@ import org.kvplace.core.memory.TierKind;
  * One decode thread's driver of sparse attention over both tiers: scores pages from their key
  * metadata, selects pages within a token budget ({@link PageSelection}), splits the selected pages
  * by tier, reads the fast-tier lane on the calling thread while a dedicated thread reads the
- * slow-tier lane (which waits for the slow tier's throttle), and merges the two partial
+ * slow-tier lane (which waits for the slow tier's throttle), and merges the pages' partial
  * {@link AttentionState}s by log-sum-exp. After each {@link #attend} it reports the pages read,
  * their tiers and attention mass, and each lane's time.
+ *
+ * <p><b>Placement never changes the result.</b> Each page is read into a partial state of its own
+ * and the partial states merge in the order of the pages, whichever tier and lane read them, so
+ * the output and the page masses are bit-for-bit the same wherever the pages sit (and with
+ * parallel or sequential lanes). Page selection reads only key metadata, which does not move.
+ *
+ * <p>Built with {@link #builder}:
+ * <pre>{@code
+ * SparseAttention attention = SparseAttention.builder(kernel, queryHeads, headDim, maxPages)
+ *         .budgetTokens(2048)   // default PageSelection.ALL: dense
+ *         .oversample(2)        // default 0: flat selection
+ *         .build();             // parallel lanes by default
+ * }</pre>
  *
  * <p>Ownership and lifetime: all scratch is allocated in the constructor and reused, so
  * {@link #attend} does not allocate. The slow-lane thread (a daemon) starts on the first step that
@@ -51,24 +62,10 @@ public final class SparseAttention implements AutoCloseable {
     private final int[] selected;
     private final float[] mass;
     private final byte[] tiers;
-    private final int[] fastPages;
-    private final int[] slowPages;
-    private final int[] fastPositions;
-    private final int[] slowPositions;
-    private final AttentionState fastState;
-    private final AttentionState slowState;
+    private final LaneReader reader;
     private int selectedCount;
-    private int fastCount;
-    private int slowCount;
-    private long fastNanos;
-    private long slowNanos;
 
     private final AtomicBoolean closed = new AtomicBoolean();
-    private SlowLane lane; // started on the first parallel step
-    private Cleaner.Cleanable laneCleanable;
-
-    /** Stops the slow-lane thread of an instance that was never closed once it is unreachable. */
-    private static final Cleaner CLEANER = Cleaner.create();
 
     /**
      * A driver for one model shape and budget.
@@ -149,12 +146,84 @@ public final class SparseAttention implements AutoCloseable {
         this.selected = new int[maxPages];
         this.mass = new float[maxPages];
         this.tiers = new byte[maxPages];
-        this.fastPages = new int[maxPages];
-        this.slowPages = new int[maxPages];
-        this.fastPositions = new int[maxPages];
-        this.slowPositions = new int[maxPages];
-        this.fastState = new AttentionState(queryHeads, headDim, maxPages);
-        this.slowState = new AttentionState(queryHeads, headDim, maxPages);
+        this.reader = new LaneReader(kernel, queryHeads, headDim, maxPages, parallelLanes);
+    }
+
+    /**
+     * A builder for a driver of one model shape.
+     *
+     * @param kernel the kernel that scores and reads pages
+     * @param queryHeads query heads of the model, a positive multiple of its KV heads
+     * @param headDim elements per head vector
+     * @param maxPages most pages a layer may hold (the cache's pages per layer)
+     * @return a builder with dense attention, flat selection and parallel lanes
+     */
+    public static Builder builder(DecodeKernel kernel, int queryHeads, int headDim, int maxPages) {
+        return new Builder(kernel, queryHeads, headDim, maxPages);
+    }
+
+    /** Configures a {@link SparseAttention}; every setting is checked by {@link #build()}. */
+    public static final class Builder {
+        private final DecodeKernel kernel;
+        private final int queryHeads;
+        private final int headDim;
+        private final int maxPages;
+        private int budgetTokens = PageSelection.ALL;
+        private boolean parallelLanes = true;
+        private int oversample;
+
+        private Builder(DecodeKernel kernel, int queryHeads, int headDim, int maxPages) {
+            this.kernel = kernel;
+            this.queryHeads = queryHeads;
+            this.headDim = headDim;
+            this.maxPages = maxPages;
+        }
+
+        /**
+         * Tokens read per step at most (the sink and newest pages count against it and are read
+         * whatever it is), or {@link PageSelection#ALL} (the default) for dense attention.
+         *
+         * @param tokens the budget, {@code >= 0}
+         * @return this builder
+         */
+        public Builder budgetTokens(int tokens) {
+            this.budgetTokens = tokens;
+            return this;
+        }
+
+        /**
+         * Whether the slow-tier lane runs on its own thread at the same time as the fast-tier lane
+         * (the default), or after it on the calling thread. The result is the same either way.
+         *
+         * @param parallel {@code true} for two threads
+         * @return this builder
+         */
+        public Builder parallelLanes(boolean parallel) {
+            this.parallelLanes = parallel;
+            return this;
+        }
+
+        /**
+         * Two-level selection's oversampling factor ({@link SparseAttention#SparseAttention(DecodeKernel,
+         * int, int, int, int, boolean, int) see there}), or {@code 0} (the default) for flat selection.
+         *
+         * @param factor {@code >= 0}
+         * @return this builder
+         */
+        public Builder oversample(int factor) {
+            this.oversample = factor;
+            return this;
+        }
+
+        /**
+         * The driver.
+         *
+         * @return a new driver, which the caller closes
+         * @throws IllegalArgumentException if a size is not positive, or the budget or oversample is negative
+         */
+        public SparseAttention build() {
+            return new SparseAttention(kernel, queryHeads, headDim, maxPages, budgetTokens, parallelLanes, oversample);
+        }
     }
 
     /** The kernel used. */
@@ -286,46 +355,7 @@ public final class SparseAttention implements AutoCloseable {
     }
 
     private void read(KvLayerView layer, float[] q, float[] out) {
-        fastCount = 0;
-        slowCount = 0;
-        for (int i = 0; i < selectedCount; i++) {
-            int page = selected[i];
-            if (layer.tier(page) == TierKind.FAST) {
-                tiers[i] = 0;
-                fastPositions[fastCount] = i;
-                fastPages[fastCount++] = page;
-            } else {
-                tiers[i] = 1;
-                slowPositions[slowCount] = i;
-                slowPages[slowCount++] = page;
-            }
-        }
-        fastState.reset();
-        slowState.reset();
-        fastNanos = 0;
-        slowNanos = 0;
-        if (parallelLanes && fastCount > 0 && slowCount > 0) {
-            int ticket = postSlowLane(layer, q);
-            try {
-                runFastLane(layer, q);
-            } catch (RuntimeException | Error e) {
-                // Never return while the slow lane still reads pages: the caller's read lock ends then.
-                try {
-                    awaitSlowLane(ticket);
-                } catch (RuntimeException | Error slow) {
-                    e.addSuppressed(slow);
-                }
-                throw e;
-            }
-            awaitSlowLane(ticket);
-        } else {
-            runFastLane(layer, q);
-            runSlowLane(layer, q);
-        }
-        fastState.merge(slowState);
-        fastState.finish(out);
-        fastState.pageMasses(fastCount, fastState, mass, fastPositions);
-        slowState.pageMasses(slowCount, fastState, mass, slowPositions);
+        reader.read(layer, q, out, selected, selectedCount, tiers, mass);
     }
 
     /**
@@ -357,129 +387,6 @@ public final class SparseAttention implements AutoCloseable {
         Arrays.fill(scores, 0, n, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < c; i++) {
             scores[candidates[i]] = candidateScores[i];
-        }
-    }
-
-    private void runFastLane(KvLayerView layer, float[] q) {
-        if (fastCount > 0) {
-            long t0 = System.nanoTime();
-            kernel.attendPages(layer, q, fastPages, 0, fastCount, fastState);
-            fastNanos = System.nanoTime() - t0;
-        }
-    }
-
-    private void runSlowLane(KvLayerView layer, float[] q) {
-        if (slowCount > 0) {
-            long t0 = System.nanoTime();
-            kernel.attendPages(layer, q, slowPages, 0, slowCount, slowState);
-            slowNanos = System.nanoTime() - t0;
-        }
-    }
-
-    private int postSlowLane(KvLayerView layer, float[] q) {
-        if (lane == null) {
-            lane = new SlowLane(kernel, slowPages, slowState);
-            laneCleanable = CLEANER.register(this, lane::stop);
-            lane.thread.start();
-        }
-        return lane.post(layer, q, slowCount);
-    }
-
-    private void awaitSlowLane(int ticket) {
-        slowNanos = lane.await(ticket);
-    }
-
-    /**
-     * The slow-tier lane's thread and its hand-off. It holds no reference to its
-     * {@code SparseAttention}, so that an instance that is never closed can still be collected, and
-     * then its {@link Cleaner} stops the thread.
-     */
-    private static final class SlowLane implements Runnable {
-        private final DecodeKernel kernel;
-        private final int[] pages;
-        private final AttentionState state;
-        final Thread thread;
-        // Plain fields published by the volatile write of 'posted' (to the lane) or 'done' (back).
-        private KvLayerView layer;
-        private float[] query;
-        private int count;
-        private long nanos;
-        private volatile int posted;
-        private volatile int done;
-        private volatile Thread waiter;
-        private volatile Throwable failure;
-        private volatile boolean stopped;
-
-        SlowLane(DecodeKernel kernel, int[] pages, AttentionState state) {
-            this.kernel = kernel;
-            this.pages = pages;
-            this.state = state;
-            this.thread = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this);
-        }
-
-        int post(KvLayerView layer, float[] q, int count) {
-            this.layer = layer;
-            this.query = q;
-            this.count = count;
-            failure = null;
-            waiter = Thread.currentThread();
-            int ticket = posted + 1;
-            posted = ticket;
-            LockSupport.unpark(thread);
-            return ticket;
-        }
-
-        /** Waits for step {@code ticket}, rethrows its failure, and returns the lane's nanoseconds. */
-        long await(int ticket) {
-            // Spin briefly (the slow lane often finishes within microseconds of the fast one), then
-            // park so that a throttled slow lane does not keep a core busy.
-            long spinUntil = System.nanoTime() + 20_000L;
-            while (done != ticket) {
-                if (System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            layer = null;
-            query = null;
-            Throwable t = failure;
-            if (t instanceof RuntimeException e) {
-                throw e;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            return nanos;
-        }
-
-        void stop() {
-            stopped = true;
-            LockSupport.unpark(thread);
-        }
-
-        @Override
-        public void run() {
-            int seen = 0;
-            while (true) {
-                int ticket;
-                while ((ticket = posted) == seen) {
-                    if (stopped) {
-                        return;
-                    }
-                    LockSupport.park(this);
-                }
-                seen = ticket;
-                try {
-                    long t0 = System.nanoTime();
-                    kernel.attendPages(layer, query, pages, 0, count, state);
-                    nanos = System.nanoTime() - t0;
-                } catch (Throwable t) {
-                    failure = t;
-                }
-                done = ticket;
-                LockSupport.unpark(waiter);
-            }
         }
     }
 
@@ -522,29 +429,29 @@ public final class SparseAttention implements AutoCloseable {
 
     /** Pages the last step read from the fast tier. */
     public int fastLanePages() {
-        return fastCount;
+        return reader.fastCount();
     }
 
     /** Pages the last step read from the slow tier. */
     public int slowLanePages() {
-        return slowCount;
+        return reader.slowCount();
     }
 
     /** Nanoseconds the fast-tier lane of the last step took (0 if it read nothing). */
     public long fastLaneNanos() {
-        return fastNanos;
+        return reader.fastNanos();
     }
 
     /** Nanoseconds the slow-tier lane of the last step took, throttle included (0 if it read nothing). */
     public long slowLaneNanos() {
-        return slowNanos;
+        return reader.slowNanos();
     }
 
     /** Stops the slow-lane thread. Idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && laneCleanable != null) {
-            laneCleanable.clean();
+        if (closed.compareAndSet(false, true)) {
+            reader.close();
         }
     }
 

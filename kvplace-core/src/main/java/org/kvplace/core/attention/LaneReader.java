@@ -1,0 +1,294 @@
+package org.kvplace.core.attention;
+
+import java.lang.ref.Cleaner;
+import java.util.concurrent.locks.LockSupport;
+import org.kvplace.core.kernel.AttentionState;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.KvLayerView;
+import org.kvplace.core.memory.TierKind;
+
+/**
+ * Reads one step's chosen pages in two lanes, the fast tier's on the calling thread and the slow
+ * tier's on a lane thread of its own, so that the result does not depend on where the pages sit.
+ *
+ * <p>Every page is read into a partial state of its own ({@link AttentionState} over that page
+ * only), and the partial states merge by log-sum-exp in the order of the pages, whichever lane read
+ * them. A page's partial state depends only on its keys, values and the query, and the merge order
+ * only on the chosen pages, so moving pages between tiers never changes a single bit of the output
+ * or of the page masses. Pages are read in windows of at most {@link #window()} pages (one window
+ * for most steps), each window's states merging before the next window is read.
+ *
+ * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
+ * lane thread starts on the first step that reads pages of both tiers and stops in
+ * {@link #close()} (or, if the reader is never closed, after it has become unreachable). Confined
+ * to one caller thread at a time.
+ */
+final class LaneReader implements AutoCloseable {
+
+    /** Bytes of per-page partial states a reader keeps at most (its window), unless one page needs more. */
+    static final long WINDOW_BYTES = 4L << 20;
+
+    /** Stops the lane thread of a reader that was never closed once it is unreachable. */
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final DecodeKernel kernel;
+    private final int queryHeads;
+    private final boolean parallel;
+    private final int window;
+    private final AttentionState[] pageStates;
+    private final AttentionState total;
+    private final float[] pageMax; // per position and head: the page's own maximum score
+    private final float[] pageSum; // per position and head: the page's sum of exp(score - pageMax)
+    private final int[] fastPages;
+    private final int[] fastSlots;
+    private final int[] slowPages;
+    private final int[] slowSlots;
+    private final int[] one = new int[1];
+    private int fastCount;
+    private int slowCount;
+    private long fastNanos;
+    private long slowNanos;
+    private Lane lane;
+    private Cleaner.Cleanable laneCleanable;
+
+    LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel) {
+        this.kernel = kernel;
+        this.queryHeads = queryHeads;
+        this.parallel = parallel;
+        long stateBytes = (long) queryHeads * (headDim + 4) * Float.BYTES;
+        this.window = (int) Math.max(1, Math.min(maxPages, WINDOW_BYTES / stateBytes));
+        this.pageStates = new AttentionState[window];
+        for (int i = 0; i < window; i++) {
+            pageStates[i] = new AttentionState(queryHeads, headDim, 1);
+        }
+        this.total = new AttentionState(queryHeads, headDim, 0);
+        this.pageMax = new float[Math.multiplyExact(maxPages, queryHeads)];
+        this.pageSum = new float[pageMax.length];
+        this.fastPages = new int[window];
+        this.fastSlots = new int[window];
+        this.slowPages = new int[window];
+        this.slowSlots = new int[window];
+    }
+
+    /** Pages whose partial states are held at once. */
+    int window() {
+        return window;
+    }
+
+    /**
+     * Reads {@code pages[0 .. count-1]} of {@code layer}, writes the attention output to {@code out},
+     * the tier of each page read to {@code tiers} ({@code 0} fast, {@code 1} slow) and each page's
+     * attention mass to {@code mass}.
+     */
+    void read(KvLayerView layer, float[] q, float[] out, int[] pages, int count, byte[] tiers, float[] mass) {
+        total.reset();
+        int fastTotal = 0;
+        int slowTotal = 0;
+        fastNanos = 0;
+        slowNanos = 0;
+        for (int from = 0; from < count; from += window) {
+            int to = Math.min(count, from + window);
+            fastCount = 0;
+            slowCount = 0;
+            for (int i = from; i < to; i++) {
+                int page = pages[i];
+                if (layer.tier(page) == TierKind.FAST) {
+                    tiers[i] = 0;
+                    fastSlots[fastCount] = i - from;
+                    fastPages[fastCount++] = page;
+                } else {
+                    tiers[i] = 1;
+                    slowSlots[slowCount] = i - from;
+                    slowPages[slowCount++] = page;
+                }
+            }
+            readWindow(layer, q);
+            for (int i = from; i < to; i++) {
+                AttentionState s = pageStates[i - from];
+                total.merge(s);
+                System.arraycopy(s.max(), 0, pageMax, i * queryHeads, queryHeads);
+                System.arraycopy(s.sum(), 0, pageSum, i * queryHeads, queryHeads);
+            }
+            fastTotal += fastCount;
+            slowTotal += slowCount;
+        }
+        fastCount = fastTotal;
+        slowCount = slowTotal;
+        total.finish(out);
+        float[] m = total.max();
+        float[] s = total.sum();
+        for (int i = 0; i < count; i++) {
+            float sum = 0f;
+            int base = i * queryHeads;
+            for (int h = 0; h < queryHeads; h++) {
+                sum += pageSum[base + h] * (float) Math.exp(pageMax[base + h] - m[h]) / s[h];
+            }
+            mass[i] = sum;
+        }
+    }
+
+    private void readWindow(KvLayerView layer, float[] q) {
+        if (parallel && fastCount > 0 && slowCount > 0) {
+            if (lane == null) {
+                lane = new Lane(kernel, slowPages, slowSlots, pageStates);
+                laneCleanable = CLEANER.register(this, lane::stop);
+                lane.thread.start();
+            }
+            int ticket = lane.post(layer, q, slowCount);
+            try {
+                fastNanos += readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
+            } catch (RuntimeException | Error e) {
+                // Never return while the lane still reads pages: the caller's read lock ends then.
+                try {
+                    slowNanos += lane.await(ticket);
+                } catch (RuntimeException | Error slow) {
+                    e.addSuppressed(slow);
+                }
+                throw e;
+            }
+            slowNanos += lane.await(ticket);
+        } else {
+            fastNanos += readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
+            slowNanos += readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one);
+        }
+    }
+
+    /** Reads each page into its own partial state; returns the nanoseconds taken (0 for no page). */
+    private static long readEach(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int[] slots,
+            int count, AttentionState[] states, int[] one) {
+        if (count == 0) {
+            return 0;
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            AttentionState s = states[slots[i]];
+            s.reset();
+            one[0] = pages[i];
+            kernel.attendPages(layer, q, one, 0, 1, s);
+        }
+        return System.nanoTime() - t0;
+    }
+
+    /** Pages the last step read from the fast tier. */
+    int fastCount() {
+        return fastCount;
+    }
+
+    /** Pages the last step read from the slow tier. */
+    int slowCount() {
+        return slowCount;
+    }
+
+    /** Nanoseconds the fast lane of the last step took. */
+    long fastNanos() {
+        return fastNanos;
+    }
+
+    /** Nanoseconds the slow lane of the last step took, throttle included. */
+    long slowNanos() {
+        return slowNanos;
+    }
+
+    /** Stops the lane thread. Idempotent. */
+    @Override
+    public void close() {
+        if (laneCleanable != null) {
+            laneCleanable.clean();
+        }
+    }
+
+    /**
+     * The slow lane's thread and its hand-off. It holds no reference to its reader, so that a
+     * reader that is never closed can still be collected, and then its {@link Cleaner} stops the
+     * thread.
+     */
+    private static final class Lane implements Runnable {
+        private final DecodeKernel kernel;
+        private final int[] pages;
+        private final int[] slots;
+        private final AttentionState[] states;
+        private final int[] one = new int[1];
+        final Thread thread;
+        // Plain fields published by the volatile write of 'posted' (to the lane) or 'done' (back).
+        private KvLayerView layer;
+        private float[] query;
+        private int count;
+        private long nanos;
+        private volatile int posted;
+        private volatile int done;
+        private volatile Thread waiter;
+        private volatile Throwable failure;
+        private volatile boolean stopped;
+
+        Lane(DecodeKernel kernel, int[] pages, int[] slots, AttentionState[] states) {
+            this.kernel = kernel;
+            this.pages = pages;
+            this.slots = slots;
+            this.states = states;
+            this.thread = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this);
+        }
+
+        int post(KvLayerView layer, float[] q, int count) {
+            this.layer = layer;
+            this.query = q;
+            this.count = count;
+            failure = null;
+            waiter = Thread.currentThread();
+            int ticket = posted + 1;
+            posted = ticket;
+            LockSupport.unpark(thread);
+            return ticket;
+        }
+
+        /** Waits for step {@code ticket}, rethrows its failure, and returns the lane's nanoseconds. */
+        long await(int ticket) {
+            // Spin briefly (the slow lane often finishes within microseconds of the fast one), then
+            // park so that a throttled slow lane does not keep a core busy.
+            long spinUntil = System.nanoTime() + 20_000L;
+            while (done != ticket) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            layer = null;
+            query = null;
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            return nanos;
+        }
+
+        void stop() {
+            stopped = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            int seen = 0;
+            while (true) {
+                int ticket;
+                while ((ticket = posted) == seen) {
+                    if (stopped) {
+                        return;
+                    }
+                    LockSupport.park(this);
+                }
+                seen = ticket;
+                try {
+                    nanos = readEach(kernel, layer, query, pages, slots, count, states, one);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                done = ticket;
+                LockSupport.unpark(waiter);
+            }
+        }
+    }
+}
