@@ -84,6 +84,8 @@ final class BarChart {
         axis.setRange(0, yMax);
         axis.setNumberFormatOverride(format());
         CategoryAxis domain = plot.getDomainAxis();
+        domain.setMaximumCategoryLabelLines(2);
+        domain.setMaximumCategoryLabelWidthRatio(1.6f); // a long name may reach over its neighbours' gaps
         if (categories.size() > 8) {
             domain.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         }
@@ -97,8 +99,11 @@ final class BarChart {
         bars.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", format()));
         bars.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
         bars.setDefaultItemLabelsVisible(true);
-        // values written upwards above each bar, as narrow bars leave no room beside them
-        bars.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12,
+        // values written upwards, as narrow bars leave no room beside them: inside the top of a bar, or
+        // above a bar too short to hold its value (a label above a bar at the top of the axis is cut off)
+        bars.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.INSIDE12,
+                TextAnchor.CENTER_RIGHT, TextAnchor.CENTER_RIGHT, -Math.PI / 2));
+        bars.setPositiveItemLabelPositionFallback(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12,
                 TextAnchor.CENTER_LEFT, TextAnchor.CENTER_LEFT, -Math.PI / 2));
         try (Outputs.AtomicFile f = Outputs.AtomicFile.create(file)) {
             ChartUtils.writeChartAsPNG(f.stream(), chart, width(categories.size(), series.size()), HEIGHT);
