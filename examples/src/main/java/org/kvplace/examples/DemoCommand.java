@@ -67,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
         int queryHeads = 32;
         int pageTokens = 16;
         ModelShape shape = new ModelShape(layers, kvHeads, headDim, tokens);
-        int pagesPerLayer = (tokens + pageTokens - 1) / pageTokens;
+        int pagesPerLayer = Math.ceilDiv(tokens, pageTokens);
         int totalPages = pagesPerLayer * layers;
         int fastPages = (int) Math.round(totalPages * fastShare);
         int slowPages = totalPages - fastPages + layers;

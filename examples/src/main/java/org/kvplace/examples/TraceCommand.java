@@ -55,7 +55,7 @@ final class TraceCommand implements Callable<Integer> {
             while (reader.next(step)) {
                 int l = step.layer();
                 long[] bits = step.readBits();
-                int words = (step.unitCount() + 63) >>> 6;
+                int words = Math.ceilDiv(step.unitCount(), Long.SIZE);
                 steps[l]++;
                 read[l] += step.readCount();
                 exist[l] += step.unitCount();
