@@ -1,22 +1,43 @@
 package org.kvplace.examples;
 
-import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
+import java.util.Set;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.CategoryLabelPositions;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
- * Writes a grouped bar chart as a PNG (headless java.awt): one group per category, one bar per
- * series, values drawn above the bars.
+ * Writes a grouped bar chart as a PNG with JFreeChart: one group per category, one bar per series,
+ * a value axis, a legend and the values above the bars.
+ *
+ * <p><b>Note:</b> the chart is drawn into an image in memory and never shown, so it needs no display;
+ * this class does not set {@code java.awt.headless} (the JDK chooses headless by itself where no
+ * display is configured).
  */
 final class BarChart {
+
+    /** Height of every chart, pixels. */
+    static final int HEIGHT = 440;
 
     private static final Color[] PALETTE = {
         new Color(0x4C72B0), new Color(0xDD8452), new Color(0x55A868), new Color(0xC44E52),
@@ -26,92 +47,83 @@ final class BarChart {
     private BarChart() {}
 
     /**
+     * Width of a chart of {@code categories} groups of {@code series} bars, pixels: at least 640, and
+     * room for every group.
+     */
+    static int width(int categories, int series) {
+        int groupWidth = Math.max(60, 18 * series + 24);
+        return Math.max(640, 90 + groupWidth * categories + 40);
+    }
+
+    /**
+     * Writes the chart to {@code file} atomically (see {@link Outputs.AtomicFile}).
+     *
      * @param values values[category][series]; NaN draws no bar
+     * @param yMax top of the value axis; taller bars are cut there
+     * @throws IOException naming the file if it cannot be written
      */
     static void write(Path file, String title, String yLabel, List<String> categories, List<String> series,
             double[][] values, double yMax) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        int groupW = Math.max(60, 18 * series.size() + 24);
-        int width = Math.max(640, 90 + groupW * categories.size() + 40);
-        int height = 440;
-        int left = 70, right = 20, top = 50, bottom = 110;
-        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-            g.drawString(title, left, 24);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            int plotH = height - top - bottom;
-            int plotW = width - left - right;
-            // axis and grid
-            for (int i = 0; i <= 5; i++) {
-                double v = yMax * i / 5;
-                int y = top + plotH - (int) (plotH * i / 5.0);
-                g.setColor(new Color(0xE0E0E0));
-                g.drawLine(left, y, left + plotW, y);
-                g.setColor(Color.DARK_GRAY);
-                g.drawString(String.format(Locale.ROOT, "%.2f", v), 8, y + 4);
-            }
-            g.setColor(Color.BLACK);
-            g.setStroke(new BasicStroke(1f));
-            g.drawLine(left, top, left, top + plotH);
-            g.drawLine(left, top + plotH, left + plotW, top + plotH);
-            g.drawString(yLabel, left, top - 8);
-            int gw = plotW / Math.max(1, categories.size());
-            int bw = Math.max(4, (gw - 16) / Math.max(1, series.size()));
-            for (int c = 0; c < categories.size(); c++) {
-                int gx = left + c * gw + 8;
-                for (int s = 0; s < series.size(); s++) {
-                    double v = values[c][s];
-                    if (Double.isNaN(v)) {
-                        continue;
-                    }
-                    int h = (int) Math.round(plotH * Math.min(v, yMax) / yMax);
-                    int x = gx + s * bw;
-                    g.setColor(PALETTE[s % PALETTE.length]);
-                    g.fillRect(x, top + plotH - h, bw - 2, h);
-                    if (bw >= 14) {
-                        g.setColor(Color.DARK_GRAY);
-                        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
-                        String label = String.format(Locale.ROOT, "%.2f", v);
-                        g.rotate(-Math.PI / 2, x + bw / 2.0 + 3, top + plotH - h - 4);
-                        g.drawString(label, x + bw / 2 + 3, top + plotH - h - 4);
-                        g.rotate(Math.PI / 2, x + bw / 2.0 + 3, top + plotH - h - 4);
-                    }
-                }
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-                String cat = categories.get(c);
-                int tw = g.getFontMetrics().stringWidth(cat);
-                g.drawString(cat, left + c * gw + Math.max(0, (gw - tw) / 2), top + plotH + 16);
-            }
-            // legend
-            int lx = left;
-            int ly = height - 60;
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        List<String> columns = unique(categories);
+        for (int c = 0; c < columns.size(); c++) {
             for (int s = 0; s < series.size(); s++) {
-                g.setColor(PALETTE[s % PALETTE.length]);
-                g.fillRect(lx, ly, 12, 12);
-                g.setColor(Color.BLACK);
-                g.drawString(series.get(s), lx + 16, ly + 11);
-                lx += 24 + g.getFontMetrics().stringWidth(series.get(s)) + 12;
-                if (lx > width - 120) {
-                    lx = left;
-                    ly += 18;
-                }
+                double v = values[c][s];
+                data.addValue(Double.isNaN(v) ? null : Double.valueOf(v), series.get(s), columns.get(c));
             }
-        } finally {
-            g.dispose();
         }
+        JFreeChart chart = ChartFactory.createBarChart(title, null, yLabel, data, PlotOrientation.VERTICAL, true,
+                false, false);
+        chart.setBackgroundPaint(Color.WHITE);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(new Color(0xC0C0C0));
+        plot.setOutlineVisible(false);
+        NumberAxis axis = (NumberAxis) plot.getRangeAxis();
+        axis.setRange(0, yMax);
+        axis.setNumberFormatOverride(format());
+        CategoryAxis domain = plot.getDomainAxis();
+        domain.setMaximumCategoryLabelLines(2);
+        domain.setMaximumCategoryLabelWidthRatio(1.6f); // a long name may reach over its neighbours' gaps
+        if (categories.size() > 8) {
+            domain.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+        }
+        BarRenderer bars = (BarRenderer) plot.getRenderer();
+        bars.setBarPainter(new StandardBarPainter());
+        bars.setShadowVisible(false);
+        bars.setItemMargin(0.02);
+        for (int s = 0; s < series.size(); s++) {
+            bars.setSeriesPaint(s, PALETTE[s % PALETTE.length]);
+        }
+        bars.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", format()));
+        bars.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
+        bars.setDefaultItemLabelsVisible(true);
+        // values written upwards, as narrow bars leave no room beside them: inside the top of a bar, or
+        // above a bar too short to hold its value (a label above a bar at the top of the axis is cut off)
+        bars.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.INSIDE12,
+                TextAnchor.CENTER_RIGHT, TextAnchor.CENTER_RIGHT, -Math.PI / 2));
+        bars.setPositiveItemLabelPositionFallback(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12,
+                TextAnchor.CENTER_LEFT, TextAnchor.CENTER_LEFT, -Math.PI / 2));
         try (Outputs.AtomicFile f = Outputs.AtomicFile.create(file)) {
-            if (!ImageIO.write(img, "png", f.stream())) {
-                throw new IOException("no PNG writer for " + file);
-            }
+            ChartUtils.writeChartAsPNG(f.stream(), chart, width(categories.size(), series.size()), HEIGHT);
             f.commit();
         }
+    }
+
+    private static DecimalFormat format() {
+        return new DecimalFormat("0.00", DecimalFormatSymbols.getInstance(Locale.ROOT));
+    }
+
+    /** The categories, a repeated name numbered so that each keeps its own group of bars. */
+    private static List<String> unique(List<String> categories) {
+        Set<String> seen = new HashSet<>();
+        return categories.stream().map(c -> {
+            String name = c;
+            for (int n = 2; !seen.add(name); n++) {
+                name = c + " (" + n + ")";
+            }
+            return name;
+        }).toList();
     }
 }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.concurrent.Callable;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.cache.TieredKvCache;
@@ -26,128 +28,162 @@ import org.kvplace.kernels.MatVec;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
 import org.kvplace.examples.llama.TraceRecorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code kvplace decode}: runs a Llama-architecture GGUF model with its KV cache in a kvplace
  * tiered cache. The generated text streams to standard output; settings, progress and statistics
  * go to standard error.
  */
-final class DecodeCommand {
+@Command(name = "decode", description = {
+    "Run a Llama GGUF model (such as stories260K) with its KV cache in kvplace.",
+    "",
+    "Decodes text with a Llama-architecture GGUF model (F32, F16 or Q8_0 weights) whose KV cache lives in"
+        + " kvplace's two-tier cache. Text goes to standard output, statistics to standard error."},
+        footer = {"", "The Vector API matrix-vector products are used when jdk.incubator.vector is present (the"
+            + " ./kvplace launcher adds it); -Dkvplace.matvec=scalar forces the scalar loops, e.g.",
+            "  KVPLACE_JAVA_OPTS=-Dkvplace.matvec=scalar ./kvplace decode%n"})
+final class DecodeCommand implements Callable<Integer> {
 
     static final String DEFAULT_MODEL = "../shared/models/stories260K-f32.gguf";
 
-    private DecodeCommand() {}
+    private final PrintStream out;
+    private final PrintStream err;
 
-    private static final String HELP = """
-            Usage: kvplace decode [OPTIONS]
+    @Option(names = "--model", paramLabel = "FILE", description = "GGUF model, relative to the working directory"
+            + " (default: ${DEFAULT-VALUE})")
+    String model = DEFAULT_MODEL;
 
-            Decodes text with a Llama-architecture GGUF model (F32, F16 or Q8_0 weights) whose KV cache
-            lives in kvplace's two-tier cache. Text goes to standard output, statistics to standard error.
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "text to continue (default: start from BOS)")
+    String prompt;
 
-              --model FILE          GGUF model (default %s, relative to the working directory)
-              --prompt TEXT         text to continue (default: start from BOS)
-              --tokens N            tokens to generate (default 256)
-              --temperature T       0 = greedy (default 0)
-              --top-p P             nucleus sampling mass in (0, 1] (default 1: off)
-              --seed S              random seed for sampling (default 42)
-              --budget TOKENS       sparse attention: read at most TOKENS tokens' worth of pages per layer and
-                                    step, chosen from the pages' key bounds (the first and the newest page
-                                    always, and they count against TOKENS); default: dense
-              --oversample N        page selection with --budget: 0 scores every page (flat, the default);
-                                    N > 0 selects in two levels, first the groups of 16 pages whose
-                                    bounds are best, covering N x TOKENS tokens (plus the first and
-                                    newest groups), then pages within TOKENS among them
-              --page-tokens P       tokens per KV page (default 16)
-              --fast-pages N        fast-tier capacity in pages (default: half the pages the run needs)
-              --slow-pages N        slow-tier capacity in pages (default: all the pages the run needs)
-              --fast-bytes B        fast-tier capacity in bytes (rounded down to whole pages)
-              --slow-bytes B        slow-tier capacity in bytes (rounded down to whole pages)
-              --kv-type f32|f16     element type of the cached keys and values (default f32)
-              --slow-bandwidth GBPS throttle the slow tier to GBPS gigabytes per second (default: unthrottled)
-              --policy NAME         placement policy that places new pages and migrates pages between the
-                                    tiers while decoding: %s (default static: new pages
-                                    fill the fast tier, then the slow one; nothing moves)
-              --no-stop             keep going after the model ends a text (EOS or BOS)
-              --record-trace FILE   write the pages each layer read at each decoded position as a kvplace
-                                    trace with each page's attention mass (implies --no-stop), and
-                                    FILE.model.properties describing the
-                                    model's bytes, so that 'kvplace simulate --trace FILE --model
-                                    FILE.model.properties' replays the run
-              --compare-dense       also decode with dense attention and report how many tokens match
-              --warmup RUNS         decode RUNS times first without output (JIT warm-up for timing)
-              --progress            show a progress bar on standard error; the text is then
-                                    printed when decoding ends, not while it runs (both
-                                    written to one terminal would overwrite each other)
-              --help                this text
+    @Option(names = "--tokens", paramLabel = "N", description = "tokens to generate, in [1, 16777216]"
+            + " (default ${DEFAULT-VALUE})")
+    int tokens = 256;
 
-            The Vector API matrix-vector products are used when jdk.incubator.vector is present (the
-            ./kvplace launcher adds it); -Dkvplace.matvec=scalar forces the scalar loops, e.g.
-              KVPLACE_JAVA_OPTS=-Dkvplace.matvec=scalar ./kvplace decode
-            """;
+    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy, up to 100 (default ${DEFAULT-VALUE})")
+    double temperature = 0;
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        String model = DEFAULT_MODEL;
-        String prompt = null;
-        int tokens = 256;
-        double temperature = 0;
-        double topP = 1;
-        long seed = 42;
-        int budget = 0;
-        int oversample = 0;
-        int pageTokens = 16;
-        int fastPages = -1;
-        int slowPages = -1;
-        long fastBytes = -1;
-        long slowBytes = -1;
-        double slowGbps = Double.POSITIVE_INFINITY;
-        boolean stop = true;
-        boolean compare = false;
-        int warmup = 0;
-        boolean progress = false;
-        ElementType kvType = ElementType.F32;
-        String recordTrace = null;
-        String policy = "static";
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    out.print(HELP.formatted(DEFAULT_MODEL, String.join(", ", onlinePolicies())));
-                    return 0;
-                }
-                case "--model" -> model = Options.value(args, ++i, "--model");
-                case "--prompt" -> prompt = Options.value(args, ++i, "--prompt");
-                case "--tokens" -> tokens = Options.intValue(args, ++i, "--tokens", 1, 1 << 24);
-                case "--temperature" -> temperature = Options.doubleValue(args, ++i, "--temperature", 0, 100);
-                case "--top-p" -> topP = Options.doubleValue(args, ++i, "--top-p", 1e-6, 1);
-                case "--seed" -> seed = Options.longValue(args, ++i, "--seed");
-                case "--budget" -> budget = Options.intValue(args, ++i, "--budget", 1, 1 << 24);
-                case "--oversample" -> oversample = Options.intValue(args, ++i, "--oversample", 0, 1 << 16);
-                case "--page-tokens" -> pageTokens = Options.intValue(args, ++i, "--page-tokens", 1, 1 << 16);
-                case "--fast-pages" -> fastPages = Options.intValue(args, ++i, "--fast-pages", 0, Integer.MAX_VALUE - 1);
-                case "--slow-pages" -> slowPages = Options.intValue(args, ++i, "--slow-pages", 0, Integer.MAX_VALUE - 1);
-                case "--fast-bytes" -> fastBytes = nonNegative(args, ++i, "--fast-bytes");
-                case "--slow-bytes" -> slowBytes = nonNegative(args, ++i, "--slow-bytes");
-                case "--slow-bandwidth" -> slowGbps = Options.doubleValue(args, ++i, "--slow-bandwidth", 1e-6, 1e6);
-                case "--no-stop" -> stop = false;
-                case "--compare-dense" -> compare = true;
-                case "--warmup" -> warmup = Options.intValue(args, ++i, "--warmup", 0, 1000);
-                case "--progress" -> progress = true;
-                case "--policy" -> {
-                    policy = Options.value(args, ++i, "--policy");
-                    try {
-                        KvPlace.builder().policy(policy); // unknown names and lookahead policies fail here
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException("--policy: " + e.getMessage());
-                    }
-                }
-                case "--record-trace" -> recordTrace = Options.value(args, ++i, "--record-trace");
-                case "--kv-type" -> kvType = switch (Options.value(args, ++i, "--kv-type")) {
-                    case "f32" -> ElementType.F32;
-                    case "f16" -> ElementType.F16;
-                    default -> throw new UsageException("--kv-type must be f32 or f16, got '" + args[i] + "'");
-                };
-                default -> throw new UsageException("unknown option '" + args[i] + "'");
-            }
+    @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass in (0, 1] (default 1: off)")
+    double topP = 1;
+
+    @Option(names = "--seed", paramLabel = "S", description = "random seed for sampling (default ${DEFAULT-VALUE})")
+    long seed = 42;
+
+    @Option(names = "--budget", paramLabel = "TOKENS", description = "sparse attention: read at most TOKENS tokens'"
+            + " worth of pages per layer and step, chosen from the pages' key bounds (the first and the newest page"
+            + " always, and they count against TOKENS); default: dense")
+    Integer budget;
+
+    @Option(names = "--oversample", paramLabel = "N", description = "page selection with --budget: 0 scores every"
+            + " page (flat, the default); N > 0 selects in two levels, first the groups of 16 pages whose bounds"
+            + " are best, covering N x TOKENS tokens (plus the first and newest groups), then pages within TOKENS"
+            + " among them")
+    int oversample = 0;
+
+    @Option(names = "--page-tokens", paramLabel = "P", description = "tokens per KV page (default ${DEFAULT-VALUE})")
+    int pageTokens = 16;
+
+    @Option(names = "--fast-pages", paramLabel = "N", description = "fast-tier capacity in pages (default: half the"
+            + " pages the run needs)")
+    Integer fastPages;
+
+    @Option(names = "--slow-pages", paramLabel = "N", description = "slow-tier capacity in pages (default: all the"
+            + " pages the run needs)")
+    Integer slowPages;
+
+    @Option(names = "--fast-bytes", paramLabel = "B", description = "fast-tier capacity in bytes (rounded down to"
+            + " whole pages)")
+    Long fastBytes;
+
+    @Option(names = "--slow-bytes", paramLabel = "B", description = "slow-tier capacity in bytes (rounded down to"
+            + " whole pages)")
+    Long slowBytes;
+
+    @Option(names = "--kv-type", paramLabel = "f32|f16", converter = KvType.class, description = "element type of"
+            + " the cached keys and values (default f32)")
+    ElementType kvType = ElementType.F32;
+
+    @Option(names = "--slow-bandwidth", paramLabel = "GBPS", description = "throttle the slow tier to GBPS gigabytes"
+            + " per second (default: unthrottled)")
+    Double slowBandwidth;
+
+    @Option(names = "--policy", paramLabel = "NAME", completionCandidates = OnlinePolicies.class,
+            description = "placement policy that places new pages and migrates pages between the tiers while"
+            + " decoding: ${COMPLETION-CANDIDATES} (default static: new pages fill the fast tier, then the slow"
+            + " one; nothing moves)")
+    String policy = "static";
+
+    @Option(names = "--no-stop", description = "keep going after the model ends a text (EOS or BOS)")
+    boolean noStop;
+
+    @Option(names = "--record-trace", paramLabel = "FILE", description = "write the pages each layer read at each"
+            + " decoded position as a kvplace trace with each page's attention mass (implies --no-stop), and"
+            + " FILE.model.properties describing the model's bytes, so that 'kvplace simulate --trace FILE --model"
+            + " FILE.model.properties' replays the run")
+    String recordTrace;
+
+    @Option(names = "--compare-dense", description = "also decode with dense attention and report how many tokens"
+            + " match")
+    boolean compare;
+
+    @Option(names = "--warmup", paramLabel = "RUNS", description = "decode RUNS times first without output (JIT"
+            + " warm-up for timing), up to 1000")
+    int warmup = 0;
+
+    @Option(names = "--progress", description = "show a progress bar on standard error; the text is then printed"
+            + " when decoding ends, not while it runs (both written to one terminal would overwrite each other)")
+    boolean progress;
+
+    DecodeCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /** {@code --kv-type}: {@code f32} or {@code f16}. */
+    static final class KvType implements ITypeConverter<ElementType> {
+        @Override
+        public ElementType convert(String value) {
+            return switch (value) {
+                case "f32" -> ElementType.F32;
+                case "f16" -> ElementType.F16;
+                default -> throw new TypeConversionException("must be f32 or f16, got '" + value + "'");
+            };
         }
+    }
+
+    /** The built-in policies that need no future knowledge, so that they can run while decoding. */
+    static final class OnlinePolicies implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Policies.ONLINE.iterator();
+        }
+    }
+
+    @Override
+    public Integer call() {
+        int tokens = Main.range("--tokens", this.tokens, 1, 1 << 24);
+        double temperature = Main.range("--temperature", this.temperature, 0, 100);
+        double topP = Main.range("--top-p", this.topP, 1e-6, 1);
+        int budget = this.budget == null ? 0 : Main.range("--budget", this.budget, 1, 1 << 24);
+        int oversample = Main.range("--oversample", this.oversample, 0, 1 << 16);
+        int pageTokens = Main.range("--page-tokens", this.pageTokens, 1, 1 << 16);
+        int fastPages = this.fastPages == null ? -1 : Main.range("--fast-pages", this.fastPages, 0, Integer.MAX_VALUE - 1);
+        int slowPages = this.slowPages == null ? -1 : Main.range("--slow-pages", this.slowPages, 0, Integer.MAX_VALUE - 1);
+        long fastBytes = this.fastBytes == null ? -1 : nonNegative("--fast-bytes", this.fastBytes);
+        long slowBytes = this.slowBytes == null ? -1 : nonNegative("--slow-bytes", this.slowBytes);
+        double slowGbps = slowBandwidth == null ? Double.POSITIVE_INFINITY
+                : Main.range("--slow-bandwidth", slowBandwidth, 1e-6, 1e6);
+        int warmup = Main.range("--warmup", this.warmup, 0, 1000);
+        try {
+            KvPlace.builder().policy(policy); // unknown names and lookahead policies fail here
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--policy: " + e.getMessage());
+        }
+        boolean stop = !noStop;
         if (oversample > 0 && budget == 0) {
             throw new UsageException("--oversample " + oversample + " selects pages within a budget; give --budget too");
         }
@@ -222,14 +258,14 @@ final class DecodeCommand {
             if (recordTrace != null) {
                 stop = false;
             }
+            Settings settings = new Settings(cc, policy, maxTokens, budgetTokens, oversample, parallelLanes,
+                    promptTokens, tokens, temperature, topP, seed, stop);
             for (int w = 0; w < warmup; w++) {
-                decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens, temperature, topP, seed,
-                        stop, null, false, null, null);
+                decode(m, settings, Sinks.NONE);
             }
             int[] dense = null;
             if (compare) {
-                dense = decode(m, cc, "static", maxTokens, PageSelection.ALL, 0, false, promptTokens, tokens, temperature, topP,
-                        seed, stop, null, false, null, null).tokens;
+                dense = decode(m, settings.dense(), Sinks.NONE).tokens;
             }
             if (prompt != null) {
                 out.print(prompt);
@@ -241,8 +277,7 @@ final class DecodeCommand {
                 recorder = traceOut == null ? null : new TraceRecorder(traceOut.stream(), pageTokens, c.layers(),
                         promptTokens.length, tokens - 1);
                 try {
-                    r = decode(m, cc, policy, maxTokens, budgetTokens, oversample, parallelLanes, promptTokens, tokens,
-                            temperature, topP, seed, stop, out, progress, err, recorder);
+                    r = decode(m, settings, new Sinks(out, progress, err, recorder));
                 } catch (RuntimeException | Error e) {
                     if (recorder != null) {
                         recorder.abort(); // the run's failure is the one to report; no partial trace stays
@@ -315,8 +350,7 @@ final class DecodeCommand {
                 + "weight.bytes.per.layer=" + m.weightBytesPerLayer() + "\n";
     }
 
-    private static long nonNegative(String[] args, int i, String option) {
-        long v = Options.longValue(args, i, option);
+    private static long nonNegative(String option, long v) {
         if (v < 0) {
             throw new UsageException(option + " must be >= 0, got " + v);
         }
@@ -331,25 +365,57 @@ final class DecodeCommand {
         return (int) p;
     }
 
-    /** The built-in policies that need no future knowledge, so that they can run while decoding. */
-    static java.util.List<String> onlinePolicies() {
-        return Policies.ONLINE;
-    }
-
     /** What one decode run produced and read. */
     private record Run(int[] tokens, long nanos, int forwards, long pagesRead, long pagesScored, long fastRead,
             long slowRead, long fastWritten, long slowWritten, long migrations, long migratedBytes, String cache,
             String policy, long promotions, long demotions, long failedMoves) {}
 
-    private static Run decode(LlamaModel m, CacheConfig cc, String policy, int maxTokens, int budgetTokens, int oversample,
-            boolean parallelLanes, int[] prompt, int tokens, double temperature, double topP, long seed, boolean stop,
-            PrintStream out, boolean progress, PrintStream err, AttentionObserver observer) {
+    /**
+     * What one decode run does, built from the options: the cache and placement, the attention
+     * (budget and selection), the prompt, sampling and when to stop.
+     *
+     * @param budgetTokens tokens' worth of pages read per layer and step, or {@link PageSelection#ALL}
+     *     for dense attention
+     * @param oversample 0 for flat page selection, else the two-level selection's oversampling
+     * @param parallelLanes whether slow-tier pages are read on their own thread
+     * @param prompt the prompt's tokens (at least BOS)
+     * @param tokens tokens to generate
+     */
+    record Settings(CacheConfig cache, String policy, int maxTokens, int budgetTokens, int oversample,
+            boolean parallelLanes, int[] prompt, int tokens, double temperature, double topP, long seed,
+            boolean stop) {
+
+        /** The same run with dense attention and static placement (the reference of --compare-dense). */
+        Settings dense() {
+            return new Settings(cache, "static", maxTokens, PageSelection.ALL, 0, false, prompt, tokens, temperature,
+                    topP, seed, stop);
+        }
+    }
+
+    /**
+     * Where a run's text, progress bar and reads go.
+     *
+     * @param out the generated text, or null for none
+     * @param progress whether to draw a progress bar on {@code err}
+     * @param observer told what each layer read, or null
+     */
+    record Sinks(PrintStream out, boolean progress, PrintStream err, AttentionObserver observer) {
+        /** A run without output (a warm-up or the dense reference). */
+        static final Sinks NONE = new Sinks(null, false, null, null);
+    }
+
+    private static Run decode(LlamaModel m, Settings s, Sinks sinks) {
+        CacheConfig cc = s.cache();
+        int tokens = s.tokens();
+        PrintStream out = sinks.out();
+        PrintStream err = sinks.err();
+        boolean progress = sinks.progress();
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
-        KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, maxTokens)).queryHeads(c.heads())
-                .oversample(oversample).parallelLanes(parallelLanes).policy(policy);
-        if (budgetTokens != PageSelection.ALL) {
-            engine.budgetTokens(budgetTokens);
+        KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, s.maxTokens())).queryHeads(c.heads())
+                .oversample(s.oversample()).parallelLanes(s.parallelLanes()).policy(s.policy());
+        if (s.budgetTokens() != PageSelection.ALL) {
+            engine.budgetTokens(s.budgetTokens());
         }
         KvPlace built;
         try {
@@ -360,15 +426,15 @@ final class DecodeCommand {
                     + " --slow-bytes, --page-tokens: " + e.getMessage());
         }
         try (KvPlace kv = built; KvSequence seq = kv.newSequence();
-                LlamaDecoder d = new LlamaDecoder(m, seq, observer)) {
+                LlamaDecoder d = new LlamaDecoder(m, seq, sinks.observer())) {
             TieredKvCache cache = kv.cache();
-            Sampler sampler = new Sampler(c.vocabSize(), (float) temperature, (float) topP, seed);
+            Sampler sampler = new Sampler(c.vocabSize(), (float) s.temperature(), (float) s.topP(), s.seed());
             Progress bar = progress ? new Progress(err, tokens) : null;
             // With a bar on standard error, the text waits until the bar is finished: a bar redrawn
             // with '\r' and text streamed to the same terminal overwrite each other.
             ByteArrayOutputStream held = bar != null && out != null ? new ByteArrayOutputStream() : null;
             long t0 = System.nanoTime();
-            int[] generated = DecodeLoop.run(d, tok, prompt, tokens, sampler, stop, (prev, next) -> {
+            int[] generated = DecodeLoop.run(d, tok, s.prompt(), tokens, sampler, s.stop(), (prev, next) -> {
                 if (out != null) {
                     byte[] piece = tok.pieceBytes(prev, next);
                     if (held != null) {
@@ -395,7 +461,7 @@ final class DecodeCommand {
             EngineStats st = seq.stats();
             return new Run(generated, nanos, d.position(), d.pagesRead(), d.pagesScored(), fast.bytesRead(), slow.bytesRead(),
                     fast.bytesWritten(), slow.bytesWritten(), cache.migrations(), cache.bytesMigrated(),
-                    cache.toString(), policy, st.promotions(), st.demotions(), st.failedMoves());
+                    cache.toString(), s.policy(), st.promotions(), st.demotions(), st.failedMoves());
         }
     }
 

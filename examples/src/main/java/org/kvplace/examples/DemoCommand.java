@@ -3,6 +3,7 @@ package org.kvplace.examples;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
@@ -11,51 +12,62 @@ import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierKind;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code kvplace demo}: a small tour of the tiered cache. Appends a synthetic sequence (static
  * placement: the fast tier fills first), runs dense and sparse attention, promotes the pages the
  * sparse step reads into the fast tier, and prints what moved and the bytes read per tier.
  */
-final class DemoCommand {
+@Command(name = "demo", description = {
+    "Append a synthetic sequence to a tiered cache, attend, migrate, and report the bytes read per tier.",
+    "",
+    "Appends a synthetic sequence (static placement: the fast tier fills first), runs dense and sparse"
+        + " attention, promotes the pages the sparse step reads into the fast tier, and prints what moved"
+        + " and the bytes read per tier."})
+final class DemoCommand implements Callable<Integer> {
 
-    private DemoCommand() {}
+    private final PrintStream out;
+    private final PrintStream err;
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        int tokens = 4096;
-        int layers = 4;
-        double fastShare = 0.25;
-        double ratio = 450.0 / 4900.0;
-        long seed = 42;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    out.print("""
-                            Usage: kvplace demo [--tokens N] [--layers L] [--fast-share F] [--ratio R] [--seed S]
+    @Option(names = "--tokens", paramLabel = "N", description = "tokens appended per layer, in [16, 1048576]"
+            + " (default ${DEFAULT-VALUE})")
+    int tokens = 4096;
 
-                              --tokens N      tokens appended per layer (default 4096)
-                              --layers L      layers (default 4)
-                              --fast-share F  fraction of the pages the fast tier holds (default 0.25)
-                              --ratio R       slow/fast bandwidth ratio of the throttle (default 450/4900)
-                              --seed S        random seed (default 42)
-                            """);
-                    return 0;
-                }
-                case "--tokens" -> tokens = Options.intValue(args, ++i, "--tokens", 16, 1 << 20);
-                case "--layers" -> layers = Options.intValue(args, ++i, "--layers", 1, 1024);
-                case "--fast-share" -> fastShare = Options.doubleValue(args, ++i, "--fast-share", 0.0, 1.0);
-                case "--ratio" -> ratio = Options.doubleValue(args, ++i, "--ratio", 1e-6, 1.0);
-                case "--seed" -> seed = Options.longValue(args, ++i, "--seed");
-                default -> throw new UsageException("unknown option '" + args[i] + "'");
-            }
-        }
+    @Option(names = "--layers", paramLabel = "L", description = "layers, in [1, 1024] (default ${DEFAULT-VALUE})")
+    int layers = 4;
+
+    @Option(names = "--fast-share", paramLabel = "F", description = "fraction of the pages the fast tier holds,"
+            + " in [0, 1] (default ${DEFAULT-VALUE})")
+    double fastShare = 0.25;
+
+    @Option(names = "--ratio", paramLabel = "R", description = "slow/fast bandwidth ratio of the throttle, in"
+            + " (0, 1] (default 450/4900)")
+    double ratio = 450.0 / 4900.0;
+
+    @Option(names = "--seed", paramLabel = "S", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed = 42;
+
+    DemoCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+        int tokens = Main.range("--tokens", this.tokens, 16, 1 << 20);
+        int layers = Main.range("--layers", this.layers, 1, 1024);
+        double fastShare = Main.range("--fast-share", this.fastShare, 0.0, 1.0);
+        double ratio = Main.range("--ratio", this.ratio, 1e-6, 1.0);
+        long seed = this.seed;
 
         int kvHeads = 8;
         int headDim = 64;
         int queryHeads = 32;
         int pageTokens = 16;
         ModelShape shape = new ModelShape(layers, kvHeads, headDim, tokens);
-        int pagesPerLayer = (tokens + pageTokens - 1) / pageTokens;
+        int pagesPerLayer = Math.ceilDiv(tokens, pageTokens);
         int totalPages = pagesPerLayer * layers;
         int fastPages = (int) Math.round(totalPages * fastShare);
         int slowPages = totalPages - fastPages + layers;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.engine.KvPlace;
@@ -22,6 +23,8 @@ import org.kvplace.core.trace.TraceGenerator;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code kvplace live}: the placement engine on the emulated tiers. A synthetic long-context
@@ -29,109 +32,110 @@ import org.kvplace.core.trace.TraceSource;
  * real cache, the kernels and the engine under each policy, and the measured tokens per second
  * are printed beside the cost model's (calibrated on this machine) and the balanced bound.
  */
-final class LiveCommand {
+@Command(name = "live", description = {
+    "Decode a long-context workload through the placement engine on emulated tiers, per policy: measured"
+        + " and modelled tokens/s, bytes per tier, moves.",
+    "",
+    "Decodes a synthetic long-context workload through the tiered cache and the placement engine, once per"
+        + " policy, on emulated tiers: the slow tier is throttled to --ratio of this machine's memory bandwidth"
+        + " (GH200: 450/4900). Each decode step appends one token per layer and attends over the pages a"
+        + " generated trace reads (sparse, with step-to-step variation); the engine's migration worker moves"
+        + " pages while the next step attends. A first run with every page in the fast tier (all-fast, when it"
+        + " fits) calibrates the fast tier's read rate for the cost model."})
+final class LiveCommand implements Callable<Integer> {
 
-    private LiveCommand() {}
+    private final PrintStream out;
+    private final PrintStream err;
 
-    private static final String HELP = """
-            Usage: kvplace live [OPTIONS]
+    @Option(names = "--prompt", paramLabel = "N", description = "context tokens before decoding, in [16, 4194304]"
+            + " (default ${DEFAULT-VALUE})")
+    int prompt = 32_768;
 
-            Decodes a synthetic long-context workload through the tiered cache and the placement
-            engine, once per policy, on emulated tiers: the slow tier is throttled to --ratio of this
-            machine's memory bandwidth (GH200: 450/4900). Each decode step appends one token per layer
-            and attends over the pages a generated trace reads (sparse, with step-to-step variation);
-            the engine's migration worker moves pages while the next step attends. A first run with
-            every page in the fast tier (all-fast, when it fits) calibrates the fast tier's read rate
-            for the cost model.
+    @Option(names = "--decode", paramLabel = "N", description = "decode steps, in [1, 1048576] (default ${DEFAULT-VALUE})")
+    int decode = 256;
 
-            Options:
-              --prompt N         context tokens before decoding (default 32768)
-              --decode N         decode steps (default 256)
-              --layers N         layers (default 4)
-              --kv-heads N       KV heads (default 2)
-              --head-dim N       elements per head (default 64)
-              --sparsity X       share of the context NOT read per step, in [0, 1) (default 0.85)
-              --variation V      step-to-step change of the read set: low, real, high or a number (default real)
-              --fast-share X     fast tier as a share of the whole KV, in (0, 1] (default 0.25)
-              --ratio X          slow over fast bandwidth, in (0, 1] (default 450/4900)
-              --policy LIST      comma-separated online policies (default static,reactive,arc,balance)
-              --trace FILE       replay a kvplace trace file's reads (e.g. from 'kvplace decode
-                                 --record-trace' or 'kvplace simulate --write-trace') instead of
-                                 generating them; the trace gives layers, context and decode lengths
-              --no-all-fast      skip the all-fast run (the model is then calibrated on the first policy)
-              --csv FILE         write the results as CSV (default kvplace-out/live/results.csv)
-              --plot FILE        write a bar chart of measured and modelled tokens/s as PNG
-                                 (default kvplace-out/live/throughput.png)
-              --help             this text
-            """;
+    @Option(names = "--layers", paramLabel = "N", description = "layers, in [1, 256] (default ${DEFAULT-VALUE})")
+    int layers = 4;
+
+    @Option(names = "--kv-heads", paramLabel = "N", description = "KV heads, in [1, 64] (default ${DEFAULT-VALUE})")
+    int kvHeads = 2;
+
+    @Option(names = "--head-dim", paramLabel = "N", description = "elements per head, in [1, 1024]"
+            + " (default ${DEFAULT-VALUE})")
+    int headDim = 64;
+
+    @Option(names = "--sparsity", paramLabel = "X", description = "share of the context NOT read per step, in"
+            + " [0, 1) (default ${DEFAULT-VALUE})")
+    double sparsity = 0.85;
+
+    @Option(names = "--variation", paramLabel = "V", description = "step-to-step change of the read set: low,"
+            + " real, high or a number (default ${DEFAULT-VALUE})")
+    String variation = "real";
+
+    @Option(names = "--fast-share", paramLabel = "X", description = "fast tier as a share of the whole KV, in"
+            + " (0, 1] (default ${DEFAULT-VALUE})")
+    double fastShare = 0.25;
+
+    @Option(names = "--ratio", paramLabel = "X", description = "slow over fast bandwidth, in (0, 1]"
+            + " (default 450/4900)")
+    double ratio = 450.0 / 4900.0;
+
+    @Option(names = "--policy", paramLabel = "LIST", description = "comma-separated online policies"
+            + " (default ${DEFAULT-VALUE})")
+    String policy = "static,reactive,arc,balance";
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "replay a kvplace trace file's reads (e.g. from"
+            + " 'kvplace decode --record-trace' or 'kvplace simulate --write-trace') instead of generating them;"
+            + " the trace gives layers, context and decode lengths")
+    String trace;
+
+    @Option(names = "--no-all-fast", description = "skip the all-fast run (the model is then calibrated on the"
+            + " first policy)")
+    boolean noAllFast;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "write the results as CSV"
+            + " (default kvplace-out/live/results.csv)")
+    String csvFile;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "write a bar chart of measured and modelled"
+            + " tokens/s as PNG (default kvplace-out/live/throughput.png)")
+    String plotFile;
+
+    LiveCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
 
     record Row(String policy, LiveReplay.Result result, double simulated) {}
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    @Override
+    public Integer call() throws IOException {
+        int prompt = Main.range("--prompt", this.prompt, 16, 1 << 22);
+        int decode = Main.range("--decode", this.decode, 1, 1 << 20);
+        int layers = Main.range("--layers", this.layers, 1, 256);
+        int kvHeads = Main.range("--kv-heads", this.kvHeads, 1, 64);
+        int headDim = Main.range("--head-dim", this.headDim, 1, 1024);
+        double sparsity = Main.range("--sparsity", this.sparsity, 0, 0.999);
+        double variation;
         try {
-            return runChecked(args, out, err);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            variation = GeneratorConfig.variationPreset(this.variation);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--variation: " + e.getMessage());
         }
-    }
-
-    private static int runChecked(String[] args, PrintStream out, PrintStream err) throws IOException {
-        int prompt = 32_768;
-        int decode = 256;
-        int layers = 4;
-        int kvHeads = 2;
-        int headDim = 64;
-        double sparsity = 0.85;
-        double variation = GeneratorConfig.VARIATION_REAL;
-        double fastShare = 0.25;
-        double ratio = 450.0 / 4900.0;
-        List<String> policies = List.of("static", "reactive", "arc", "balance");
-        boolean allFast = true;
-        Path csv = null;
-        Path plot = null;
-        Path traceFile = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help", "-h" -> {
-                    out.print(HELP);
-                    return 0;
-                }
-                case "--prompt" -> prompt = Options.intValue(args, ++i, a, 16, 1 << 22);
-                case "--decode" -> decode = Options.intValue(args, ++i, a, 1, 1 << 20);
-                case "--layers" -> layers = Options.intValue(args, ++i, a, 1, 256);
-                case "--kv-heads" -> kvHeads = Options.intValue(args, ++i, a, 1, 64);
-                case "--head-dim" -> headDim = Options.intValue(args, ++i, a, 1, 1024);
-                case "--sparsity" -> sparsity = Options.doubleValue(args, ++i, a, 0, 0.999);
-                case "--variation" -> {
-                    String v = Options.value(args, ++i, a);
-                    try {
-                        variation = GeneratorConfig.variationPreset(v);
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException(a + ": " + e.getMessage());
-                    }
-                }
-                case "--fast-share" -> fastShare = Options.doubleValue(args, ++i, a, 1e-6, 1);
-                case "--ratio" -> ratio = Options.doubleValue(args, ++i, a, 1e-6, 1);
-                case "--policy" -> {
-                    String v = Options.value(args, ++i, a);
-                    List<String> names = List.of(v.split(","));
-                    for (String n : names) {
-                        try {
-                            KvPlace.builder().policy(n); // unknown names and lookahead policies fail here
-                        } catch (IllegalArgumentException e) {
-                            throw new UsageException(a + ": " + e.getMessage());
-                        }
-                    }
-                    policies = names;
-                }
-                case "--no-all-fast" -> allFast = false;
-                case "--trace" -> traceFile = Path.of(Options.value(args, ++i, a));
-                case "--csv" -> csv = Path.of(Options.value(args, ++i, a));
-                case "--plot" -> plot = Path.of(Options.value(args, ++i, a));
-                default -> throw new UsageException("unknown option '" + a + "'");
+        double fastShare = Main.range("--fast-share", this.fastShare, 1e-6, 1);
+        double ratio = Main.range("--ratio", this.ratio, 1e-6, 1);
+        List<String> policies = List.of(policy.split(","));
+        for (String n : policies) {
+            try {
+                KvPlace.builder().policy(n); // unknown names and lookahead policies fail here
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--policy: " + e.getMessage());
             }
         }
+        boolean allFast = !noAllFast;
+        Path traceFile = trace == null ? null : Path.of(trace);
+        Path csv = csvFile == null ? null : Path.of(csvFile);
+        Path plot = plotFile == null ? null : Path.of(plotFile);
         if (csv == null || plot == null) {
             Path dir = Path.of("kvplace-out", "live");
             csv = csv == null ? dir.resolve("results.csv") : csv;

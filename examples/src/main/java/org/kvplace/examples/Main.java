@@ -2,23 +2,48 @@ package org.kvplace.examples;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.kvplace.examples.llama.Printable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * Entry point of the {@code kvplace} command: {@code kvplace COMMAND [OPTIONS]}.
+ * Entry point of the {@code kvplace} command: {@code kvplace COMMAND [OPTIONS]}, parsed by picocli.
  *
  * <p>Results go to standard output; progress and diagnostics to standard error. Exit status 0 on
- * success, 2 on a usage error, 1 on any other failure.
+ * success (and for {@code --help} and {@code --version}), 2 on a usage error (a bad option or value,
+ * an unknown command, or a {@link UsageException} from a command's own checks), 1 on any other
+ * failure.
  */
 public final class Main {
 
+    /** Exit status of a command line that cannot be run as given. */
+    static final int USAGE = 2;
+    /** Exit status of a command that failed. */
+    static final int FAILURE = 1;
+
     private Main() {}
 
-    /** Runs the command named by {@code args[0]}. */
+    /** Runs the command named by {@code args[0]} and exits with its status. */
     public static void main(String[] args) {
         PrintStream out = reopen(System.out, FileDescriptor.out);
         PrintStream err = reopen(System.err, FileDescriptor.err);
@@ -41,55 +66,211 @@ public final class Main {
         return chosen.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : chosen;
     }
 
+    /** Parses and runs {@code args}; returns the exit status. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            err.print(usage());
-            return 2;
-        }
-        if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-            out.print(usage());
-            return 0;
-        }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        String command = Printable.escape(args[0]);
+        CommandLine cl = commandLine(out, err);
         try {
-            return switch (args[0]) {
-                case "demo" -> DemoCommand.run(rest, out, err);
-                case "simulate" -> SimulateCommand.run(rest, out, err);
-                case "decode" -> DecodeCommand.run(rest, out, err);
-                case "trace" -> TraceCommand.run(rest, out, err);
-                case "live" -> LiveCommand.run(rest, out, err);
-                default -> {
-                    err.println("kvplace: unknown command '" + command + "'");
-                    err.print(usage());
-                    yield 2;
-                }
-            };
-        } catch (UsageException e) {
-            err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
-            err.println("Run 'kvplace " + command + " --help' for the options.");
-            return 2;
-        } catch (java.io.UncheckedIOException e) {
-            // a file that could not be read or written part way; the message names it and the reason
-            err.println("kvplace " + command + ": " + Printable.escape(e.getCause().getMessage()));
-            stackTrace(e, err, false);
-            return 1;
-        } catch (CommandFailure e) {
-            err.println("kvplace " + command + ": " + Printable.escape(e.getMessage()));
-            stackTrace(e, err, false);
-            return 1;
-        } catch (RuntimeException e) {
-            // One line naming the command and the problem; the stack trace only when asked for.
-            err.println("kvplace " + command + ": " + Printable.escape(e.toString()));
-            stackTrace(e, err, true);
-            return 1;
+            return cl.execute(args);
         } catch (OutOfMemoryError e) {
             // The checks before a run should make this unreachable; if one is missing, still no stack trace.
-            err.println("kvplace " + command + ": out of memory (" + Printable.escape(e.getMessage()) + "); the sizes"
+            String command = args.length == 0 ? "" : " " + Printable.escape(args[0]);
+            err.println("kvplace" + command + ": out of memory (" + Printable.escape(e.getMessage()) + "); the sizes"
                     + " given need more memory than this JVM has (see -Xmx and -XX:MaxDirectMemorySize)");
             stackTrace(e, err, true);
-            return 1;
+            return FAILURE;
+        } finally {
+            cl.getOut().flush();
+            cl.getErr().flush();
         }
+    }
+
+    /** The command line with every subcommand, printing to {@code out} and {@code err}. */
+    static CommandLine commandLine(PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Kvplace(err))
+                .addSubcommand(new LiveCommand(out, err))
+                .addSubcommand(new DemoCommand(out, err))
+                .addSubcommand(new SimulateCommand(out, err))
+                .addSubcommand(new DecodeCommand(out, err))
+                .addSubcommand(new TraceCommand(out, err))
+                .addSubcommand(new CommandLine.HelpCommand());
+        // after the subcommands: a converter registered here reaches the subcommands added so far
+        cl.registerConverter(Integer.class, Main::parseInt)
+                .registerConverter(int.class, Main::parseInt)
+                .registerConverter(Long.class, Main::parseLong)
+                .registerConverter(long.class, Main::parseLong)
+                .registerConverter(Double.class, Main::parseDouble)
+                .registerConverter(double.class, Main::parseDouble);
+        // As the hand-written parser did: the last of a repeated option wins, and an argument
+        // starting with '@' is a value, not a file of arguments.
+        cl.setOverwrittenOptionsAllowed(true);
+        cl.setExpandAtFiles(false);
+        cl.setOut(writer(out));
+        cl.setErr(writer(err));
+        cl.setParameterExceptionHandler((e, a) -> usageError(e, err));
+        cl.setExecutionExceptionHandler((e, c, parsed) -> failure(e, c, err));
+        return cl;
+    }
+
+    private static PrintWriter writer(PrintStream stream) {
+        return new PrintWriter(new OutputStreamWriter(stream, stream.charset()), true);
+    }
+
+    /** {@code kvplace} without a command: the list of commands. */
+    @Command(name = "kvplace", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
+            versionProvider = Version.class, separator = " ", abbreviateSynopsis = true, sortOptions = false,
+            descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
+            synopsisSubcommandLabel = "COMMAND", 
+            description = {"Tiered KV-cache placement for LLM decoding over two memory tiers.",
+                "Run 'kvplace COMMAND --help' for a command's options."},
+            parameterListHeading = "%nParameters:%n",
+            commandListHeading = "%nCommands:%n",
+            footer = {"", "Exit status: 0 success, 1 failure, 2 usage error.%n"})
+    static final class Kvplace implements Callable<Integer> {
+        private final PrintStream err;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        Kvplace(PrintStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public Integer call() {
+            spec.commandLine().usage(err);
+            return USAGE;
+        }
+    }
+
+    /** {@code kvplace --version}: the project version (from the build) and the JVM. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"kvplace " + p.getProperty("version", "(unknown version)"),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+
+    // ---- values: messages that name the option and the value -----------------------------------
+
+    static int parseInt(String s) {
+        try {
+            return Integer.parseInt(s.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("expects an integer, got '" + s + "'");
+        }
+    }
+
+    static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("expects an integer, got '" + s + "'");
+        }
+    }
+
+    static double parseDouble(String s) {
+        try {
+            return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("expects a number, got '" + s + "'");
+        }
+    }
+
+    /**
+     * {@code value}, checked against {@code [min, max]}.
+     *
+     * @throws UsageException naming the option, the range and the value
+     */
+    static int range(String option, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new UsageException(option + " must be in [" + min + ", " + max + "], got " + value);
+        }
+        return value;
+    }
+
+    /**
+     * {@code value}, checked against {@code [min, max]} (NaN is outside).
+     *
+     * @throws UsageException naming the option, the range and the value
+     */
+    static double range(String option, double value, double min, double max) {
+        if (!(value >= min && value <= max)) {
+            throw new UsageException(option + " must be in [" + min + ", " + max + "], got " + value);
+        }
+        return value;
+    }
+
+    // ---- errors --------------------------------------------------------------------------------
+
+    /** A command line picocli could not parse: one line naming the option and the value; status 2. */
+    private static int usageError(ParameterException e, PrintStream err) {
+        CommandLine cmd = e.getCommandLine();
+        boolean top = cmd.getParent() == null;
+        if (top && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().get(0).startsWith("-")) {
+            err.println("kvplace: unknown command '" + Printable.escape(u.getUnmatched().get(0)) + "'");
+            cmd.usage(err);
+            return USAGE;
+        }
+        String name = cmd.getCommandSpec().qualifiedName();
+        err.println(name + ": " + Printable.escape(message(e)));
+        err.println("Run '" + name + " --help' for the options.");
+        return USAGE;
+    }
+
+    /** What was wrong, starting with the option or parameter it concerns. */
+    static String message(ParameterException e) {
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().get(0);
+            return (arg.startsWith("-") ? "unknown option '" : "unexpected argument '") + arg + "'";
+        }
+        if (e instanceof MissingParameterException m && !m.getMissing().isEmpty()) {
+            ArgSpec a = m.getMissing().get(0);
+            return a instanceof OptionSpec o ? o.longestName() + " needs a value" : "missing " + a.paramLabel();
+        }
+        if (e.getCause() instanceof TypeConversionException t) {
+            return label(e.getArgSpec()) + " " + t.getMessage();
+        }
+        return e.getMessage();
+    }
+
+    private static String label(ArgSpec a) {
+        if (a instanceof OptionSpec o) {
+            return o.longestName();
+        }
+        return a instanceof PositionalParamSpec p ? p.paramLabel() : "a value";
+    }
+
+    /** A command that stopped: the message, without a stack trace unless asked for. */
+    private static int failure(Exception e, CommandLine cmd, PrintStream err) {
+        String name = cmd.getCommandSpec().qualifiedName();
+        if (e instanceof UsageException) {
+            err.println(name + ": " + Printable.escape(e.getMessage()));
+            err.println("Run '" + name + " --help' for the options.");
+            return USAGE;
+        }
+        if (e instanceof UncheckedIOException u) {
+            // a file that could not be read or written part way; the message names it and the reason
+            err.println(name + ": " + Printable.escape(u.getCause().getMessage()));
+            stackTrace(e, err, false);
+            return FAILURE;
+        }
+        if (e instanceof IOException || e instanceof CommandFailure) {
+            err.println(name + ": " + Printable.escape(e.getMessage()));
+            stackTrace(e, err, false);
+            return FAILURE;
+        }
+        // One line naming the command and the problem; the stack trace only when asked for.
+        err.println(name + ": " + Printable.escape(e.toString()));
+        stackTrace(e, err, true);
+        return FAILURE;
     }
 
     private static void stackTrace(Throwable e, PrintStream err, boolean hint) {
@@ -98,22 +279,5 @@ public final class Main {
         } else if (hint) {
             err.println("(run with KVPLACE_JAVA_OPTS=-Dkvplace.stacktrace=true for the stack trace)");
         }
-    }
-
-    static String usage() {
-        return """
-                Usage: kvplace COMMAND [OPTIONS]
-
-                Commands:
-                  live       decode a long-context workload through the placement engine on emulated
-                             tiers, per policy: measured and modelled tokens/s, bytes per tier, moves
-                  demo       append a synthetic sequence to a tiered cache, attend, migrate, and report
-                             the bytes read per tier
-                  simulate   replay an access trace through placement policies under the cost model
-                  decode     run a Llama GGUF model (such as stories260K) with its KV cache in kvplace
-                  trace      describe a trace file: steps, units read, sparsity, step-to-step overlap
-
-                Run 'kvplace COMMAND --help' for a command's options.
-                """;
     }
 }

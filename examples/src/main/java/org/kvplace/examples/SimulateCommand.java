@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.kvplace.core.model.CostModelKind;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
@@ -22,96 +23,112 @@ import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceSource;
 import org.kvplace.core.trace.Traces;
 import org.kvplace.examples.llama.Printable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code kvplace simulate}: replays a trace through placement policies under the cost model and
  * prints one row per policy and reference; optionally a CSV and PNG charts.
  */
-final class SimulateCommand {
+@Command(name = "simulate", description = {
+    "Replay an access trace through placement policies under the cost model.",
+    "",
+    "Replays a trace (one of --trace, --generate, --import-text; default: --generate with the quick"
+        + " scenario's values) through placement policies and prints one row per policy and reference;"
+        + " optionally a CSV and PNG charts."})
+final class SimulateCommand implements Callable<Integer> {
 
     /** The reduced-scale scenario of {@code --scenario quick}. */
     static final String QUICK_TRACE = "prompt=31299,decode=512,layers=32,unit=1,sparsity=0.6,variation=real,seed=1";
 
-    private SimulateCommand() {}
+    private final PrintStream out;
+    private final PrintStream err;
 
-    static String usage() {
-        return """
-                Usage: kvplace simulate [TRACE] [OPTIONS]
+    @Option(names = "--trace", paramLabel = "FILE", description = "a binary trace file (.kvpt)")
+    String tracePath;
 
-                Trace (one of; default: --generate with the quick scenario's values):
-                  --trace FILE          a binary trace file (.kvpt)
-                  --generate SPEC       a generated trace, SPEC = key=value,... with keys prompt, decode,
-                                        layers, unit (1 = tokens, 16 = pages), sparsity (0.6 or 60),
-                                        sinks, recent, recency, variation (low|real|high|fraction), seed,
-                                        stable (share never replaced), early=K:V (first K layers
-                                        replace V per token), shift (probability of a redraw);
-                                        unset keys take the paper's scale (31299 + 10240 tokens, 32 layers)
-                  --import-text FILE    text lines n,l,s,[skipped ids],flag, or the paper author's CSV
-                                        (header n,l,read_kv), told apart by the first line
-                  --write-trace FILE    also write the trace to a binary file first, and replay that
+    @Option(names = "--generate", paramLabel = "SPEC", description = "a generated trace, SPEC = key=value,... with"
+            + " keys prompt, decode, layers, unit (1 = tokens, 16 = pages), sparsity (0.6 or 60), sinks, recent,"
+            + " recency, variation (low|real|high|fraction), seed, stable (share never replaced), early=K:V (first"
+            + " K layers replace V per token), shift (probability of a redraw); unset keys take the paper's scale"
+            + " (31299 + 10240 tokens, 32 layers)")
+    String generate;
 
-                Options:
-                  --profile NAME|FILE   gh200 (default), h100-pcie5, or a .properties file
-                  --cost-model MODEL    kvplace (default), paper (the author's inclusive model; also
-                                        'inclusive') or both (one table each); a profile file may
-                                        set it with cost.model=
-                  --model NAME|FILE     llama3.1-8b-mha (default), llama3.1-8b, or a .properties file
-                  --batch N             sequences decoded in lockstep (default: the model's, 1)
-                  --policy LIST         comma list of all (default), static, reactive, arc, balance,
-                                        page, oracle, all-fast, balanced-bound, oracle:WN:R
-                                        (oracle = annealing search; balance = kvplace's online policy);
-                                        in the paper model also paper-static, paper-reactive, paper-page,
-                                        paper-sa[:WN:R[:SPLITS]], paper-all-fast, paper-bound
-                  --anneal-budget N     replays of the oracle's annealing search (default 12)
-                  --max-window N        largest Wn the search tries (default 32)
-                  --csv FILE            one row per policy: policy,total_time_s,tokens_per_s,
-                                        fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated
-                  --plot DIR            write throughput.png and hit-rate.png
-                  --per-layer           also print each policy's time and hit rate per layer
-                  --progress            a progress bar on standard error (default: only when
-                                        running in a terminal)
-                  --no-progress         no progress bar
-                  --scenario quick      every policy against the references on a reduced scale
-                                        (%s, llama3.1-8b-mha, gh200),
-                                        charts in kvplace-out/quick
-                  --scenario report     regenerate docs/reproduction.md and its charts (see docs)
-                """.formatted(QUICK_TRACE);
+    @Option(names = "--import-text", paramLabel = "FILE", description = "text lines n,l,s,[skipped ids],flag, or"
+            + " the paper author's CSV (header n,l,read_kv), told apart by the first line")
+    String importText;
+
+    @Option(names = "--write-trace", paramLabel = "FILE", description = "also write the trace to a binary file"
+            + " first, and replay that")
+    String writeTrace;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE", description = "gh200 (default), h100-pcie5, or a"
+            + " .properties file")
+    String profile = "gh200";
+
+    @Option(names = "--cost-model", paramLabel = "MODEL", description = "kvplace (default), paper (the author's"
+            + " inclusive model; also 'inclusive') or both (one table each); a profile file may set it with"
+            + " cost.model=")
+    String costModel;
+
+    @Option(names = "--model", paramLabel = "NAME|FILE", description = "llama3.1-8b-mha (default), llama3.1-8b, or"
+            + " a .properties file")
+    String modelName = "llama3.1-8b-mha";
+
+    @Option(names = "--batch", paramLabel = "N", description = "sequences decoded in lockstep, in [1, 65536]"
+            + " (default: the model's, 1)")
+    Integer batch;
+
+    @Option(names = "--policy", paramLabel = "LIST", description = "comma list of all (default), static, reactive,"
+            + " arc, balance, page, oracle, all-fast, balanced-bound, oracle:WN:R (oracle = annealing search;"
+            + " balance = kvplace's online policy); in the paper model also paper-static, paper-reactive,"
+            + " paper-page, paper-sa[:WN:R[:SPLITS]], paper-all-fast, paper-bound")
+    String policySpec = "all";
+
+    @Option(names = "--anneal-budget", paramLabel = "N", description = "replays of the oracle's annealing search,"
+            + " in [1, 10000] (default ${DEFAULT-VALUE})")
+    int budget = 12;
+
+    @Option(names = "--max-window", paramLabel = "N", description = "largest Wn the search tries, in [1, 4096]"
+            + " (default ${DEFAULT-VALUE})")
+    int maxWindow = 32;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "one row per policy: policy,total_time_s,"
+            + "tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated")
+    String csv;
+
+    @Option(names = "--plot", paramLabel = "DIR", description = "write " + Evaluation.THROUGHPUT_PNG + " and "
+            + Evaluation.HIT_RATE_PNG)
+    String plot;
+
+    @Option(names = "--per-layer", description = "also print each policy's time and hit rate per layer")
+    boolean perLayer;
+
+    @Option(names = "--progress", negatable = true, description = "a progress bar on standard error, or none"
+            + " (default: a bar only when running in a terminal)")
+    Boolean progressOption;
+
+    @Option(names = "--scenario", paramLabel = "NAME", description = "quick: every policy against the references"
+            + " on a reduced scale (" + QUICK_TRACE + ", llama3.1-8b-mha, gh200), charts in kvplace-out/quick;"
+            + " report: regenerate docs/reproduction.md and its charts (see docs)")
+    String scenario;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where --scenario report writes (default ${DEFAULT-VALUE})")
+    String reportDir = "docs";
+
+    SimulateCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        String tracePath = null, generate = null, importText = null, writeTrace = null;
-        String profile = "gh200", modelName = "llama3.1-8b-mha", policySpec = "all", csv = null, plot = null;
-        String scenario = null, reportDir = "docs", costModel = null;
-        int batch = 0, budget = 12, maxWindow = 32;
-        Boolean progressOption = null; // null: a bar when running in a terminal
-        boolean perLayer = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    out.print(usage());
-                    return 0;
-                }
-                case "--trace" -> tracePath = Options.value(args, ++i, "--trace");
-                case "--generate" -> generate = Options.value(args, ++i, "--generate");
-                case "--import-text" -> importText = Options.value(args, ++i, "--import-text");
-                case "--write-trace" -> writeTrace = Options.value(args, ++i, "--write-trace");
-                case "--profile" -> profile = Options.value(args, ++i, "--profile");
-                case "--cost-model" -> costModel = Options.value(args, ++i, "--cost-model");
-                case "--model" -> modelName = Options.value(args, ++i, "--model");
-                case "--batch" -> batch = Options.intValue(args, ++i, "--batch", 1, 1 << 16);
-                case "--policy" -> policySpec = Options.value(args, ++i, "--policy");
-                case "--anneal-budget" -> budget = Options.intValue(args, ++i, "--anneal-budget", 1, 10_000);
-                case "--max-window" -> maxWindow = Options.intValue(args, ++i, "--max-window", 1, 4096);
-                case "--csv" -> csv = Options.value(args, ++i, "--csv");
-                case "--plot" -> plot = Options.value(args, ++i, "--plot");
-                case "--out" -> reportDir = Options.value(args, ++i, "--out");
-                case "--progress" -> progressOption = true;
-                case "--no-progress" -> progressOption = false;
-                case "--per-layer" -> perLayer = true;
-                case "--scenario" -> scenario = Options.value(args, ++i, "--scenario");
-                default -> throw new UsageException("unknown option '" + args[i] + "'");
-            }
-        }
+    @Override
+    public Integer call() {
+        int batch = this.batch == null ? 0 : Main.range("--batch", this.batch, 1, 1 << 16);
+        int budget = Main.range("--anneal-budget", this.budget, 1, 10_000);
+        int maxWindow = Main.range("--max-window", this.maxWindow, 1, 4096);
+        String generate = this.generate;
+        String csv = this.csv;
+        String plot = this.plot;
         boolean progress = progressOption != null ? progressOption : ProgressBar.terminal();
         if (scenario != null) {
             switch (scenario) {

@@ -17,7 +17,7 @@ final class TierMemory {
 
     /** Bytes a slab of {@code pages} pages of {@code pageBytes} takes, or {@link Long#MAX_VALUE} if that overflows. */
     static long slabBytes(long pages, long pageBytes) {
-        long stride = (pageBytes + SLOT_ALIGNMENT - 1) / SLOT_ALIGNMENT * SLOT_ALIGNMENT;
+        long stride = Math.ceilDiv(pageBytes, SLOT_ALIGNMENT) * SLOT_ALIGNMENT;
         return Math.multiplyHigh(pages, stride) != 0 || pages * stride < 0 ? Long.MAX_VALUE : pages * stride;
     }
 

@@ -5,51 +5,41 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceReader;
 import org.kvplace.core.trace.TraceStep;
 import org.kvplace.examples.llama.Printable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code kvplace trace FILE}: describes a binary trace: its header, how many units the steps read
  * (sparsity), and how much each step's reads overlap the previous position's reads of the same
  * layer, overall and per layer.
  */
-final class TraceCommand {
+@Command(name = "trace", description = {
+    "Describe a trace file: steps, units read, sparsity, step-to-step overlap.",
+    "",
+    "Describes a kvplace trace file (.kvpt), such as one written by 'kvplace decode --record-trace' or"
+        + " 'kvplace simulate --write-trace': the header, the units read per step against the units that"
+        + " exist (sparsity), and the step-to-step overlap: the share of a step's units that the same layer"
+        + " also read at the previous position. Per layer, then over all layers."})
+final class TraceCommand implements Callable<Integer> {
 
-    private TraceCommand() {}
+    private final PrintStream out;
+    private final PrintStream err;
 
-    private static final String HELP = """
-            Usage: kvplace trace FILE
+    @Parameters(paramLabel = "FILE", description = "the trace file")
+    String file;
 
-            Describes a kvplace trace file (.kvpt), such as one written by 'kvplace decode --record-trace'
-            or 'kvplace simulate --write-trace': the header, the units read per step against the units
-            that exist (sparsity), and the step-to-step overlap: the share of a step's units that the
-            same layer also read at the previous position. Per layer, then over all layers.
-            """;
+    TraceCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        String file = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    out.print(HELP);
-                    return 0;
-                }
-                default -> {
-                    if (args[i].startsWith("-")) {
-                        throw new UsageException("unknown option '" + args[i] + "'");
-                    }
-                    if (file != null) {
-                        throw new UsageException("give one trace file, got '" + file + "' and '" + args[i] + "'");
-                    }
-                    file = args[i];
-                }
-            }
-        }
-        if (file == null) {
-            throw new UsageException("give a trace file");
-        }
+    @Override
+    public Integer call() {
         Path path = InputFiles.regularFile("FILE", "trace", file);
         try (TraceReader reader = TraceReader.open(path)) {
             TraceHeader h = reader.header();
@@ -65,7 +55,7 @@ final class TraceCommand {
             while (reader.next(step)) {
                 int l = step.layer();
                 long[] bits = step.readBits();
-                int words = (step.unitCount() + 63) >>> 6;
+                int words = Math.ceilDiv(step.unitCount(), Long.SIZE);
                 steps[l]++;
                 read[l] += step.readCount();
                 exist[l] += step.unitCount();

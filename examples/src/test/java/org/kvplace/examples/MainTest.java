@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -24,6 +26,11 @@ class MainTest {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** Standard output with every run of white space as one space, as help text wraps anywhere. */
+    private String words() {
+        return out().replaceAll("\\s+", " ");
+    }
+
     private String err() {
         return err.toString(StandardCharsets.UTF_8);
     }
@@ -31,10 +38,81 @@ class MainTest {
     @Test
     void shouldPrintUsageWithoutArgumentsAndExitTwo() {
         assertEquals(2, run());
-        assertTrue(err().contains("Usage: kvplace COMMAND"), err());
+        assertTrue(err().contains("Usage: kvplace") && err().contains("Commands:"), err());
+        for (String command : List.of("live", "demo", "simulate", "decode", "trace", "help")) {
+            assertTrue(err().contains("\n  " + command + " "), command + " missing from the command list: " + err());
+        }
         assertEquals("", out());
         assertEquals(0, run("--help"));
-        assertTrue(out().contains("Usage: kvplace COMMAND"), out());
+        assertTrue(out().contains("Usage: kvplace") && out().contains("Commands:"), out());
+    }
+
+    @Test
+    void shouldPrintEachCommandsHelpWithItsOptionsAndExitZero() {
+        Map<String, List<String>> options = Map.of(
+                "live", List.of("--prompt N", "--fast-share X", "--no-all-fast", "--plot FILE"),
+                "demo", List.of("--tokens N", "--layers L", "--fast-share F", "--ratio R", "--seed S"),
+                "simulate", List.of("--generate SPEC", "--scenario NAME", "--[no-]progress", "--plot DIR"),
+                "decode", List.of("--budget TOKENS", "--oversample N", "--kv-type f32|f16", "--record-trace FILE"),
+                "trace", List.of("FILE"));
+        for (Map.Entry<String, List<String>> e : options.entrySet()) {
+            out.reset();
+            assertEquals(0, run(e.getKey(), "--help"), e.getKey());
+            assertTrue(out().contains("Usage: kvplace " + e.getKey()), out());
+            for (String option : e.getValue()) {
+                assertTrue(out().contains(option), option + " missing from the help of " + e.getKey() + ":\n" + out());
+            }
+            out.reset();
+            assertEquals(0, run("help", e.getKey()), e.getKey());
+            assertTrue(out().contains("Usage: kvplace " + e.getKey()), out());
+        }
+        assertEquals("", err());
+    }
+
+    @Test
+    void shouldShowDefaultsAndTheOnlinePoliciesInTheHelp() {
+        assertEquals(0, run("decode", "--help"));
+        assertTrue(words().contains("static, reactive, arc, balance"), out());
+        assertTrue(words().contains("(default 256)"), out());
+        out.reset();
+        assertEquals(0, run("live", "--help"));
+        assertTrue(words().contains("(default 32768)"), out());
+    }
+
+    @Test
+    void shouldPrintTheVersionAndExitZero() {
+        assertEquals(0, run("--version"));
+        assertTrue(Pattern.compile("^kvplace \\d+\\.\\d+\\.\\d+").matcher(out()).find(), out());
+        assertTrue(out().contains("Java " + Runtime.version().feature()), out());
+    }
+
+    @Test
+    void shouldNameTheOptionOfAMissingOrBadValue() {
+        assertEquals(2, run("live", "--decode"));
+        assertTrue(err().contains("kvplace live: --decode needs a value"), err());
+        assertTrue(err().contains("Run 'kvplace live --help' for the options."), err());
+        err.reset();
+        assertEquals(2, run("live", "--sparsity", "most"));
+        assertTrue(err().contains("kvplace live: --sparsity expects a number, got 'most'"), err());
+        err.reset();
+        assertEquals(2, run("live", "--layers", "0"));
+        assertTrue(err().contains("--layers must be in [1, 256], got 0"), err());
+        err.reset();
+        assertEquals(2, run("simulate", "--batch", "0"));
+        assertTrue(err().contains("--batch must be in [1, 65536], got 0"), err());
+        err.reset();
+        assertEquals(2, run("trace"));
+        assertTrue(err().contains("kvplace trace: missing FILE"), err());
+        err.reset();
+        assertEquals(2, run("trace", "a.kvpt", "b.kvpt"));
+        assertTrue(err().contains("kvplace trace: unexpected argument 'b.kvpt'"), err());
+        assertEquals("", out());
+    }
+
+    @Test
+    void shouldLetTheLastOfARepeatedOptionWin() {
+        assertEquals(2, run("demo", "--layers", "2", "--layers", "0"));
+        assertTrue(err().contains("--layers must be in [1, 1024], got 0"), err());
     }
 
     @Test

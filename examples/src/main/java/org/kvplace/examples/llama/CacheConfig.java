@@ -45,7 +45,7 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
 
     /** Pages a run of {@code maxTokens} tokens of {@code model} needs over all layers. */
     public int pagesNeeded(LlamaConfig model, int maxTokens) {
-        return model.layers() * ((maxTokens + pageTokens - 1) / pageTokens);
+        return model.layers() * Math.ceilDiv(maxTokens, pageTokens);
     }
 
     /**

@@ -334,7 +334,7 @@ public final class GgufFile implements AutoCloseable {
     // ---- parsing -------------------------------------------------------------------------------
 
     private static long align(long offset, long alignment) {
-        return (offset + alignment - 1) / alignment * alignment;
+        return Math.ceilDiv(offset, alignment) * alignment;
     }
 
     private void need(long bytes, String what) throws GgufFormatException {

@@ -72,7 +72,7 @@ final class MetadataViews {
         void of(KvLayerView layer) {
             this.layer = layer;
             int g = layer.groupPages();
-            this.count = (layer.pageCount() + g - 1) / g;
+            this.count = Math.ceilDiv(layer.pageCount(), g);
         }
 
         @Override

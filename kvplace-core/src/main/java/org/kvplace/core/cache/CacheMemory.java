@@ -74,7 +74,7 @@ final class CacheMemory {
                     + HEAP_BYTES_PER_PAGE + " bytes per page), more than the maximum heap of " + bytes(maxHeap)
                     + " (-Xmx)");
         }
-        long groups = (pagesPerLayer + (long) TieredKvCache.GROUP_PAGES - 1) / TieredKvCache.GROUP_PAGES;
+        long groups = Math.ceilDiv(pagesPerLayer, (long) TieredKvCache.GROUP_PAGES);
         long table = times(shape.layers(), plus(times(pagesPerLayer, Long.BYTES), times(groups, Integer.BYTES)));
         if (table > maxHeap) {
             throw new IllegalArgumentException("maxTokens=" + shape.maxTokens() + " in pages of " + pageTokens

@@ -50,8 +50,7 @@ public final class Sequence implements AutoCloseable {
         this.shape = cache.shape();
         this.layout = cache.layout();
         this.pageTable = new long[shape.layers()][cache.pagesPerLayer()];
-        this.groupTable = new int[shape.layers()][(int) ((cache.pagesPerLayer() + (long) TieredKvCache.GROUP_PAGES
-                - 1) / TieredKvCache.GROUP_PAGES)];
+        this.groupTable = new int[shape.layers()][Math.ceilDiv(cache.pagesPerLayer(), TieredKvCache.GROUP_PAGES)];
         this.tokens = new int[shape.layers()];
         this.views = new LayerView[shape.layers()];
         for (int l = 0; l < views.length; l++) {

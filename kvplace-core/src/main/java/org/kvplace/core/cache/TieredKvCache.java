@@ -86,7 +86,7 @@ public final class TieredKvCache implements AutoCloseable {
     private TieredKvCache(Builder b) {
         this.shape = Objects.requireNonNull(b.shape, "shape must be set");
         this.layout = new PageLayout(b.pageTokens, shape.kvHeads(), shape.headDim(), b.elementType);
-        this.pagesPerLayer = (int) ((shape.maxTokens() + (long) b.pageTokens - 1) / b.pageTokens);
+        this.pagesPerLayer = Math.ceilDiv(shape.maxTokens(), b.pageTokens);
         long pageBytes = layout.pageBytes();
         int fastPages = b.fastPages >= 0 ? b.fastPages : pagesFor("fast", b.fastBytes, pageBytes);
         int slowPages = b.slowPages >= 0 ? b.slowPages : pagesFor("slow", b.slowBytes, pageBytes);

@@ -87,7 +87,7 @@ public final class TierSlab implements AutoCloseable {
 
     /** Distance in bytes between the slots of {@code slotBytes}-byte pages: rounded up to 64. */
     public static long strideFor(long slotBytes) {
-        return (slotBytes + SLOT_ALIGNMENT - 1) / SLOT_ALIGNMENT * SLOT_ALIGNMENT;
+        return Math.ceilDiv(slotBytes, SLOT_ALIGNMENT) * SLOT_ALIGNMENT;
     }
 
     /** Which tier this is. */

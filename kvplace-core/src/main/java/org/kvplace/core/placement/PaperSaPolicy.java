@@ -79,8 +79,8 @@ public final class PaperSaPolicy extends PaperPolicy {
     @Override
     void fill() {
         int decode = end - prompt;
-        int size = Math.max(1, (decode + splits - 1) / splits);
-        int chunks = decode == 0 ? 0 : (decode + size - 1) / size;
+        int size = Math.max(1, Math.ceilDiv(decode, splits));
+        int chunks = Math.ceilDiv(decode, size);
         fills = new long[chunks][layers][words];
         fillCounts = new int[chunks];
         chunkEnd = new int[chunks];

@@ -123,7 +123,7 @@ public final class PaperSimulator {
         int factor = g / fineTokens;
         int prompt = h.promptTokens();
         int end = prompt + h.decodeTokens();
-        int maxUnits = (int) (((long) end + g - 1) / g);
+        int maxUnits = Math.ceilDiv(end, g);
         long batch = model.batch();
         long kv = model.kvBytesPerToken();
         long unitBytes = g * kv * batch;
@@ -135,7 +135,7 @@ public final class PaperSimulator {
                 Math.max(0, cost.fastKvCapacity()));
         PlacementState state = protocol.state();
 
-        int promptUnits = (prompt + g - 1) / g;
+        int promptUnits = Math.ceilDiv(prompt, g);
         for (int u = 0; u < promptUnits; u++) {
             for (int l = 0; l < layers; l++) {
                 protocol.placeNew(l, u, Lookahead.NONE);

@@ -40,7 +40,7 @@ final class Ring implements Lookahead {
         this.g = g;
         this.total = h.steps();
         long size = Math.min((long) (lookahead + 1) * layers, Math.max(1, total));
-        int coarseUnits = (int) (((long) h.promptTokens() + h.decodeTokens() + g - 1) / g);
+        int coarseUnits = (int) Math.ceilDiv((long) h.promptTokens() + h.decodeTokens(), g);
         this.slots = new TraceStep[(int) size];
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new TraceStep(coarseUnits, h.hasMass() && factor == 1);
@@ -94,7 +94,7 @@ final class Ring implements Lookahead {
     // Quest-style selection: read the units holding the most read tokens, as many as the step's
     // budget fills (ceil(fine reads / factor) units), ties toward newer units.
     private void coarsen(TraceStep from, TraceStep to, int n, int l) {
-        int units = (int) (((long) n + g - 1) / g);
+        int units = Math.ceilDiv(n, g);
         to.reset(n, l, units);
         long[] src = from.readBits();
         int[] c = counts;
@@ -119,7 +119,7 @@ final class Ring implements Lookahead {
                 c[i / factor]++;
             }
         }
-        int budget = (from.readCount() + factor - 1) / factor;
+        int budget = Math.ceilDiv(from.readCount(), factor);
         java.util.Arrays.fill(hist, 0);
         for (int u = 0; u < units; u++) {
             hist[c[u]]++;

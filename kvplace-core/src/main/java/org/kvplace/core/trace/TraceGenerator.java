@@ -31,8 +31,8 @@ public final class TraceGenerator implements AccessTrace {
         this.header = cfg.header();
         int max = header.maxUnits();
         int layers = header.layers();
-        this.sinkUnits = (cfg.sinkTokens() + cfg.unitTokens() - 1) / cfg.unitTokens();
-        this.recentUnits = (cfg.recentTokens() + cfg.unitTokens() - 1) / cfg.unitTokens();
+        this.sinkUnits = Math.ceilDiv(cfg.sinkTokens(), cfg.unitTokens());
+        this.recentUnits = Math.ceilDiv(cfg.recentTokens(), cfg.unitTokens());
         this.member = new long[layers][Bits.words(max) + 1];
         this.size = new int[layers];
         this.fixed = new long[layers][Bits.words(max) + 1];

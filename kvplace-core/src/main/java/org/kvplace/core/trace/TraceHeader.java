@@ -40,7 +40,7 @@ public record TraceHeader(int unitTokens, int layers, int promptTokens, int deco
             throw new IllegalArgumentException("promptTokens + decodeTokens too large: " + promptTokens + " + "
                     + decodeTokens);
         }
-        long units = ((long) promptTokens + decodeTokens + unitTokens - 1) / unitTokens;
+        long units = Math.ceilDiv((long) promptTokens + decodeTokens, unitTokens);
         if (units * layers > MAX_UNIT_LAYERS) {
             throw new IllegalArgumentException(layers + " layers x " + units + " units = " + units * layers
                     + " unit-layers exceeds the supported " + MAX_UNIT_LAYERS + " (TraceHeader.MAX_UNIT_LAYERS)");
@@ -49,7 +49,7 @@ public record TraceHeader(int unitTokens, int layers, int promptTokens, int deco
 
     /** Units holding tokens {@code 0..position-1}: {@code ceil(position / unitTokens)}. */
     public int unitsBefore(int position) {
-        return (int) (((long) position + unitTokens - 1) / unitTokens);
+        return Math.ceilDiv(position, unitTokens);
     }
 
     /** Units of one layer at the end of the trace. */
