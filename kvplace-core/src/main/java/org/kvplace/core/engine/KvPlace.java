@@ -3,19 +3,13 @@ package org.kvplace.core.engine;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.model.CostModel;
-import org.kvplace.core.model.HardwareProfile;
-import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.Policies;
@@ -71,21 +65,15 @@ public final class KvPlace implements AutoCloseable {
     private final int oversample;
     private final int maxSequences;
     private final boolean parallelLanes;
-    private final long fixedBudget;
-    private final double slowBytesPerNano;
-    private final double fastBytesPerNano;
+    private final StepModel model;
     private final long policyCapacityBytes;
     private final Object lock = new Object();
     private volatile KvSequence[] live = new KvSequence[0];
     private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread worker;
+    private final MigrationWorker worker;
     private final boolean synchronous;
-    // Step times of all sequences: recorded wait-free by the decode threads, read under 'lock'.
-    private final Recorder stepRecorder = new Recorder(MAX_STEP_NANOS, 3);
-    private final Histogram stepInterval = new Histogram(MAX_STEP_NANOS, 3);
-    private final Histogram stepHistory = new Histogram(MAX_STEP_NANOS, 3);
-    private static final long MAX_STEP_NANOS = 3_600_000_000_000L;
+    private final StepClock stepClock = new StepClock();
 
     private KvPlace(Builder b, TieredKvCache cache) {
         this.cache = cache;
@@ -98,10 +86,7 @@ public final class KvPlace implements AutoCloseable {
         this.oversample = b.oversample;
         this.maxSequences = b.maxSequences;
         this.parallelLanes = b.parallelLanes;
-        this.fixedBudget = b.migrationBudgetBytes;
-        double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
-        this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
-        this.fastBytesPerNano = b.modelFastBytesPerSecond / 1e9;
+        this.model = new StepModel(cache, b.migrationBudgetBytes, b.modelFastBytesPerSecond);
         long share = cache.capacityPages(TierKind.FAST) / maxSequences;
         long reserve = Math.min(cache.shape().layers(), share / 4);
         this.policyCapacityBytes = (share - reserve) * cache.layout().pageBytes();
@@ -109,25 +94,15 @@ public final class KvPlace implements AutoCloseable {
             this.policies = b.policies;
         } else {
             String name = b.policyName;
-            CostModel cost = Policies.WITH_COST_MODEL.contains(name) ? costModel(b.modelFastBytesPerSecond) : null;
+            CostModel cost = Policies.WITH_COST_MODEL.contains(name)
+                    ? model.costModel(cache, b.modelFastBytesPerSecond, policyCapacityBytes) : null;
             this.policies = () -> Policies.byName(name, cost);
         }
         this.synchronous = b.synchronousMigration;
-        this.worker = Thread.ofPlatform().name("kvplace-migration").daemon().unstarted(this::runWorker);
+        this.worker = new MigrationWorker(() -> live);
         if (!synchronous) {
             worker.start();
         }
-    }
-
-    /** The cost model of one sequence on this engine's tiers, for policies that plan with one. */
-    private CostModel costModel(double fastRate) {
-        double fast = fastRate > 0 ? fastRate : MemoryBandwidth.measureCopy(64L << 20, 3);
-        double slow = slowBytesPerNano == Double.POSITIVE_INFINITY ? fast : slowBytesPerNano * 1e9;
-        long pageBytes = cache.layout().pageBytes();
-        HardwareProfile hw = new HardwareProfile("live", fast, Math.max(pageBytes, policyCapacityBytes), slow, slow,
-                1e18, (long) cache.capacityPages(TierKind.SLOW) * pageBytes + pageBytes); // each direction throttled apart: no shared DRAM limit
-        ModelProfile model = new ModelProfile("live", cache.shape().layers(), cache.layout().tokenBytes(), 0, 1);
-        return new CostModel(hw, model);
     }
 
     /** A builder; {@link Builder#cache} is required. */
@@ -193,18 +168,12 @@ public final class KvPlace implements AutoCloseable {
 
     /** Percentiles of the measured step times of every sequence so far, live and closed. */
     public StepTimes stepTimes() {
-        synchronized (lock) {
-            stepRecorder.getIntervalHistogramInto(stepInterval);
-            stepHistory.add(stepInterval);
-            Histogram h = stepHistory;
-            return new StepTimes(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(90),
-                    h.getValueAtPercentile(99), h.getMaxValue());
-        }
+        return stepClock.times();
     }
 
     /** Records one step's measured time (any decode thread; wait-free, no allocation). */
     void recordStep(long nanos) {
-        stepRecorder.recordValue(Math.min(Math.max(nanos, 1), MAX_STEP_NANOS));
+        stepClock.record(nanos);
     }
 
     /** Sequences live now. */
@@ -228,39 +197,14 @@ public final class KvPlace implements AutoCloseable {
         }
     }
 
-    /** The bytes the worker may move for a sequence after a step of {@code stepNanos}. */
-    long migrationBudget(long stepNanos, long slowLaneNanos) {
-        if (fixedBudget > 0) {
-            return fixedBudget;
-        }
-        if (slowBytesPerNano == Double.POSITIVE_INFINITY) {
-            return Long.MAX_VALUE / 4;
-        }
-        long idle = Math.max(0, stepNanos - slowLaneNanos);
-        return Math.max(cache.layout().pageBytes(), (long) (idle * slowBytesPerNano));
+    /** The step arithmetic: migration budget and modelled times. */
+    StepModel model() {
+        return model;
     }
 
     /** The migration worker thread (for tests). */
     Thread worker() {
-        return worker;
-    }
-
-    /** The modelled nanoseconds of one layer's two lanes, or 0 without a calibrated fast rate. */
-    long modelledLayerNanos(long fastBytes, long slowBytes) {
-        if (!(fastBytesPerNano > 0)) {
-            return 0;
-        }
-        double f = fastBytes / fastBytesPerNano;
-        double sl = slowBytesPerNano == Double.POSITIVE_INFINITY ? 0 : slowBytes / slowBytesPerNano;
-        return (long) Math.max(f, sl);
-    }
-
-    /** The modelled nanoseconds the slow link spends on {@code bytes} of migration. */
-    long modelledMigrationNanos(long bytes) {
-        if (!(fastBytesPerNano > 0) || slowBytesPerNano == Double.POSITIVE_INFINITY) {
-            return 0;
-        }
-        return (long) (bytes / slowBytesPerNano);
+        return worker.thread();
     }
 
     /** Whether {@code endStep} carries out the moves itself (no worker thread). */
@@ -269,28 +213,12 @@ public final class KvPlace implements AutoCloseable {
     }
 
     void wakeWorker() {
-        LockSupport.unpark(worker);
+        worker.wake();
     }
 
     void ensureOpen() {
         if (closed.get()) {
             throw new IllegalStateException("the placement engine is closed");
-        }
-    }
-
-    private void runWorker() {
-        while (!closed.get()) {
-            boolean any = false;
-            for (KvSequence s : live) {
-                try {
-                    any |= s.runMoves(8);
-                } catch (RuntimeException e) {
-                    // A sequence closing under the worker; its moves are dropped.
-                }
-            }
-            if (!any) {
-                LockSupport.parkNanos(1_000_000L);
-            }
         }
     }
 
@@ -302,15 +230,7 @@ public final class KvPlace implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        LockSupport.unpark(worker);
-        boolean interrupted = false;
-        while (worker.isAlive()) {
-            try {
-                worker.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        boolean interrupted = worker.stop();
         KvSequence[] cur;
         synchronized (lock) {
             cur = live;

@@ -1,7 +1,5 @@
 package org.kvplace.core.engine;
 
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import jdk.jfr.EventType;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.ModelShape;
@@ -36,7 +34,6 @@ import org.kvplace.core.placement.PlacementProtocol;
 public final class KvSequence implements AutoCloseable {
 
     private static final EventType STEP_EVENT = EventType.getEventType(StepEvent.class);
-    private static final EventType MIGRATION_EVENT = EventType.getEventType(MigrationEvent.class);
 
     private final KvPlace engine;
     private final Sequence seq;
@@ -50,23 +47,8 @@ public final class KvSequence implements AutoCloseable {
     private final int pageTokens;
     private final long pageBytes;
 
-    // Planned moves: decode thread produces, migration worker consumes.
-    private final long[] moves;
-    private final AtomicLong movesHead = new AtomicLong(); // next to consume
-    private final AtomicLong movesTail = new AtomicLong(); // next to produce
-    // Moves the worker could not carry out: worker produces, decode thread consumes.
-    private final long[] failures;
-    private final AtomicLong failuresHead = new AtomicLong();
-    private final AtomicLong failuresTail = new AtomicLong();
-    private final AtomicLong credit = new AtomicLong();
-    // Taken by whoever carries out queued moves: the worker, or the decode thread when it must.
-    private final ReentrantLock consumer = new ReentrantLock();
-
-    // Written by the worker.
-    private final AtomicLong promotions = new AtomicLong();
-    private final AtomicLong demotions = new AtomicLong();
-    private final AtomicLong bytesMigrated = new AtomicLong();
-    private final AtomicLong failedMoves = new AtomicLong();
+    private final MoveQueue queue;
+    private final MoveQueue.FailedMoves correctFailed = this::correctFailed;
 
     // Decode thread only.
     private long steps;
@@ -104,8 +86,7 @@ public final class KvSequence implements AutoCloseable {
         this.reads = new LiveStepReads(pages);
         // Room for four plans' worth of moves of every page, within 64K moves (512 KiB).
         int capacity = (int) Math.min(1 << 16, Math.max(1024L, 4L * layers * pages));
-        this.moves = new long[capacity];
-        this.failures = new long[capacity];
+        this.queue = new MoveQueue(seq, capacity);
         this.lastEnd = System.nanoTime();
     }
 
@@ -160,7 +141,7 @@ public final class KvSequence implements AutoCloseable {
         if (fast && cache.freePages(TierKind.FAST) == 0) {
             // The worker lags behind the plan: carry out this sequence's queued moves (the
             // demotions that make room come first) before the page is placed.
-            runQueuedMovesHere(true);
+            queue.runAll(true, id());
             drainFailures();
         }
         seq.append(layer, k, v, fast ? TierKind.FAST : TierKind.SLOW);
@@ -232,7 +213,7 @@ public final class KvSequence implements AutoCloseable {
         stepBytesSlow += sl;
         stepSlowLaneNanos += attention.slowLaneNanos();
         fastLaneNanos += attention.fastLaneNanos();
-        stepModelled += engine.modelledLayerNanos(f, sl);
+        stepModelled += engine.model().layerNanos(f, sl);
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
         enqueue(protocol.plan());
@@ -272,18 +253,16 @@ public final class KvSequence implements AutoCloseable {
         long now = System.nanoTime();
         long measured = now - lastEnd;
         lastEnd = now;
-        long grant = engine.migrationBudget(measured, stepSlowLaneNanos);
-        long c = credit.get();
-        long cap = grant >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 2 : 2 * grant;
-        credit.set(Math.min(cap, Math.max(c, 0) + grant));
+        long grant = engine.model().migrationBudget(measured, stepSlowLaneNanos);
+        queue.grant(grant);
         steps++;
         stepNanos += measured;
         engine.recordStep(measured);
         bytesFast += stepBytesFast;
         bytesSlow += stepBytesSlow;
-        long migrated = bytesMigrated.get();
-        long promoted = promotions.get() * pageBytes;
-        stepModelled += engine.modelledMigrationNanos(promoted - promotedBytesAtLastStep);
+        long migrated = queue.bytesMigrated();
+        long promoted = queue.promotions() * pageBytes;
+        stepModelled += engine.model().migrationNanos(promoted - promotedBytesAtLastStep);
         promotedBytesAtLastStep = promoted;
         modelledNanos += stepModelled;
         if (STEP_EVENT.isEnabled()) {
@@ -303,7 +282,7 @@ public final class KvSequence implements AutoCloseable {
         stepSlowLaneNanos = 0;
         stepModelled = 0;
         if (engine.synchronous()) {
-            runQueuedMovesHere(false);
+            queue.runAll(false, id());
         } else {
             engine.wakeWorker();
         }
@@ -311,8 +290,8 @@ public final class KvSequence implements AutoCloseable {
 
     /** This sequence's totals so far. Call from the decode thread for exact read counts. */
     public EngineStats stats() {
-        return new EngineStats(steps, bytesFast, bytesSlow, promotions.get(), demotions.get(), bytesMigrated.get(),
-                failedMoves.get(), Math.max(0, movesTail.get() - movesHead.get()), newFast, newSlow, fallbacks,
+        return new EngineStats(steps, bytesFast, bytesSlow, queue.promotions(), queue.demotions(), queue.bytesMigrated(),
+                queue.failedMoves(), queue.pending(), newFast, newSlow, fallbacks,
                 stepNanos, modelledNanos, fastLaneNanos);
     }
 
@@ -331,6 +310,7 @@ public final class KvSequence implements AutoCloseable {
             return;
         }
         closed = true;
+        queue.close();
         engine.closed(this);
         seq.close(); // waits for a migration of this sequence in progress (it holds the lock)
         attention.close();
@@ -342,6 +322,7 @@ public final class KvSequence implements AutoCloseable {
             return;
         }
         closed = true;
+        queue.close();
         seq.close();
         attention.close();
     }
@@ -354,10 +335,6 @@ public final class KvSequence implements AutoCloseable {
     }
 
     // ---- the queue between the decode thread and the migration worker ----
-
-    private static long move(int layer, int page, boolean promote) {
-        return ((long) layer << 32) | ((long) page << 1) | (promote ? 1L : 0L);
-    }
 
     private void enqueue(MigrationPlan plan) {
         for (int i = 0; i < plan.demotions(); i++) {
@@ -372,30 +349,21 @@ public final class KvSequence implements AutoCloseable {
     }
 
     private void push(int layer, int page, boolean promote) {
-        long tail = movesTail.get();
-        if (tail - movesHead.get() >= moves.length) {
-            failedMoves.incrementAndGet();
+        if (!queue.push(layer, page, promote)) {
             protocol.correct(layer, page, !promote);
-            return;
         }
-        moves[(int) (tail % moves.length)] = move(layer, page, promote);
-        movesTail.set(tail + 1);
     }
 
     /** Sets the policy's view of every page whose move failed back to the page's real tier. */
     private void drainFailures() {
-        long head = failuresHead.get();
-        long tail = failuresTail.get();
-        for (; head < tail; head++) {
-            long m = failures[(int) (head % failures.length)];
-            int layer = (int) (m >>> 32);
-            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
-            if (page < protocol.state().units(layer) && page < seq.pageCount(layer)) {
-                boolean fast = cache.tierOf(seq.pageHandle(layer, page)) == TierKind.FAST;
-                protocol.correct(layer, page, fast);
-            }
+        queue.drainFailures(correctFailed);
+    }
+
+    private void correctFailed(int layer, int page) {
+        if (page < protocol.state().units(layer) && page < seq.pageCount(layer)) {
+            boolean fast = cache.tierOf(seq.pageHandle(layer, page)) == TierKind.FAST;
+            protocol.correct(layer, page, fast);
         }
-        failuresHead.set(head);
     }
 
     /**
@@ -405,75 +373,7 @@ public final class KvSequence implements AutoCloseable {
      * @return whether any move was taken
      */
     boolean runMoves(int max) {
-        if (!consumer.tryLock()) {
-            return false;
-        }
-        try {
-            return runMovesLocked(max, false);
-        } finally {
-            consumer.unlock();
-        }
-    }
-
-    /** Carries out this sequence's queued moves on the calling thread (the decode thread). */
-    private void runQueuedMovesHere(boolean ignoreCredit) {
-        consumer.lock();
-        try {
-            runMovesLocked(Integer.MAX_VALUE, ignoreCredit);
-        } finally {
-            consumer.unlock();
-        }
-    }
-
-    private boolean runMovesLocked(int max, boolean ignoreCredit) {
-        long head = movesHead.get();
-        long tail = movesTail.get();
-        int done = 0;
-        while (done < max && head < tail) {
-            if (closed) {
-                movesHead.set(tail);
-                return true;
-            }
-            if (!ignoreCredit && credit.get() < pageBytes) {
-                break;
-            }
-            long m = moves[(int) (head % moves.length)];
-            int layer = (int) (m >>> 32);
-            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
-            boolean promote = (m & 1L) != 0;
-            boolean ok;
-            try {
-                ok = cache.tryMigrate(seq.pageHandle(layer, page), promote ? TierKind.FAST : TierKind.SLOW);
-            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
-                ok = false; // freed meanwhile, already there, or the sequence closed
-            }
-            if (ok) {
-                credit.addAndGet(-pageBytes);
-                (promote ? promotions : demotions).incrementAndGet();
-                bytesMigrated.addAndGet(pageBytes);
-            } else {
-                failedMoves.incrementAndGet();
-                long ft = failuresTail.get();
-                if (ft - failuresHead.get() < failures.length) {
-                    failures[(int) (ft % failures.length)] = m;
-                    failuresTail.set(ft + 1);
-                }
-            }
-            if (MIGRATION_EVENT.isEnabled()) {
-                MigrationEvent e = new MigrationEvent();
-                e.sequence = id();
-                e.layer = layer;
-                e.page = page;
-                e.promotion = promote;
-                e.done = ok;
-                e.bytes = ok ? pageBytes : 0;
-                e.commit();
-            }
-            head++;
-            movesHead.set(head);
-            done++;
-        }
-        return done > 0;
+        return queue.runSome(max, id());
     }
 
     @Override

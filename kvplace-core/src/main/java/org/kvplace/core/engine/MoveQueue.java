@@ -1,0 +1,187 @@
+package org.kvplace.core.engine;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import jdk.jfr.EventType;
+import org.kvplace.core.cache.Sequence;
+import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.TierKind;
+
+/**
+ * The moves planned for one sequence, between its decode thread and the engine's migration worker:
+ * a ring of planned moves (the decode thread produces, whoever holds the consumer lock carries them
+ * out), a ring of the moves that failed (the carrier produces, the decode thread consumes to correct
+ * the policy's view), the byte credit the steps grant, and the counts of what moved.
+ *
+ * <p>A move is packed in a {@code long}: layer in the high 32 bits, page index shifted left by one,
+ * and the lowest bit set for a promotion. Nothing here allocates once built.
+ */
+final class MoveQueue {
+
+    private static final EventType MIGRATION_EVENT = EventType.getEventType(MigrationEvent.class);
+
+    /** Receives a move that failed: where its page really is must be told to the policy. */
+    interface FailedMoves {
+        void failed(int layer, int page);
+    }
+
+    private final Sequence seq;
+    private final TieredKvCache cache;
+    private final long pageBytes;
+    private final long[] moves;
+    private final AtomicLong head = new AtomicLong(); // next to carry out
+    private final AtomicLong tail = new AtomicLong(); // next to plan
+    private final long[] failures;
+    private final AtomicLong failuresHead = new AtomicLong();
+    private final AtomicLong failuresTail = new AtomicLong();
+    private final AtomicLong credit = new AtomicLong();
+    // Taken by whoever carries out queued moves: the worker, or the decode thread when it must.
+    private final ReentrantLock consumer = new ReentrantLock();
+    private final AtomicLong promotions = new AtomicLong();
+    private final AtomicLong demotions = new AtomicLong();
+    private final AtomicLong bytesMigrated = new AtomicLong();
+    private final AtomicLong failedMoves = new AtomicLong();
+    private volatile boolean closed;
+
+    MoveQueue(Sequence seq, int capacity) {
+        this.seq = seq;
+        this.cache = seq.cache();
+        this.pageBytes = cache.layout().pageBytes();
+        this.moves = new long[capacity];
+        this.failures = new long[capacity];
+    }
+
+    /**
+     * Queues a move; returns {@code false} (and counts a failed move) when the ring is full, in which
+     * case the caller sets the policy's view back.
+     */
+    boolean push(int layer, int page, boolean promote) {
+        long t = tail.get();
+        if (t - head.get() >= moves.length) {
+            failedMoves.incrementAndGet();
+            return false;
+        }
+        moves[(int) (t % moves.length)] = ((long) layer << 32) | ((long) page << 1) | (promote ? 1L : 0L);
+        tail.set(t + 1);
+        return true;
+    }
+
+    /** Hands every move that failed since the last call to {@code sink} (decode thread only). */
+    void drainFailures(FailedMoves sink) {
+        long h = failuresHead.get();
+        long t = failuresTail.get();
+        for (; h < t; h++) {
+            long m = failures[(int) (h % failures.length)];
+            sink.failed((int) (m >>> 32), (int) ((m & 0xFFFF_FFFFL) >>> 1));
+        }
+        failuresHead.set(h);
+    }
+
+    /**
+     * Adds a step's grant to the credit; unused credit carries over up to one more grant.
+     */
+    void grant(long bytes) {
+        long c = credit.get();
+        long cap = bytes >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 2 : 2 * bytes;
+        credit.set(Math.min(cap, Math.max(c, 0) + bytes));
+    }
+
+    /** Carries out up to {@code max} moves within the credit; the worker's entry. Returns whether any was taken. */
+    boolean runSome(int max, long sequenceId) {
+        if (!consumer.tryLock()) {
+            return false;
+        }
+        try {
+            return run(max, false, sequenceId);
+        } finally {
+            consumer.unlock();
+        }
+    }
+
+    /** Carries out every queued move on the calling thread (the decode thread). */
+    void runAll(boolean ignoreCredit, long sequenceId) {
+        consumer.lock();
+        try {
+            run(Integer.MAX_VALUE, ignoreCredit, sequenceId);
+        } finally {
+            consumer.unlock();
+        }
+    }
+
+    private boolean run(int max, boolean ignoreCredit, long sequenceId) {
+        long h = head.get();
+        long t = tail.get();
+        int done = 0;
+        while (done < max && h < t) {
+            if (closed) {
+                head.set(t);
+                return true;
+            }
+            if (!ignoreCredit && credit.get() < pageBytes) {
+                break;
+            }
+            long m = moves[(int) (h % moves.length)];
+            int layer = (int) (m >>> 32);
+            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
+            boolean promote = (m & 1L) != 0;
+            boolean ok;
+            try {
+                ok = cache.tryMigrate(seq.pageHandle(layer, page), promote ? TierKind.FAST : TierKind.SLOW);
+            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+                ok = false; // freed meanwhile, already there, or the sequence closed
+            }
+            if (ok) {
+                credit.addAndGet(-pageBytes);
+                (promote ? promotions : demotions).incrementAndGet();
+                bytesMigrated.addAndGet(pageBytes);
+            } else {
+                failedMoves.incrementAndGet();
+                long ft = failuresTail.get();
+                if (ft - failuresHead.get() < failures.length) {
+                    failures[(int) (ft % failures.length)] = m;
+                    failuresTail.set(ft + 1);
+                }
+            }
+            if (MIGRATION_EVENT.isEnabled()) {
+                MigrationEvent e = new MigrationEvent();
+                e.sequence = (int) sequenceId;
+                e.layer = layer;
+                e.page = page;
+                e.promotion = promote;
+                e.done = ok;
+                e.bytes = ok ? pageBytes : 0;
+                e.commit();
+            }
+            h++;
+            head.set(h);
+            done++;
+        }
+        return done > 0;
+    }
+
+    /** Drops the moves not yet carried out; a carrier in progress stops after its current move. */
+    void close() {
+        closed = true;
+    }
+
+    /** Moves queued and not yet carried out. */
+    long pending() {
+        return Math.max(0, tail.get() - head.get());
+    }
+
+    long promotions() {
+        return promotions.get();
+    }
+
+    long demotions() {
+        return demotions.get();
+    }
+
+    long bytesMigrated() {
+        return bytesMigrated.get();
+    }
+
+    long failedMoves() {
+        return failedMoves.get();
+    }
+}
