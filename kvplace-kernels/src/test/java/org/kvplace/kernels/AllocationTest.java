@@ -6,6 +6,7 @@ import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.testkit.kernel.TestLayer;
 
 /**
  * A warm decode step allocates nothing on the calling thread: selection, both lanes (sequential

@@ -16,6 +16,8 @@ import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.testkit.kernel.TestLayer;
+import org.kvplace.testkit.kernel.Tolerance;
 
 /**
  * The active kernel against the scalar reference over awkward sizes: head dims that are and are not

@@ -13,6 +13,8 @@ import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.attention.PageSelection;
 import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.testkit.kernel.TestLayer;
+import org.kvplace.testkit.kernel.Tolerance;
 
 /** Splitting the pages into a fast and a slow lane and merging by log-sum-exp gives the one-pass result. */
 class TwoLaneTest {
@@ -59,7 +61,7 @@ class TwoLaneTest {
             for (int p = 0; p < n; p++) {
                 expectedCharges[p] = 2L * layer.pageTokens(p) * layout.tokenBytes(); // one pass + the lanes
             }
-            assertArrayEquals(expectedCharges, layer.charged);
+            assertArrayEquals(expectedCharges, layer.charged());
         }
     }
 }

@@ -19,6 +19,7 @@ import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.attention.SparseAttention;
+import org.kvplace.testkit.kernel.TestLayer;
 
 /** Two-level (group, then page) selection: identical across kernels, exact when it keeps every group. */
 class TwoLevelSelectionTest {

@@ -11,6 +11,7 @@ import org.kvplace.core.engine.EngineStats;
 import org.kvplace.core.engine.KvPlace;
 import org.kvplace.core.engine.KvSequence;
 import org.kvplace.core.placement.Policies;
+import org.kvplace.testkit.placement.ChaosPolicy;
 
 /**
  * Placement never changes a result: greedy decoding of stories260K gives bit-for-bit the same logits
@@ -29,7 +30,7 @@ class PlacementInvarianceTest extends Stories260KTest {
         KvPlace.Builder b = KvPlace.builder().cache(cc.builder(c, TOKENS + 1)).queryHeads(c.heads())
                 .synchronousMigration(synchronous);
         if (policy.equals("chaos")) {
-            b.policy(PolicyDecodeTest.Chaos::new);
+            b.policy(() -> new ChaosPolicy(11, 2));
         } else {
             b.policy(policy);
         }

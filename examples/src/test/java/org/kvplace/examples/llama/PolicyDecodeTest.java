@@ -3,58 +3,20 @@ package org.kvplace.examples.llama;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.engine.EngineStats;
 import org.kvplace.core.engine.KvPlace;
 import org.kvplace.core.engine.KvSequence;
-import org.kvplace.core.placement.Lookahead;
-import org.kvplace.core.placement.MigrationPlan;
-import org.kvplace.core.placement.Placement;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
-import org.kvplace.core.trace.StepReads;
+import org.kvplace.testkit.placement.ChaosPolicy;
 
 /**
  * Placement never changes a result: stories260K decodes the same tokens under every policy, with
  * pages migrating while it decodes, dense and sparse, with a small fast tier.
  */
 class PolicyDecodeTest extends Stories260KTest {
-
-    /** Moves random pages of the step's layer every step, within capacity. */
-    static final class Chaos implements PlacementPolicy {
-        private final SplittableRandom rnd = new SplittableRandom(11);
-
-        @Override
-        public String name() {
-            return "chaos";
-        }
-
-        @Override
-        public void start(Placement placement) {}
-
-        @Override
-        public boolean placeNew(int layer, int unit, Lookahead f, Placement p, MigrationPlan plan) {
-            return rnd.nextBoolean() && p.fastFreeBytes() >= p.unitBytes();
-        }
-
-        @Override
-        public void plan(StepReads reads, Lookahead f, Placement p, MigrationPlan plan) {
-            int l = reads.layer();
-            int units = p.units(l);
-            int u = rnd.nextInt(units);
-            int w = rnd.nextInt(units);
-            long free = p.fastFreeBytes();
-            if (p.isFast(l, u)) {
-                plan.demote(l, u);
-                free += p.unitBytes();
-            }
-            if (w != u && !p.isFast(l, w) && free >= p.unitBytes()) {
-                plan.promote(l, w);
-            }
-        }
-    }
 
     private int[] greedy(int tokens, int budget, Supplier<PlacementPolicy> policy, EngineStats[] stats) {
         LlamaConfig c = model.config();
@@ -81,7 +43,7 @@ class PolicyDecodeTest extends Stories260KTest {
                 int[] got = greedy(200, budget, () -> Policies.byName(name), st);
                 assertArrayEquals(reference, got, name + " with budget " + budget);
             }
-            int[] chaos = greedy(200, budget, Chaos::new, st);
+            int[] chaos = greedy(200, budget, () -> new ChaosPolicy(11, 1), st);
             assertArrayEquals(reference, chaos, "chaos with budget " + budget);
             assertTrue(st[0].promotions() + st[0].demotions() > 0, "pages moved while decoding: " + st[0]);
         }

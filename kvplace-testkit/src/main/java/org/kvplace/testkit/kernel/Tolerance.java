@@ -1,4 +1,4 @@
-package org.kvplace.kernels;
+package org.kvplace.testkit.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * tokens and with the magnitude of the score terms (whose rounding moves the softmax weights), and
  * is relative to the largest value read.
  */
-final class Tolerance {
+public final class Tolerance {
 
     private Tolerance() {}
 
-    static double of(TestLayer layer, float[] q, int[] pages, int count) {
+    /**
+     * The tolerance of attention over {@code pages[0 .. count-1]}: the largest |value| read times
+     * {@code 1e-5 + 1e-6 sqrt(tokens) + 1e-6 max|score terms|}.
+     */
+    public static double of(TestLayer layer, float[] q, int[] pages, int count) {
         int headDim = layer.layout().headDim();
         int queryHeads = q.length / headDim;
         int group = queryHeads / layer.layout().kvHeads();
@@ -23,14 +27,14 @@ final class Tolerance {
         for (int i = 0; i < count; i++) {
             for (int t = pages[i] * p; t < pages[i] * p + layer.pageTokens(pages[i]); t++) {
                 tokens++;
-                for (float v : layer.values[t]) {
+                for (float v : layer.values()[t]) {
                     vMax = Math.max(vMax, Math.abs(v));
                 }
                 for (int h = 0; h < queryHeads; h++) {
                     int kv = h / group;
                     double terms = 0;
                     for (int d = 0; d < headDim; d++) {
-                        terms += Math.abs((double) q[h * headDim + d] * layer.keys[t][kv * headDim + d]);
+                        terms += Math.abs((double) q[h * headDim + d] * layer.keys()[t][kv * headDim + d]);
                     }
                     termMax = Math.max(termMax, terms * scale);
                 }
@@ -39,7 +43,8 @@ final class Tolerance {
         return vMax * (1e-5 + 1e-6 * Math.sqrt(tokens) + 1e-6 * termMax) + Float.MIN_NORMAL;
     }
 
-    static void assertClose(float[] expected, float[] actual, double tol, String what) {
+    /** Asserts every element of {@code actual} within {@code tol} of {@code expected}. */
+    public static void assertClose(float[] expected, float[] actual, double tol, String what) {
         assertEquals(expected.length, actual.length);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], actual[i], tol, what + ": element " + i);

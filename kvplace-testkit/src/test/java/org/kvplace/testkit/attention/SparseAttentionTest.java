@@ -1,14 +1,17 @@
-package org.kvplace.core.kernel;
+package org.kvplace.testkit.attention;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.kvplace.core.attention.PageSelection;
+import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.TierKind;
+import org.kvplace.testkit.kernel.Oracle;
+import org.kvplace.testkit.kernel.TestLayer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,7 +53,7 @@ class SparseAttentionTest {
             assertTrue(budget >= tokens ? readTokens == tokens : readTokens <= budget, "read " + readTokens);
 
             Oracle expected = Oracle.attend(layer, q, got, got.length);
-            ScalarDecodeKernelTest.assertClose(expected.out, out, 1e-5);
+            expected.assertClose(out, 1e-5);
             double total = 0;
             for (int i = 0; i < got.length; i++) {
                 assertEquals(expected.mass[i], attention.pageMass(i), 1e-4, "mass of page " + got[i]);
@@ -60,7 +63,7 @@ class SparseAttentionTest {
             assertEquals(got.length, attention.fastLanePages() + attention.slowLanePages());
             for (int p = 0; p < n; p++) {
                 boolean read = Arrays.binarySearch(got, p) >= 0;
-                assertEquals(read ? layer.pageTokens(p) * layout.tokenBytes() : 0, layer.charged[p], "page " + p);
+                assertEquals(read ? layer.pageTokens(p) * layout.tokenBytes() : 0, layer.charged()[p], "page " + p);
             }
         }
     }

@@ -1,4 +1,4 @@
-package org.kvplace.core.engine;
+package org.kvplace.testkit.placement;
 
 import java.util.SplittableRandom;
 import org.kvplace.core.placement.Lookahead;
@@ -7,13 +7,25 @@ import org.kvplace.core.placement.Placement;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.trace.StepReads;
 
-/** Places new units at random and moves random units of the step's layer every step. */
-final class ChaosPolicy implements PlacementPolicy {
+/**
+ * Places new units at random and moves random units of the step's layer every step, always within
+ * the rules (room, legal moves, no unit twice in a plan): a policy that moves as much as possible,
+ * to show that placement never changes a result. Deterministic for a seed.
+ */
+public final class ChaosPolicy implements PlacementPolicy {
 
-    private final SplittableRandom rnd;
+    private final long seed;
     private final int movesPerStep;
+    private SplittableRandom rnd;
 
-    ChaosPolicy(long seed, int movesPerStep) {
+    /**
+     * A chaos policy.
+     *
+     * @param seed seed of its choices
+     * @param movesPerStep demotions and promotions it tries per step
+     */
+    public ChaosPolicy(long seed, int movesPerStep) {
+        this.seed = seed;
         this.rnd = new SplittableRandom(seed);
         this.movesPerStep = movesPerStep;
     }
@@ -24,7 +36,9 @@ final class ChaosPolicy implements PlacementPolicy {
     }
 
     @Override
-    public void start(Placement placement) {}
+    public void start(Placement placement) {
+        rnd = new SplittableRandom(seed); // a new run makes the same choices
+    }
 
     @Override
     public boolean placeNew(int layer, int unit, Lookahead future, Placement p, MigrationPlan plan) {

@@ -1,4 +1,4 @@
-package org.kvplace.core.engine;
+package org.kvplace.testkit.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.engine.EngineStats;
+import org.kvplace.core.engine.KvPlace;
+import org.kvplace.core.engine.KvSequence;
+import org.kvplace.testkit.placement.ChaosPolicy;
 
 /** The engine's JFR events: one {@code kvplace.Step} per step, one {@code kvplace.Migration} per move. */
 class EngineEventsTest {

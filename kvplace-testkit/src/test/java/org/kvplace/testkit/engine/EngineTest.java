@@ -1,4 +1,4 @@
-package org.kvplace.core.engine;
+package org.kvplace.testkit.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +16,11 @@ import org.kvplace.core.placement.MigrationPlan;
 import org.kvplace.core.placement.Placement;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.trace.StepReads;
+import org.kvplace.core.engine.EngineStats;
+import org.kvplace.core.engine.KvPlace;
+import org.kvplace.core.engine.KvSequence;
+import org.kvplace.core.engine.StepTimes;
+import org.kvplace.testkit.placement.ChaosPolicy;
 
 class EngineTest {
 
@@ -270,15 +275,19 @@ class EngineTest {
     @Timeout(60)
     void closingWithMovesInFlightLeavesNoThreadAndNoPage() throws InterruptedException {
         ModelShape shape = new ModelShape(2, 1, 8, 2_048);
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         KvPlace kv = KvPlace.builder().cache(cache(shape, 30, 300)).budgetTokens(64)
                 .policy(() -> new ChaosPolicy(3, 8)).build();
         KvSequence s = kv.newSequence();
         decode(s, shape, 1, 500);
         assertTrue(s.stats().pendingMoves() + s.stats().promotions() > 0, "moves were planned");
+        Thread worker = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.getName().equals("kvplace-migration"))
+                .findFirst().orElseThrow(() -> new AssertionError("no migration worker thread"));
         kv.close();
         assertTrue(s.isClosed());
         assertTrue(kv.cache().isClosed());
-        assertFalse(kv.worker().isAlive(), "the migration worker stopped");
+        assertFalse(worker.isAlive(), "the migration worker stopped");
         assertThrows(IllegalStateException.class, kv::newSequence);
         assertThrows(IllegalStateException.class, s::endStep);
         kv.close(); // idempotent

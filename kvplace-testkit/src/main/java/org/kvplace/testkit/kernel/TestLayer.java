@@ -1,9 +1,10 @@
-package org.kvplace.core.kernel;
+package org.kvplace.testkit.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
 import org.kvplace.core.memory.TierKind;
@@ -12,11 +13,14 @@ import org.kvplace.core.memory.TierKind;
  * A {@link KvLayerView} over test data: pages stored out of order in one off-heap segment starting
  * at an arbitrary (possibly unaligned) byte offset, each page labelled with a tier, key metadata
  * computed from the stored values, and read charges counted per page.
+ *
+ * <p>Not final: a test may override {@link #chargeRead} to make a tier fail or stall. Owns one
+ * shared arena; {@link #close()} frees it.
  */
-class TestLayer implements KvLayerView, AutoCloseable {
+public class TestLayer implements KvLayerView, AutoCloseable {
 
     /** How values are drawn. */
-    enum Fill {
+    public enum Fill {
         /** Keys, values in [-1, 1). */
         UNIFORM,
         /** Keys up to +-100, values mixing huge, tiny (subnormal) and zero magnitudes. */
@@ -32,11 +36,21 @@ class TestLayer implements KvLayerView, AutoCloseable {
     private final long base;
     private final int[] slotOfPage;
     private final TierKind[] tier;
-    final long[] charged;
-    final float[][] keys;   // [token][kvHead*headDim], as stored (rounded)
-    final float[][] values; // [token][kvHead*headDim], as stored (rounded)
+    private final long[] charged;
+    private final float[][] keys;   // [token][kvHead*headDim], as stored (rounded)
+    private final float[][] values; // [token][kvHead*headDim], as stored (rounded)
 
-    TestLayer(PageLayout layout, int tokens, long seed, long baseOffset, Fill fill, double slowFraction) {
+    /**
+     * A layer of {@code tokens} tokens drawn from {@code seed}.
+     *
+     * @param layout the page layout
+     * @param tokens tokens of the layer, at least 1
+     * @param seed seed of the values, the page order and the tiers
+     * @param baseOffset byte offset of the first slot in the segment (unaligned on purpose when odd)
+     * @param fill how values are drawn
+     * @param slowFraction probability of each page to sit in the slow tier
+     */
+    public TestLayer(PageLayout layout, int tokens, long seed, long baseOffset, Fill fill, double slowFraction) {
         this.layout = layout;
         this.tokens = tokens;
         this.pages = (tokens + layout.pageTokens() - 1) / layout.pageTokens();
@@ -109,8 +123,8 @@ class TestLayer implements KvLayerView, AutoCloseable {
         };
     }
 
-    /** Deterministic query of {@code queryHeads} heads. */
-    static float[] query(int queryHeads, int headDim, long seed, float scale) {
+    /** Deterministic query of {@code queryHeads} heads, elements uniform in {@code [-scale, scale)}. */
+    public static float[] query(int queryHeads, int headDim, long seed, float scale) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] q = new float[queryHeads * headDim];
         for (int i = 0; i < q.length; i++) {
@@ -119,8 +133,33 @@ class TestLayer implements KvLayerView, AutoCloseable {
         return q;
     }
 
-    void setTier(int page, TierKind kind) {
+    /** Moves page {@code page} to tier {@code kind} (the label only: the bytes stay where they are). */
+    public void setTier(int page, TierKind kind) {
         tier[page] = kind;
+    }
+
+    /** Bytes charged per page by {@link #chargeRead}; the live array. */
+    public long[] charged() {
+        return charged;
+    }
+
+    /** Keys as stored (rounded to the element type), {@code [token][kvHead * headDim + d]}; read-only. */
+    public float[][] keys() {
+        return keys;
+    }
+
+    /** Values as stored (rounded to the element type), {@code [token][kvHead * headDim + d]}; read-only. */
+    public float[][] values() {
+        return values;
+    }
+
+    /** Pages {@code 0 .. n-1} in order. */
+    public static int[] allPages(int n) {
+        int[] pages = new int[n];
+        for (int i = 0; i < n; i++) {
+            pages[i] = i;
+        }
+        return pages;
     }
 
     @Override
@@ -154,7 +193,7 @@ class TestLayer implements KvLayerView, AutoCloseable {
     }
 
     @Override
-    public long offset(int page) {
+    public final long offset(int page) {
         return base + slotOfPage[page] * layout.pageBytes();
     }
 
@@ -174,12 +213,12 @@ class TestLayer implements KvLayerView, AutoCloseable {
     }
 
     @Override
-    public long keyMinOffset(int page, int kvHead) {
+    public final long keyMinOffset(int page, int kvHead) {
         return ((long) page * layout.kvHeads() + kvHead) * 2 * layout.headDim() * Float.BYTES;
     }
 
     @Override
-    public long keyMaxOffset(int page, int kvHead) {
+    public final long keyMaxOffset(int page, int kvHead) {
         return keyMinOffset(page, kvHead) + (long) layout.headDim() * Float.BYTES;
     }
 
