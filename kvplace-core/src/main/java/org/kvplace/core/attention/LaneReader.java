@@ -8,8 +8,9 @@ import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.memory.TierKind;
 
 /**
- * Reads one step's chosen pages in two lanes, the fast tier's on the calling thread and the slow
- * tier's on a lane thread of its own, so that the result does not depend on where the pages sit.
+ * Reads one step's chosen pages in two lanes, one per tier, at the same time: the lane expected to
+ * take longer on the calling thread, the other on a lane thread of its own; so that the result does
+ * not depend on where the pages sit.
  *
  * <p>Every page is read into a partial state of its own ({@link AttentionState} over that page
  * only), and the partial states merge by log-sum-exp in the order of the pages, whichever lane read
@@ -48,6 +49,8 @@ final class LaneReader implements AutoCloseable {
     private int slowCount;
     private long fastNanos;
     private long slowNanos;
+    private double fastPageNanos = 1;
+    private double slowPageNanos = 1;
     private Lane lane;
     private Cleaner.Cleanable laneCleanable;
 
@@ -130,26 +133,46 @@ final class LaneReader implements AutoCloseable {
     private void readWindow(KvLayerView layer, float[] q) {
         if (parallel && fastCount > 0 && slowCount > 0) {
             if (lane == null) {
-                lane = new Lane(kernel, slowPages, slowSlots, pageStates);
+                lane = new Lane(kernel, pageStates);
                 laneCleanable = CLEANER.register(this, lane::stop);
                 lane.thread.start();
             }
-            int ticket = lane.post(layer, q, slowCount);
+            // The lane expected to take longer runs on the calling thread, so that the lane thread's
+            // wake-up delay falls on the shorter one (the expectation: each lane's recent time per page).
+            boolean slowHere = slowCount * slowPageNanos >= fastCount * fastPageNanos;
+            long here;
+            long there;
+            int ticket = slowHere ? lane.post(layer, q, fastPages, fastSlots, fastCount)
+                    : lane.post(layer, q, slowPages, slowSlots, slowCount);
             try {
-                fastNanos += readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
+                here = slowHere ? readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one)
+                        : readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
             } catch (RuntimeException | Error e) {
                 // Never return while the lane still reads pages: the caller's read lock ends then.
                 try {
-                    slowNanos += lane.await(ticket);
-                } catch (RuntimeException | Error slow) {
-                    e.addSuppressed(slow);
+                    lane.await(ticket);
+                } catch (RuntimeException | Error other) {
+                    e.addSuppressed(other);
                 }
                 throw e;
             }
-            slowNanos += lane.await(ticket);
+            there = lane.await(ticket);
+            account(slowHere ? there : here, slowHere ? here : there);
         } else {
-            fastNanos += readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
-            slowNanos += readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one);
+            account(readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one),
+                    readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one));
+        }
+    }
+
+    /** Adds a window's lane times and updates the expected time per page of each lane. */
+    private void account(long fast, long slow) {
+        fastNanos += fast;
+        slowNanos += slow;
+        if (fastCount > 0) {
+            fastPageNanos = 0.75 * fastPageNanos + 0.25 * ((double) fast / fastCount);
+        }
+        if (slowCount > 0) {
+            slowPageNanos = 0.75 * slowPageNanos + 0.25 * ((double) slow / slowCount);
         }
     }
 
@@ -198,20 +221,20 @@ final class LaneReader implements AutoCloseable {
     }
 
     /**
-     * The slow lane's thread and its hand-off. It holds no reference to its reader, so that a
+     * The lane thread and its hand-off: it reads the pages of whichever tier the caller posts. It holds no reference to its reader, so that a
      * reader that is never closed can still be collected, and then its {@link Cleaner} stops the
      * thread.
      */
     private static final class Lane implements Runnable {
         private final DecodeKernel kernel;
-        private final int[] pages;
-        private final int[] slots;
         private final AttentionState[] states;
         private final int[] one = new int[1];
         final Thread thread;
         // Plain fields published by the volatile write of 'posted' (to the lane) or 'done' (back).
         private KvLayerView layer;
         private float[] query;
+        private int[] pages;
+        private int[] slots;
         private int count;
         private long nanos;
         private volatile int posted;
@@ -220,17 +243,17 @@ final class LaneReader implements AutoCloseable {
         private volatile Throwable failure;
         private volatile boolean stopped;
 
-        Lane(DecodeKernel kernel, int[] pages, int[] slots, AttentionState[] states) {
+        Lane(DecodeKernel kernel, AttentionState[] states) {
             this.kernel = kernel;
-            this.pages = pages;
-            this.slots = slots;
             this.states = states;
-            this.thread = Thread.ofPlatform().daemon().name("kvplace-slow-lane").unstarted(this);
+            this.thread = Thread.ofPlatform().daemon().name("kvplace-lane").unstarted(this);
         }
 
-        int post(KvLayerView layer, float[] q, int count) {
+        int post(KvLayerView layer, float[] q, int[] pages, int[] slots, int count) {
             this.layer = layer;
             this.query = q;
+            this.pages = pages;
+            this.slots = slots;
             this.count = count;
             failure = null;
             waiter = Thread.currentThread();
@@ -254,6 +277,8 @@ final class LaneReader implements AutoCloseable {
             }
             layer = null;
             query = null;
+            pages = null;
+            slots = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) {
                 throw e;

@@ -115,7 +115,7 @@ class SparseAttentionTest {
         attention.attend(layer, q, new float[q.length]);
         assertTrue(attention.fastLanePages() > 0 && attention.slowLanePages() > 0, "both lanes read pages");
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !before.contains(t) && t.getName().equals("kvplace-slow-lane"))
+                .filter(t -> !before.contains(t) && t.getName().equals("kvplace-lane"))
                 .findFirst().orElseThrow(() -> new AssertionError("no new slow-lane thread"));
     }
 
