@@ -274,6 +274,76 @@ public class DecodeAttentionBenchmark {
     }
 
     /**
+     * The attention of one stories260K layer (8 query heads sharing 4 KV heads of 8 floats, pages of
+     * 16 tokens, f32) over {@code contextTokens} tokens, dense: heads narrower than a 512-bit vector,
+     * two query heads per KV head. The context is the model's whole context (512) or a short one.
+     */
+    @State(Scope.Thread)
+    public static class Stories {
+        static final int QUERY_HEADS = 8;
+        static final int KV_HEADS = 4;
+        static final int HEAD_DIM = 8;
+
+        @Param({"16", "128", "512"})
+        public int contextTokens;
+
+        TieredKvCache cache;
+        Sequence seq;
+        float[][] queries;
+        float[] out;
+        boolean vectorized;
+        int next;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            cache = TieredKvCache.builder().shape(new ModelShape(1, KV_HEADS, HEAD_DIM, contextTokens))
+                    .pageTokens(PAGE_TOKENS).fastTierPages(contextTokens / PAGE_TOKENS).slowTierPages(0).build();
+            seq = cache.newSequence();
+            SplittableRandom rnd = new SplittableRandom(5);
+            float[] k = new float[KV_HEADS * HEAD_DIM];
+            float[] v = new float[k.length];
+            for (int t = 0; t < contextTokens; t++) {
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) rnd.nextGaussian();
+                    v[i] = (float) rnd.nextGaussian();
+                }
+                seq.append(0, k, v);
+            }
+            queries = new float[QUERIES][];
+            for (int i = 0; i < QUERIES; i++) {
+                queries[i] = gaussian(QUERY_HEADS * HEAD_DIM, rnd);
+            }
+            out = new float[QUERY_HEADS * HEAD_DIM];
+            vectorized = cache.kernel().name().equals("panama");
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            cache.close();
+        }
+    }
+
+    @Benchmark
+    @Fork(jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "--add-modules=jdk.incubator.vector"})
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public float storiesVector(Stories s) {
+        if (!s.vectorized) {
+            throw new IllegalStateException("the Vector API kernel is not active in this fork");
+        }
+        s.seq.attend(0, s.queries[s.next], s.out);
+        s.next = (s.next + 1) % QUERIES;
+        return s.out[0];
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public float storiesScalar(Stories s) {
+        s.seq.attend(0, s.queries[s.next], s.out);
+        s.next = (s.next + 1) % QUERIES;
+        return s.out[0];
+    }
+
+    /**
      * The slow tier's emulated bandwidth in {@link TwoTiers}: the GH200 ratio 450/4900 of this
      * machine's single-thread DRAM read rate (about 14 GB/s), as {@code DESIGN.md} section 5 sets it.
      */

@@ -57,8 +57,37 @@ class EquivalenceTest {
         return list.stream();
     }
 
+    /**
+     * Every head size of the vector paths (narrower than a vector: several tokens per vector; a
+     * multiple of it: blocks of tokens) crossed with one to eight query heads per KV head; page size,
+     * length (full and partial pages, partial vectors), element type and fill drawn per case.
+     */
+    static Stream<Arguments> shapes() {
+        int[] headDims = {4, 8, 16, 32, 64, 128};
+        int[] groups = {1, 2, 4, 8};
+        int[] pageSizes = {1, 3, 7, 16, 17, 64};
+        int[] tokenCounts = {1, 2, 3, 15, 16, 17, 31, 100, 257};
+        List<Arguments> list = new ArrayList<>();
+        SplittableRandom rnd = new SplittableRandom(2025);
+        for (int headDim : headDims) {
+            for (int group : groups) {
+                ElementType type = rnd.nextBoolean() ? ElementType.F32 : ElementType.F16;
+                TestLayer.Fill fill = rnd.nextInt(4) == 0 ? TestLayer.Fill.EXTREME : TestLayer.Fill.UNIFORM;
+                int kvHeads = 1 + rnd.nextInt(2);
+                int pageTokens = pageSizes[rnd.nextInt(pageSizes.length)];
+                int tokens = tokenCounts[rnd.nextInt(tokenCounts.length)];
+                long offset = type.bytes() * (long) rnd.nextInt(1, 16);
+                list.add(Arguments.of(headDim, pageTokens, tokens, group, kvHeads, type, fill, offset));
+                // And the decode shape: pages of 16 tokens, a partial newest page.
+                list.add(Arguments.of(headDim, 16, 16 * rnd.nextInt(1, 5) + rnd.nextInt(16), group, kvHeads, type,
+                        TestLayer.Fill.UNIFORM, 0L));
+            }
+        }
+        return list.stream();
+    }
+
     @ParameterizedTest
-    @MethodSource("cases")
+    @MethodSource({"cases", "shapes"})
     void shouldMatchTheScalarReference(int headDim, int pageTokens, int tokens, int group, int kvHeads,
             ElementType type, TestLayer.Fill fill, long offset) {
         PageLayout layout = new PageLayout(pageTokens, kvHeads, headDim, type);
@@ -93,6 +122,14 @@ class EquivalenceTest {
             for (int i = 0; i < n; i++) {
                 assertEquals(se.pageMass(i, se), sa.pageMass(i, sa), 1e-4 * queryHeads, "mass of page " + i);
             }
+
+            // One page per call, as a caller that folds pages one at a time does.
+            AttentionState perPage = new AttentionState(queryHeads, headDim, n);
+            for (int i = 0; i < n; i++) {
+                ACTIVE.attendPages(layer, q, all, i, i + 1, perPage);
+            }
+            perPage.finish(actual);
+            Tolerance.assertClose(expected, actual, tol, "attendPages page by page");
 
             int budget = Math.max(1, tokens / 3);
             try (SparseAttention sparseScalar = new SparseAttention(SCALAR, queryHeads, headDim, n, budget, true);

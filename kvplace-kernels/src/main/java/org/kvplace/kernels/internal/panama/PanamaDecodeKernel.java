@@ -150,7 +150,17 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         boolean f16 = layout.elementType() == ElementType.F16;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Scratch scratch = SCRATCH.get();
-        float[] w = scratch.weights(group * layout.pageTokens());
+        // Score rows of one head: a multiple of the vector length when whole blocks of tokens store
+        // their scores at once (narrow heads, token blocks), else the page's tokens.
+        boolean narrow = PanamaNarrowHeads.supports(headDim);
+        boolean blocks = narrow || PanamaTokenBlocks.supports(headDim);
+        int lanes = PanamaConstants.LANES;
+        float[] w = scratch.weights(group * roundUp(layout.pageTokens(), lanes));
+        float[] rep = null;
+        if (narrow) {
+            rep = scratch.repeated(queryHeads * lanes);
+            PanamaNarrowHeads.repeat(q, queryHeads, headDim, rep);
+        }
         boolean record = state.maxPages() > 0;
         long headBytes = layout.headBytes();
         for (int i = from; i < to; i++) {
@@ -159,6 +169,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
             layer.chargeRead(page, tokens * layout.tokenBytes());
             MemorySegment seg = layer.segment(page);
             long base = layer.offset(page);
+            int wStride = blocks ? roundUp(tokens, lanes) : tokens;
             for (int kv = 0; kv < kvHeads; kv++) {
                 MemorySegment kSeg = seg;
                 MemorySegment vSeg = seg;
@@ -176,49 +187,52 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                     vOff = 0;
                     rowBytes = (long) headDim * Float.BYTES;
                 }
-                attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w, state,
-                        record ? i * queryHeads : -1);
+                int recordBase = record ? i * queryHeads : -1;
+                if (narrow) {
+                    attendNarrow(rep, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w, wStride,
+                            state, recordBase, scratch.lanes);
+                } else {
+                    attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w,
+                            wStride, blocks, state, recordBase);
+                }
             }
         }
     }
 
+    private static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /** {@link #attendGroup} for heads narrower than a vector ({@link PanamaNarrowHeads}). */
+    private static void attendNarrow(float[] rep, int h0, int group, int headDim, float scale, MemorySegment kSeg,
+            long kOff, MemorySegment vSeg, long vOff, int tokens, float[] w, int wStride, AttentionState state,
+            int recordBase, float[] lanes) {
+        if (headDim == 8) {
+            PanamaNarrowHeads.scores8(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale);
+        } else {
+            PanamaNarrowHeads.scores4(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale);
+        }
+        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase);
+        if (headDim == 8) {
+            PanamaNarrowHeads.weightedSums8(state.acc(), h0, group, w, wStride, tokens, vSeg, vOff, lanes);
+        } else {
+            PanamaNarrowHeads.weightedSums4(state.acc(), h0, group, w, wStride, tokens, vSeg, vOff, lanes);
+        }
+    }
+
     /**
-     * Folds one page of one KV head into the state of its {@code group} query heads {@code h0 ..}:
-     * scores of all heads (K read once per batch of four heads), per-head softmax bookkeeping, then
-     * the weighted V rows (V read once per batch of four heads). {@code recordBase} is the page's
-     * record offset in the state, or {@code -1}.
+     * Per-head softmax bookkeeping of one page: the page's largest score updates the running maximum
+     * (rescaling the accumulator once at most), the scores become numerators in place and their sum
+     * is added; the page record is written when {@code recordBase >= 0}.
      */
-    private static void attendGroup(float[] q, int h0, int group, int headDim, float scale, MemorySegment kSeg,
-            long kOff, MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, AttentionState state,
-            int recordBase) {
-        // Rows in chunks of about CHUNK_BYTES, every pass over a chunk before the next chunk: the
-        // hardware prefetcher runs a few KiB ahead of the first pass, so the passes that follow from
-        // L1 overlap the fetch of the next chunk only while they are short.
-        int chunk = (int) Math.max(1, CHUNK_BYTES / rowBytes);
-        int paired = headDim == 8 * PanamaConstants.LANES ? group - group % 2 : 0;
-        for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
-            int n = Math.min(chunk, tokens - t0);
-            for (int p = 0; p < paired; p += 2) {
-                PanamaDots.dot2x8(q, (h0 + p) * headDim, (h0 + p + 1) * headDim, kSeg, kOff + t0 * rowBytes, rowBytes,
-                        n, w, p * tokens + t0, (p + 1) * tokens + t0, scale);
-            }
-        }
-        int g = paired;
-        for (; g + 4 <= group; g += 4) {
-            PanamaDots.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * tokens, scale);
-        }
-        for (; g < group; g++) {
-            int qOff = (h0 + g) * headDim;
-            for (int t = 0; t < tokens; t++) {
-                w[g * tokens + t] = PanamaDots.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
-            }
-        }
+    private static void softmax(int h0, int group, int headDim, int tokens, float[] w, int wStride,
+            AttentionState state, int recordBase) {
         float[] max = state.max();
         float[] sum = state.sum();
         float[] acc = state.acc();
-        for (g = 0; g < group; g++) {
+        for (int g = 0; g < group; g++) {
             int h = h0 + g;
-            int wOff = g * tokens;
+            int wOff = g * wStride;
             float pageMax = PanamaSoftmax.max(w, wOff, tokens);
             float old = max[h];
             if (pageMax > old) {
@@ -236,20 +250,62 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 state.pageSum()[recordBase + h] = pageSum;
             }
         }
+    }
+
+    /**
+     * Folds one page of one KV head into the state of its {@code group} query heads {@code h0 ..}:
+     * scores of all heads (K read once per batch of four heads), per-head softmax bookkeeping, then
+     * the weighted V rows (V read once per batch of four heads). Head {@code g}'s scores are at
+     * {@code w[g * wStride ..]}; with {@code blocks} the heads outside those batches are scored a
+     * block of tokens at a time ({@link PanamaTokenBlocks}). {@code recordBase} is the page's record
+     * offset in the state, or {@code -1}.
+     */
+    private static void attendGroup(float[] q, int h0, int group, int headDim, float scale, MemorySegment kSeg,
+            long kOff, MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, int wStride,
+            boolean blocks, AttentionState state, int recordBase) {
+        // Rows in chunks of about CHUNK_BYTES, every pass over a chunk before the next chunk: the
+        // hardware prefetcher runs a few KiB ahead of the first pass, so the passes that follow from
+        // L1 overlap the fetch of the next chunk only while they are short.
+        int chunk = (int) Math.max(1, CHUNK_BYTES / rowBytes);
+        int paired = headDim == 8 * PanamaConstants.LANES ? group - group % 2 : 0;
         for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
             int n = Math.min(chunk, tokens - t0);
             for (int p = 0; p < paired; p += 2) {
-                PanamaRowSums.weightedSum2x8(acc, (h0 + p) * headDim, (h0 + p + 1) * headDim, w, p * tokens + t0,
-                        (p + 1) * tokens + t0, n, vSeg, vOff + t0 * rowBytes, rowBytes);
+                PanamaDots.dot2x8(q, (h0 + p) * headDim, (h0 + p + 1) * headDim, kSeg, kOff + t0 * rowBytes, rowBytes,
+                        n, w, p * wStride + t0, (p + 1) * wStride + t0, scale);
+            }
+        }
+        int g = paired;
+        for (; g + 4 <= group; g += 4) {
+            PanamaDots.dot4(q, (h0 + g) * headDim, headDim, kSeg, kOff, rowBytes, tokens, w, g * wStride, wStride,
+                    scale);
+        }
+        for (; g < group; g++) {
+            int qOff = (h0 + g) * headDim;
+            if (blocks) {
+                PanamaTokenBlocks.scores(q, qOff, headDim, kSeg, kOff, rowBytes, tokens, w, g * wStride, scale);
+            } else {
+                for (int t = 0; t < tokens; t++) {
+                    w[g * wStride + t] = PanamaDots.dot(q, qOff, kSeg, kOff + t * rowBytes, headDim) * scale;
+                }
+            }
+        }
+        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase);
+        float[] acc = state.acc();
+        for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
+            int n = Math.min(chunk, tokens - t0);
+            for (int p = 0; p < paired; p += 2) {
+                PanamaRowSums.weightedSum2x8(acc, (h0 + p) * headDim, (h0 + p + 1) * headDim, w, p * wStride + t0,
+                        (p + 1) * wStride + t0, n, vSeg, vOff + t0 * rowBytes, rowBytes);
             }
         }
         g = paired;
         for (; g + 4 <= group; g += 4) {
-            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * tokens, tokens, vSeg, vOff,
-                    rowBytes);
+            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * wStride, wStride, tokens, vSeg,
+                    vOff, rowBytes);
         }
         for (; g < group; g++) {
-            PanamaRowSums.weightedSum(acc, (h0 + g) * headDim, w, g * tokens, tokens, vSeg, vOff, rowBytes, headDim);
+            PanamaRowSums.weightedSum(acc, (h0 + g) * headDim, w, g * wStride, tokens, vSeg, vOff, rowBytes, headDim);
         }
     }
 
@@ -265,6 +321,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] negative = new float[0];
         float[] bounds = new float[8];
         float[] weights = new float[64];
+        float[] repeated = new float[0];
         float[] keys = new float[0];
         float[] values = new float[0];
         MemorySegment keySegment = MemorySegment.ofArray(keys);
@@ -285,6 +342,13 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 bounds = new float[group];
             }
             return bounds;
+        }
+
+        float[] repeated(int n) {
+            if (repeated.length < n) {
+                repeated = new float[n];
+            }
+            return repeated;
         }
 
         float[] weights(int pageTokens) {

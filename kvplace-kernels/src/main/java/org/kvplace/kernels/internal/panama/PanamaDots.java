@@ -118,10 +118,10 @@ final class PanamaDots {
     /**
      * Scores of four query heads (at {@code qOff}, {@code qOff+n}, ...) against {@code tokens} f32
      * rows: each key chunk is loaded once for the four heads, whose accumulators are independent.
-     * Writes {@code w[wOff + g*tokens + t] = scale * q_g . row_t}.
+     * Writes {@code w[wOff + g*wStride + t] = scale * q_g . row_t}.
      */
     static void dot4(float[] q, int qOff, int n, MemorySegment seg, long off, long rowBytes, int tokens, float[] w,
-            int wOff, float scale) {
+            int wOff, int wStride, float scale) {
         int bound = F.loopBound(n);
         for (int t = 0; t < tokens; t++) {
             long o = off + t * rowBytes;
@@ -149,9 +149,9 @@ final class PanamaDots {
                 s3 += q[qOff + 3 * n + d] * k;
             }
             w[wOff + t] = s0 * scale;
-            w[wOff + tokens + t] = s1 * scale;
-            w[wOff + 2 * tokens + t] = s2 * scale;
-            w[wOff + 3 * tokens + t] = s3 * scale;
+            w[wOff + wStride + t] = s1 * scale;
+            w[wOff + 2 * wStride + t] = s2 * scale;
+            w[wOff + 3 * wStride + t] = s3 * scale;
         }
     }
 }

@@ -183,23 +183,23 @@ final class PanamaRowSums {
     }
 
     /**
-     * {@code acc[aOff + g*n + d] += sum_t w[wOff + g*tokens + t] * row_t[d]} for four heads {@code g}:
+     * {@code acc[aOff + g*n + d] += sum_t w[wOff + g*wStride + t] * row_t[d]} for four heads {@code g}:
      * each value chunk is loaded once for the four heads; blocks of four chunks keep sixteen
      * accumulators in registers across the tokens.
      */
-    static void weightedSum4Heads(float[] acc, int aOff, int n, float[] w, int wOff, int tokens, MemorySegment seg,
-            long off, long rowBytes) {
+    static void weightedSum4Heads(float[] acc, int aOff, int n, float[] w, int wOff, int wStride, int tokens,
+            MemorySegment seg, long off, long rowBytes) {
         int d = 0;
         for (; d + 4 * LANES <= n; d += 4 * LANES) {
-            weightedSum4x4(acc, aOff + d, n, w, wOff, tokens, seg, off + (long) d * Float.BYTES, rowBytes);
+            weightedSum4x4(acc, aOff + d, n, w, wOff, wStride, tokens, seg, off + (long) d * Float.BYTES, rowBytes);
         }
         for (int g = 0; g < 4 && d < n; g++) {
-            weightedSumFrom(acc, aOff + g * n, d, w, wOff + g * tokens, tokens, seg, off, rowBytes, n);
+            weightedSumFrom(acc, aOff + g * n, d, w, wOff + g * wStride, tokens, seg, off, rowBytes, n);
         }
     }
 
-    private static void weightedSum4x4(float[] acc, int i, int n, float[] w, int wOff, int tokens, MemorySegment seg,
-            long off, long rowBytes) {
+    private static void weightedSum4x4(float[] acc, int i, int n, float[] w, int wOff, int wStride, int tokens,
+            MemorySegment seg, long off, long rowBytes) {
         long step = (long) LANES * Float.BYTES;
         FloatVector a00 = FloatVector.fromArray(F, acc, i);
         FloatVector a01 = FloatVector.fromArray(F, acc, i + LANES);
@@ -224,9 +224,9 @@ final class PanamaRowSums {
             FloatVector v2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE);
             FloatVector v3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE);
             FloatVector w0 = FloatVector.broadcast(F, w[wOff + t]);
-            FloatVector w1 = FloatVector.broadcast(F, w[wOff + tokens + t]);
-            FloatVector w2 = FloatVector.broadcast(F, w[wOff + 2 * tokens + t]);
-            FloatVector w3 = FloatVector.broadcast(F, w[wOff + 3 * tokens + t]);
+            FloatVector w1 = FloatVector.broadcast(F, w[wOff + wStride + t]);
+            FloatVector w2 = FloatVector.broadcast(F, w[wOff + 2 * wStride + t]);
+            FloatVector w3 = FloatVector.broadcast(F, w[wOff + 3 * wStride + t]);
             a00 = v0.fma(w0, a00);
             a01 = v1.fma(w0, a01);
             a02 = v2.fma(w0, a02);
