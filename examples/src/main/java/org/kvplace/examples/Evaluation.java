@@ -12,6 +12,7 @@ import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.Policies;
 import org.kvplace.core.sim.AnnealingSearch;
 import org.kvplace.core.sim.ProgressListener;
+import org.kvplace.core.sim.Replay;
 import org.kvplace.core.sim.SimulationResult;
 import org.kvplace.core.sim.Simulator;
 import org.kvplace.core.trace.TraceSource;
@@ -71,31 +72,34 @@ final class Evaluation {
             }
             long t0 = System.nanoTime();
             SimulationResult r;
+            Replay replay;
             long steps;
             if (p.equals("oracle")) {
                 sim.progress(new ProgressBar(err, "oracle search", progress));
                 AnnealingSearch.Outcome o = new AnnealingSearch(sim, maxWindow, annealBudget, 1).search(source);
-                r = o.best().result();
-                steps = (long) o.evaluated().size() * sim.lastSteps();
+                replay = o.best().replay();
+                r = replay.result();
+                steps = (long) o.evaluated().size() * replay.steps();
                 err.printf(Locale.ROOT, "oracle: %d replays of the annealing search, best Wn=%d R=%.2f%n",
                         o.evaluated().size(), o.best().window(), o.best().fraction());
             } else {
                 sim.progress(new ProgressBar(err, p, progress));
-                r = sim.run(source, Policies.byName(p, sim.costModel()));
-                steps = sim.lastSteps();
+                replay = sim.replay(source, Policies.byName(p, sim.costModel()));
+                r = replay.result();
+                steps = replay.steps();
             }
             double wall = (System.nanoTime() - t0) / 1e9;
             rows.add(new Row(r, wall, steps));
             if (allFast == null) {
-                allFast = sim.allFastReference();
-                balanced = sim.balancedReference();
+                allFast = replay.allFast();
+                balanced = replay.bound();
             }
         }
         if (allFast == null && (policies.contains("all-fast") || policies.contains("balanced-bound"))) {
             sim.progress(new ProgressBar(err, "references", progress));
-            sim.run(source, Policies.byName("static"));
-            allFast = sim.allFastReference();
-            balanced = sim.balancedReference();
+            Replay replay = sim.replay(source, Policies.byName("static"));
+            allFast = replay.allFast();
+            balanced = replay.bound();
         }
         if (policies.contains("all-fast")) {
             rows.add(new Row(allFast, 0, 0));

@@ -12,6 +12,7 @@ import org.kvplace.core.placement.PaperPolicies;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
 import org.kvplace.core.sim.PaperSimulator;
+import org.kvplace.core.sim.Replay;
 import org.kvplace.core.sim.SimulationResult;
 import org.kvplace.core.trace.TraceSource;
 
@@ -93,18 +94,18 @@ final class PaperEvaluation {
             sim.progress(new ProgressBar(err, p, progress));
             PlacementPolicy policy = PaperPolicies.isPaperPolicy(p) ? PaperPolicies.byName(p, source)
                     : Policies.byName(p, compass);
-            SimulationResult r = sim.run(source, policy);
-            rows.add(new Evaluation.Row(r, (System.nanoTime() - t0) / 1e9, sim.lastSteps()));
+            Replay replay = sim.replay(source, policy);
+            rows.add(new Evaluation.Row(replay.result(), (System.nanoTime() - t0) / 1e9, replay.steps()));
             if (allFast == null) {
-                allFast = sim.allFastReference();
-                bound = sim.boundReference();
+                allFast = replay.allFast();
+                bound = replay.bound();
             }
         }
         if (allFast == null && policies.stream().anyMatch(REFERENCES::contains)) {
             sim.progress(new ProgressBar(err, "references", progress));
-            sim.run(source, PaperPolicies.byName("paper-static", source));
-            allFast = sim.allFastReference();
-            bound = sim.boundReference();
+            Replay replay = sim.replay(source, PaperPolicies.byName("paper-static", source));
+            allFast = replay.allFast();
+            bound = replay.bound();
         }
         if (policies.contains("paper-all-fast")) {
             rows.add(new Evaluation.Row(allFast, 0, 0));

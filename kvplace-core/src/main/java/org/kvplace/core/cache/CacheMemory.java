@@ -2,6 +2,7 @@ package org.kvplace.core.cache;
 
 import java.lang.management.ManagementFactory;
 import org.kvplace.core.memory.TierSlab;
+import org.kvplace.core.memory.TierSpec;
 
 /**
  * The memory a {@link TieredKvCache} will take, worked out and checked before any of it is
@@ -113,5 +114,33 @@ final class CacheMemory {
             return os.getFreeMemorySize();
         }
         return -1;
+    }
+
+    /**
+     * Allocates a tier's slab. The sizes were checked against the machine; should the operating system
+     * still refuse the memory, that is reported as the size that does not fit.
+     */
+    static TierSlab slab(TierSpec spec) {
+        try {
+            return new TierSlab(spec);
+        } catch (OutOfMemoryError e) {
+            long bytes = times(TierSlab.strideFor(spec.slotBytes()), spec.slots());
+            throw new IllegalArgumentException(spec.kind() + " tier of " + spec.slots() + " pages of " + spec.slotBytes()
+                    + " bytes: the operating system refused its slab of " + bytes(bytes) + " ("
+                    + bytes(freeMemory()) + " of physical memory free): " + e.getMessage(), e);
+        }
+    }
+
+    /** Whole pages of {@code pageBytes} in a tier of {@code bytes}, checked against {@link #MAX_PAGES}. */
+    static int pagesFor(String tier, long bytes, long pageBytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException(tier + " tier size must be set (bytes or pages)");
+        }
+        long pages = bytes / pageBytes;
+        if (pages > MAX_PAGES) {
+            throw new IllegalArgumentException(tier + " tier of " + bytes + " bytes holds too many pages of "
+                    + pageBytes + " bytes: " + pages + ", more than the " + MAX_PAGES + " one cache can hold");
+        }
+        return (int) pages;
     }
 }

@@ -1,15 +1,10 @@
 package org.kvplace.core.cache;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 import org.kvplace.core.attention.SparseAttention;
-import org.kvplace.core.kernel.KvLayerView;
-import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
-import org.kvplace.core.memory.TierSlab;
 import org.kvplace.core.memory.TierKind;
 
 /**
@@ -36,10 +31,9 @@ public final class Sequence implements AutoCloseable {
     private final int id;
     private final ModelShape shape;
     private final PageLayout layout;
-    private final long[][] pageTable; // [layer][page] -> handle
-    private final int[][] groupTable; // [layer][group] -> page-group metadata record
-    private final int[] tokens;       // per layer
-    private final LayerView[] views;
+    private final SequenceChecks checks;
+    private final SequencePages pages; // guarded by lock
+    private final SequenceLayerView[] views;
     private final StampedLock lock = new StampedLock();
     private final ReentrantLock migrationLock = new ReentrantLock(); // one migration of this sequence at a time
     private volatile boolean closed;
@@ -49,12 +43,11 @@ public final class Sequence implements AutoCloseable {
         this.id = id;
         this.shape = cache.shape();
         this.layout = cache.layout();
-        this.pageTable = new long[shape.layers()][cache.pagesPerLayer()];
-        this.groupTable = new int[shape.layers()][Math.ceilDiv(cache.pagesPerLayer(), TieredKvCache.GROUP_PAGES)];
-        this.tokens = new int[shape.layers()];
-        this.views = new LayerView[shape.layers()];
+        this.checks = new SequenceChecks(shape, layout, id);
+        this.pages = new SequencePages(cache, cache.pageTable(), cache.keyBounds(), shape.layers());
+        this.views = new SequenceLayerView[shape.layers()];
         for (int l = 0; l < views.length; l++) {
-            views[l] = new LayerView(l);
+            views[l] = new SequenceLayerView(pages, cache.pageTable(), cache.keyBounds(), layout, l);
         }
     }
 
@@ -105,54 +98,20 @@ public final class Sequence implements AutoCloseable {
         if (preferred == null) {
             throw new IllegalArgumentException("preferred tier is null");
         }
-        checkLayer(layer);
-        checkVector("k", k, layer);
-        checkVector("v", v, layer);
+        checks.checkLayer(layer);
+        checks.checkVector("k", k, layer);
+        checks.checkVector("v", v, layer);
         long stamp = lock.writeLock();
         try {
             ensureOpen();
-            int t = tokens[layer];
+            int t = pages.tokens(layer);
             if (t >= shape.maxTokens()) {
                 throw new IllegalStateException("layer " + layer + " of sequence " + id + " already holds maxTokens="
                         + shape.maxTokens() + " tokens");
             }
-            int pageIndex = t / layout.pageTokens();
-            int inPage = t % layout.pageTokens();
-            boolean groupStart = inPage == 0 && pageIndex % TieredKvCache.GROUP_PAGES == 0;
-            if (inPage == 0) {
-                pageTable[layer][pageIndex] = cache.allocatePage(this, layer, t, preferred);
-                if (groupStart) {
-                    groupTable[layer][pageIndex / TieredKvCache.GROUP_PAGES] = cache.allocateGroupRecord();
-                }
-            }
-            int index = Pages.index(pageTable[layer][pageIndex]);
-            TierSlab tier = cache.tierAt(index);
-            MemorySegment slab = tier.slab();
-            long base = tier.slotOffset(cache.slotAt(index));
-            int headDim = shape.headDim();
-            int group = groupTable[layer][pageIndex / TieredKvCache.GROUP_PAGES];
-            for (int h = 0; h < shape.kvHeads(); h++) {
-                writeHead(slab, base + layout.keyOffset(h, inPage), k, h * headDim);
-                writeHead(slab, base + layout.valueOffset(h, inPage), v, h * headDim);
-                cache.updateKeyBounds(index, h, k, h * headDim, inPage == 0);
-                cache.updateGroupKeyBounds(group, h, k, h * headDim, groupStart);
-            }
-            tier.chargeWrite(layout.tokenBytes());
-            cache.setTokensAt(index, inPage + 1);
-            tokens[layer] = t + 1;
+            pages.append(this, layer, k, v, preferred);
         } finally {
             lock.unlockWrite(stamp);
-        }
-    }
-
-    private void writeHead(MemorySegment slab, long offset, float[] src, int srcOffset) {
-        if (layout.elementType() == ElementType.F32) {
-            MemorySegment.copy(src, srcOffset, slab, ValueLayout.JAVA_FLOAT, offset, shape.headDim());
-        } else {
-            ElementType type = layout.elementType();
-            for (int d = 0; d < shape.headDim(); d++) {
-                type.store(slab, offset + (long) d * type.bytes(), src[srcOffset + d]);
-            }
         }
     }
 
@@ -181,12 +140,12 @@ public final class Sequence implements AutoCloseable {
      *     strictly increasing, or {@code pageCount} is out of range
      */
     public void attend(int layer, float[] q, float[] out, int[] pages, int pageCount) {
-        checkQuery(layer, q, out);
+        checks.checkQuery(layer, q, out);
         long stamp = lock.readLock();
         try {
             ensureHasTokens(layer);
             if (pages != null) {
-                checkPages(layer, pages, pageCount);
+                checks.checkPages(layer, pages, pageCount, this.pages.pageCount(layer));
             }
             cache.kernel().attend(views[layer], q, out, pages, pageCount);
         } finally {
@@ -216,7 +175,7 @@ public final class Sequence implements AutoCloseable {
                     + " headDim=" + attention.headDim() + " maxPages=" + attention.maxPages() + " does not fit kvHeads="
                     + shape.kvHeads() + " headDim=" + shape.headDim() + " pagesPerLayer=" + cache.pagesPerLayer());
         }
-        checkQuery(layer, q, out);
+        checks.checkQuery(layer, q, out);
         if (q.length != attention.queryHeads() * shape.headDim()) {
             throw new IllegalArgumentException("q length " + q.length + " must be queryHeads*headDim="
                     + attention.queryHeads() * shape.headDim() + " of " + attention);
@@ -243,7 +202,7 @@ public final class Sequence implements AutoCloseable {
     public void attend(int layer, float[] q, float[] out, SparseAttention attention, int[] pages, int pageCount) {
         Objects.requireNonNull(attention, "attention");
         Objects.requireNonNull(pages, "pages");
-        checkQuery(layer, q, out);
+        checks.checkQuery(layer, q, out);
         long stamp = lock.readLock();
         try {
             ensureOpen();
@@ -254,48 +213,11 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** Validates a query and its output before any lock is taken. */
-    private void checkQuery(int layer, float[] q, float[] out) {
-        checkLayer(layer);
-        Objects.requireNonNull(q, "q");
-        Objects.requireNonNull(out, "out");
-        int headDim = shape.headDim();
-        if (q.length == 0 || q.length % headDim != 0 || (q.length / headDim) % shape.kvHeads() != 0) {
-            throw new IllegalArgumentException("q length " + q.length + " is not a positive multiple of kvHeads*headDim="
-                    + shape.kvWidth() + " (queryHeads must be a multiple of kvHeads=" + shape.kvHeads() + ")");
-        }
-        if (out.length != q.length) {
-            throw new IllegalArgumentException("out length " + out.length + " differs from q length " + q.length);
-        }
-        checkValues("q", q, layer);
-    }
-
     /** Caller holds the lock. */
     private void ensureHasTokens(int layer) {
         ensureOpen();
-        if (tokens[layer] == 0) {
+        if (pages.tokens(layer) == 0) {
             throw new IllegalStateException("layer " + layer + " of sequence " + id + " holds no tokens");
-        }
-    }
-
-    /** Caller holds the lock: reads {@code tokens} directly (StampedLock is not re-entrant). */
-    private void checkPages(int layer, int[] pages, int pageCount) {
-        int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
-        if (pageCount <= 0 || pageCount > pages.length) {
-            throw new IllegalArgumentException("pageCount " + pageCount + " out of range [1, " + pages.length + "]");
-        }
-        int prev = -1;
-        for (int i = 0; i < pageCount; i++) {
-            int p = pages[i];
-            if (p < 0 || p >= n) {
-                throw new IllegalArgumentException("pages[" + i + "]=" + p + " out of range [0, " + n + ") for layer "
-                        + layer + " of sequence " + id);
-            }
-            if (p <= prev) {
-                throw new IllegalArgumentException("pages must be strictly increasing: pages[" + i + "]=" + p
-                        + " after " + prev);
-            }
-            prev = p;
         }
     }
 
@@ -315,30 +237,19 @@ public final class Sequence implements AutoCloseable {
     }
 
     private void read(int layer, int token, float[] dst, boolean key) {
-        checkLayer(layer);
+        checks.checkLayer(layer);
         if (dst.length != shape.kvWidth()) {
             throw new IllegalArgumentException("dst length " + dst.length + " != kvHeads*headDim=" + shape.kvWidth());
         }
         long stamp = lock.readLock();
         try {
             ensureOpen();
-            if (token < 0 || token >= tokens[layer]) {
-                throw new IndexOutOfBoundsException("token " + token + " out of range [0, " + tokens[layer]
+            int n = pages.tokens(layer);
+            if (token < 0 || token >= n) {
+                throw new IndexOutOfBoundsException("token " + token + " out of range [0, " + n
                         + ") for layer " + layer + " of sequence " + id);
             }
-            int index = Pages.index(pageTable[layer][token / layout.pageTokens()]);
-            int inPage = token % layout.pageTokens();
-            TierSlab tier = cache.tierAt(index);
-            MemorySegment slab = tier.slab();
-            long base = tier.slotOffset(cache.slotAt(index));
-            ElementType type = layout.elementType();
-            int headDim = shape.headDim();
-            for (int h = 0; h < shape.kvHeads(); h++) {
-                long off = base + (key ? layout.keyOffset(h, inPage) : layout.valueOffset(h, inPage));
-                for (int d = 0; d < headDim; d++) {
-                    dst[h * headDim + d] = type.load(slab, off + (long) d * type.bytes());
-                }
-            }
+            pages.read(layer, token, dst, key);
         } finally {
             lock.unlockRead(stamp);
         }
@@ -357,7 +268,7 @@ public final class Sequence implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the page does not exist
      */
     public void readKeyBounds(int layer, int page, int kvHead, float[] min, float[] max) {
-        readBounds(cache.metadata(), "page", 1, layer, page, kvHead, min, max);
+        readBounds(false, layer, page, kvHead, min, max);
     }
 
     /**
@@ -374,16 +285,15 @@ public final class Sequence implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the group does not exist
      */
     public void readGroupKeyBounds(int layer, int group, int kvHead, float[] min, float[] max) {
-        readBounds(cache.groupMetadata(), "group", TieredKvCache.GROUP_PAGES, layer, group, kvHead, min, max);
+        readBounds(true, layer, group, kvHead, min, max);
     }
 
     /**
      * Copies the min/max of unit {@code unit} for one KV head: a page ({@code unitPages == 1}, its
      * record at the page's index) or a page group (its record from the group table).
      */
-    private void readBounds(MemorySegment metadata, String what, int unitPages, int layer, int unit, int kvHead,
-            float[] min, float[] max) {
-        checkLayer(layer);
+    private void readBounds(boolean group, int layer, int unit, int kvHead, float[] min, float[] max) {
+        checks.checkLayer(layer);
         if (kvHead < 0 || kvHead >= shape.kvHeads()) {
             throw new IllegalArgumentException("kvHead " + kvHead + " out of range [0, " + shape.kvHeads() + ")");
         }
@@ -394,15 +304,15 @@ public final class Sequence implements AutoCloseable {
         long stamp = lock.readLock();
         try {
             ensureOpen();
-            int pages = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
-            int n = (pages + unitPages - 1) / unitPages;
+            int unitPages = group ? TieredKvCache.GROUP_PAGES : 1;
+            String what = group ? "group" : "page";
+            int n = Math.ceilDiv(pages.pageCount(layer), unitPages);
             if (unit < 0 || unit >= n) {
                 throw new IndexOutOfBoundsException(what + " " + unit + " out of range [0, " + n + ") for layer "
                         + layer + " of sequence " + id);
             }
-            int index = unitPages == 1 ? Pages.index(pageTable[layer][unit]) : groupTable[layer][unit];
-            MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMinOffset(index, kvHead), min, 0, min.length);
-            MemorySegment.copy(metadata, ValueLayout.JAVA_FLOAT, cache.keyMaxOffset(index, kvHead), max, 0, max.length);
+            cache.keyBounds().read(group, group ? pages.groupRecord(layer, unit) : pages.index(layer, unit), kvHead,
+                    min, max);
         } finally {
             lock.unlockRead(stamp);
         }
@@ -410,10 +320,10 @@ public final class Sequence implements AutoCloseable {
 
     /** Tokens held by {@code layer}. */
     public int tokens(int layer) {
-        checkLayer(layer);
+        checks.checkLayer(layer);
         long stamp = lock.readLock();
         try {
-            return tokens[layer];
+            return pages.tokens(layer);
         } finally {
             lock.unlockRead(stamp);
         }
@@ -422,7 +332,7 @@ public final class Sequence implements AutoCloseable {
     /** Pages held by {@code layer}. */
     public int pageCount(int layer) {
         int t = tokens(layer);
-        return (t + layout.pageTokens() - 1) / layout.pageTokens();
+        return Math.ceilDiv(t, layout.pageTokens());
     }
 
     /**
@@ -431,70 +341,29 @@ public final class Sequence implements AutoCloseable {
      * @throws IndexOutOfBoundsException if the page does not exist
      */
     public long pageHandle(int layer, int page) {
-        checkLayer(layer);
+        checks.checkLayer(layer);
         long stamp = lock.readLock();
         try {
             ensureOpen();
-            int n = (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
+            int n = pages.pageCount(layer);
             if (page < 0 || page >= n) {
                 throw new IndexOutOfBoundsException("page " + page + " out of range [0, " + n + ") for layer " + layer
                         + " of sequence " + id);
             }
-            return pageTable[layer][page];
+            return pages.handle(layer, page);
         } finally {
             lock.unlockRead(stamp);
         }
     }
 
-    /**
-     * Migrates one of this sequence's pages; see {@link TieredKvCache#tryMigrate}.
-     *
-     * <p>Migrations of one sequence are serialised by {@code migrationLock}, so between the copy and
-     * the flip only an append can change the page. The copy runs under the read lock: appends wait,
-     * attends proceed (they read the old slot, which stays valid). The page-table entry flips under
-     * the write lock, after the copy is complete, so no reader sees a half-copied page and none is
-     * inside the old slot when it is freed. If an append slipped in between the two locks, the page
-     * is copied again.
-     */
-    boolean migrateLocked(long page, TierKind target) {
-        migrationLock.lock();
-        try {
-            long stamp = lock.readLock();
-            try {
-                if (closed) {
-                    throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
-                }
-                cache.ensureOpen();
-                int index = cache.resolveOwned(page, this);
-                int newSlot = cache.reserveTargetSlot(page, index, target);
-                if (newSlot < 0) {
-                    return false;
-                }
-                int copiedTokens = cache.tokensAt(index);
-                cache.copyPage(index, newSlot);
-                long ws = lock.tryConvertToWriteLock(stamp);
-                if (ws == 0L) {
-                    lock.unlockRead(stamp);
-                    stamp = lock.writeLock();
-                    if (closed || !cache.isLive(page)) {
-                        // The sequence closed meanwhile: its pages are gone, give the slot back.
-                        cache.releaseSlot(target, newSlot);
-                        throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
-                    }
-                    if (cache.tokensAt(index) != copiedTokens) {
-                        cache.copyPage(index, newSlot);
-                    }
-                } else {
-                    stamp = ws;
-                }
-                cache.flip(index, newSlot);
-                return true;
-            } finally {
-                lock.unlock(stamp);
-            }
-        } finally {
-            migrationLock.unlock();
-        }
+    /** The lock of this sequence: appends, frees and migration flips exclusive, readers shared. */
+    StampedLock lock() {
+        return lock;
+    }
+
+    /** Serialises the migrations of this sequence's pages ({@link PageMigrator}). */
+    ReentrantLock migrationLock() {
+        return migrationLock;
     }
 
     /** Whether {@link #close()} has been called. */
@@ -515,25 +384,7 @@ public final class Sequence implements AutoCloseable {
                 return;
             }
             closed = true;
-            RuntimeException failure = null;
-            if (!cache.isClosed()) {
-                for (int l = 0; l < tokens.length; l++) {
-                    int n = (tokens[l] + layout.pageTokens() - 1) / layout.pageTokens();
-                    for (int p = 0; p < n; p++) {
-                        try {
-                            cache.freePage(Pages.index(pageTable[l][p]));
-                            if (p % TieredKvCache.GROUP_PAGES == 0) {
-                                cache.freeGroupRecord(groupTable[l][p / TieredKvCache.GROUP_PAGES]);
-                            }
-                        } catch (RuntimeException e) {
-                            if (failure == null) {
-                                failure = e;
-                            }
-                        }
-                    }
-                    tokens[l] = 0;
-                }
-            }
+            RuntimeException failure = cache.isClosed() ? null : pages.freeAll();
             cache.sequenceClosed();
             if (failure != null) {
                 throw failure;
@@ -550,138 +401,8 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    private void checkLayer(int layer) {
-        if (layer < 0 || layer >= shape.layers()) {
-            throw new IllegalArgumentException("layer " + layer + " out of range [0, " + shape.layers() + ")");
-        }
-    }
-
-    private void checkVector(String name, float[] x, int layer) {
-        Objects.requireNonNull(x, name);
-        if (x.length != shape.kvWidth()) {
-            throw new IllegalArgumentException(name + " length " + x.length + " != kvHeads*headDim=" + shape.kvWidth()
-                    + " (layer " + layer + " of sequence " + id + ")");
-        }
-        checkValues(name, x, layer);
-        ElementType type = layout.elementType();
-        if (type != ElementType.F32) {
-            for (int i = 0; i < x.length; i++) {
-                if (!Float.isFinite(type.round(x[i]))) {
-                    throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + " overflows " + type
-                            + " (layer " + layer + " of sequence " + id + ")");
-                }
-            }
-        }
-    }
-
-    /** Rejects NaN, infinite and out-of-bound values, naming the first. */
-    private void checkValues(String name, float[] x, int layer) {
-        for (int i = 0; i < x.length; i++) {
-            float a = Math.abs(x[i]);
-            if (!(a <= MAX_ABS_VALUE)) {
-                throw new IllegalArgumentException(name + "[" + i + "]=" + x[i] + (Float.isFinite(x[i])
-                        ? " exceeds the largest magnitude accepted, " + MAX_ABS_VALUE + " (2^32)"
-                        : " is not finite") + " (layer " + layer + " of sequence " + id + ")");
-            }
-        }
-    }
-
     @Override
     public String toString() {
         return "Sequence[" + id + (closed ? ", closed" : "") + "]";
-    }
-
-    /** Flyweight view of one layer for kernels; valid under the sequence's read lock. */
-    private final class LayerView implements KvLayerView {
-        private final int layer;
-
-        LayerView(int layer) {
-            this.layer = layer;
-        }
-
-        private int index(int page) {
-            return Pages.index(pageTable[layer][page]);
-        }
-
-        @Override
-        public PageLayout layout() {
-            return layout;
-        }
-
-        @Override
-        public int pageCount() {
-            return (tokens[layer] + layout.pageTokens() - 1) / layout.pageTokens();
-        }
-
-        @Override
-        public int tokenCount() {
-            return tokens[layer];
-        }
-
-        @Override
-        public int pageTokens(int page) {
-            return cache.tokensAt(index(page));
-        }
-
-        @Override
-        public TierKind tier(int page) {
-            return cache.tierKindAt(index(page));
-        }
-
-        @Override
-        public MemorySegment segment(int page) {
-            return cache.tierAt(index(page)).slab();
-        }
-
-        @Override
-        public long offset(int page) {
-            int index = index(page);
-            return cache.tierAt(index).slotOffset(cache.slotAt(index));
-        }
-
-        @Override
-        public long pageHandle(int page) {
-            return pageTable[layer][page];
-        }
-
-        @Override
-        public void chargeRead(int page, long bytes) {
-            cache.tierAt(index(page)).chargeRead(bytes);
-        }
-
-        @Override
-        public MemorySegment metadata() {
-            return cache.metadata();
-        }
-
-        @Override
-        public long keyMinOffset(int page, int kvHead) {
-            return cache.keyMinOffset(index(page), kvHead);
-        }
-
-        @Override
-        public long keyMaxOffset(int page, int kvHead) {
-            return cache.keyMaxOffset(index(page), kvHead);
-        }
-
-        @Override
-        public int groupPages() {
-            return TieredKvCache.GROUP_PAGES;
-        }
-
-        @Override
-        public MemorySegment groupMetadata() {
-            return cache.groupMetadata();
-        }
-
-        @Override
-        public long groupKeyMinOffset(int group, int kvHead) {
-            return cache.keyMinOffset(groupTable[layer][group], kvHead);
-        }
-
-        @Override
-        public long groupKeyMaxOffset(int group, int kvHead) {
-            return cache.keyMaxOffset(groupTable[layer][group], kvHead);
-        }
     }
 }

@@ -1,11 +1,8 @@
 package org.kvplace.core.cache;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.layout.ElementType;
@@ -39,8 +36,6 @@ import org.kvplace.core.memory.TierSpec;
  */
 public final class TieredKvCache implements AutoCloseable {
 
-    private static final byte NO_TIER = -1;
-
     /**
      * Pages per page group: besides each page's key min/max, the cache keeps the element-wise
      * min/max of the keys of every {@value} consecutive pages of a layer (per KV head, f32, in the
@@ -61,26 +56,12 @@ public final class TieredKvCache implements AutoCloseable {
     private final int pagesPerLayer;
     private final int fastCapacity;
     private final int slowCapacity;
-    private final int metaStride; // bytes of metadata per page: min and max per KV head
-    private final MemorySegment metadata;
-    private final MemorySegment groupMetadata; // same stride, indexed by group record
-
-    // Page records, indexed by page index; guarded by 'pages' (allocation) and the owner's lock.
-    private final Object pages = new Object();
-    private final int[] pageGeneration;
-    private final byte[] pageTier;
-    private final int[] pageSlot;
-    private final int[] pageTokenCount;
-    private final Sequence[] pageOwner;
-    private final int[] freePageIndices;
-    private int freePageCount;
-    private final int[] freeGroupRecords; // guarded by 'pages' too
-    private int freeGroupCount;
+    private final KeyBounds bounds;
+    private final PageTable table;
+    private final PageMigrator migrator;
 
     private final AtomicInteger nextSequenceId = new AtomicInteger();
     private final AtomicInteger liveSequences = new AtomicInteger();
-    private final LongAdder migrations = new LongAdder();
-    private final LongAdder bytesMigrated = new LongAdder();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private TieredKvCache(Builder b) {
@@ -88,8 +69,8 @@ public final class TieredKvCache implements AutoCloseable {
         this.layout = new PageLayout(b.pageTokens, shape.kvHeads(), shape.headDim(), b.elementType);
         this.pagesPerLayer = Math.ceilDiv(shape.maxTokens(), b.pageTokens);
         long pageBytes = layout.pageBytes();
-        int fastPages = b.fastPages >= 0 ? b.fastPages : pagesFor("fast", b.fastBytes, pageBytes);
-        int slowPages = b.slowPages >= 0 ? b.slowPages : pagesFor("slow", b.slowBytes, pageBytes);
+        int fastPages = b.fastPages >= 0 ? b.fastPages : CacheMemory.pagesFor("fast", b.fastBytes, pageBytes);
+        int slowPages = b.slowPages >= 0 ? b.slowPages : CacheMemory.pagesFor("slow", b.slowBytes, pageBytes);
         this.fastCapacity = fastPages;
         this.slowCapacity = slowPages;
         if (fastPages == 0 && slowPages == 0) {
@@ -98,28 +79,13 @@ public final class TieredKvCache implements AutoCloseable {
         CacheMemory.check(shape, b.pageTokens, pageBytes, fastPages, slowPages, pagesPerLayer);
         this.kernel = b.kernel != null ? b.kernel : Kernels.lookup(); // before any memory is allocated
         int total = fastPages + slowPages; // checked: at most CacheMemory.MAX_PAGES
-        this.metaStride = 2 * shape.kvHeads() * shape.headDim() * Float.BYTES;
         TierSlab f = null;
         TierSlab s = null;
         try {
-            f = slab(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
-            s = slab(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
-            this.metadata = auxiliary(f, (long) metaStride * total);
-            this.groupMetadata = auxiliary(f, (long) metaStride * total);
-            this.pageGeneration = new int[total];
-            this.pageTier = new byte[total];
-            this.pageSlot = new int[total];
-            this.pageTokenCount = new int[total];
-            this.pageOwner = new Sequence[total];
-            this.freePageIndices = new int[total];
-            this.freeGroupRecords = new int[total];
-            for (int i = 0; i < total; i++) {
-                pageTier[i] = NO_TIER;
-                freePageIndices[i] = total - 1 - i; // taken from the end: lowest index first
-                freeGroupRecords[i] = total - 1 - i;
-            }
-            this.freePageCount = total;
-            this.freeGroupCount = total;
+            f = CacheMemory.slab(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
+            s = CacheMemory.slab(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
+            this.bounds = new KeyBounds(f, total, shape.kvHeads(), shape.headDim(), b.elementType);
+            this.table = new PageTable(f, s, total);
         } catch (RuntimeException | Error e) {
             if (f != null) {
                 f.close();
@@ -131,6 +97,7 @@ public final class TieredKvCache implements AutoCloseable {
         }
         this.fast = f;
         this.slow = s;
+        this.migrator = new PageMigrator(this, table, pageBytes);
         // A tier configured with zero pages still has one slot (slabs cannot be empty): take it.
         if (fastPages == 0) {
             fast.allocateSlot();
@@ -138,42 +105,6 @@ public final class TieredKvCache implements AutoCloseable {
         if (slowPages == 0) {
             slow.allocateSlot();
         }
-    }
-
-    /**
-     * Allocates a tier's slab. The sizes were checked against the machine; should the operating system
-     * still refuse the memory, that is reported as the size that does not fit.
-     */
-    private static TierSlab slab(TierSpec spec) {
-        try {
-            return new TierSlab(spec);
-        } catch (OutOfMemoryError e) {
-            long bytes = CacheMemory.times(TierSlab.strideFor(spec.slotBytes()), spec.slots());
-            throw new IllegalArgumentException(spec.kind() + " tier of " + spec.slots() + " pages of " + spec.slotBytes()
-                    + " bytes: the operating system refused its slab of " + CacheMemory.bytes(bytes) + " ("
-                    + CacheMemory.bytes(CacheMemory.freeMemory()) + " of physical memory free): " + e.getMessage(), e);
-        }
-    }
-
-    private static MemorySegment auxiliary(TierSlab tier, long bytes) {
-        try {
-            return tier.allocateAuxiliary(bytes, 64);
-        } catch (OutOfMemoryError e) {
-            throw new IllegalArgumentException("key metadata of " + CacheMemory.bytes(bytes) + " does not fit ("
-                    + CacheMemory.bytes(CacheMemory.freeMemory()) + " of physical memory free): " + e.getMessage(), e);
-        }
-    }
-
-    private static int pagesFor(String tier, long bytes, long pageBytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException(tier + " tier size must be set (bytes or pages)");
-        }
-        long pages = bytes / pageBytes;
-        if (pages > CacheMemory.MAX_PAGES) {
-            throw new IllegalArgumentException(tier + " tier of " + bytes + " bytes holds too many pages of "
-                    + pageBytes + " bytes: " + pages + ", more than the " + CacheMemory.MAX_PAGES + " one cache can hold");
-        }
-        return (int) pages;
     }
 
     /** A new builder. */
@@ -284,7 +215,7 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public long migrations() {
         ensureOpen();
-        return migrations.sum();
+        return migrator.migrations();
     }
 
     /**
@@ -294,7 +225,7 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public long bytesMigrated() {
         ensureOpen();
-        return bytesMigrated.sum();
+        return migrator.bytesMigrated();
     }
 
     /**
@@ -311,11 +242,7 @@ public final class TieredKvCache implements AutoCloseable {
     public boolean tryMigrate(long page, TierKind target) {
         Objects.requireNonNull(target, "target");
         ensureOpen();
-        Sequence owner;
-        synchronized (pages) {
-            owner = pageOwner[resolve(page)];
-        }
-        return owner.migrateLocked(page, target);
+        return migrator.tryMigrate(page, target);
     }
 
     /**
@@ -340,9 +267,7 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public TierKind tierOf(long page) {
         ensureOpen();
-        synchronized (pages) {
-            return pageTier[resolve(page)] == 0 ? TierKind.FAST : TierKind.SLOW;
-        }
+        return table.tierOf(page);
     }
 
     /**
@@ -353,9 +278,7 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public int tokensOf(long page) {
         ensureOpen();
-        synchronized (pages) {
-            return pageTokenCount[resolve(page)];
-        }
+        return table.tokensOf(page);
     }
 
     /**
@@ -365,40 +288,19 @@ public final class TieredKvCache implements AutoCloseable {
      */
     public boolean isLive(long page) {
         ensureOpen();
-        synchronized (pages) {
-            int index = Pages.index(page);
-            return index >= 0 && index < pageOwner.length && pageOwner[index] != null
-                    && pageGeneration[index] == Pages.generation(page);
-        }
+        return table.isLive(page);
     }
 
-    // ---- package-private: used by Sequence -------------------------------------------------------
+    // ---- package-private: the parts the sequences share ------------------------------------------
 
-    /** Resolves a handle to a page index; caller holds {@code pages}. */
-    private int resolve(long page) {
-        int index = Pages.index(page);
-        if (index < 0 || index >= pageOwner.length || pageOwner[index] == null
-                || pageGeneration[index] != Pages.generation(page)) {
-            throw new IllegalArgumentException(notLive(page));
-        }
-        return index;
+    /** The page records. */
+    PageTable pageTable() {
+        return table;
     }
 
-    /** The message for a handle that names no live page of this cache. */
-    static String notLive(long page) {
-        return "unknown or freed page " + Pages.describe(page)
-                + ": not a live page of this cache (freed, never allocated, or from another cache)";
-    }
-
-    /** Resolves a handle owned by {@code owner} (caller holds the owner's lock). */
-    int resolveOwned(long page, Sequence owner) {
-        synchronized (pages) {
-            int index = resolve(page);
-            if (pageOwner[index] != owner) {
-                throw new IllegalArgumentException(notLive(page));
-            }
-            return index;
-        }
+    /** The key bounds of pages and page groups. */
+    KeyBounds keyBounds() {
+        return bounds;
     }
 
     /**
@@ -407,195 +309,19 @@ public final class TieredKvCache implements AutoCloseable {
      * @throws TierFullException if both tiers are full
      */
     long allocatePage(Sequence owner, int layer, int token, TierKind preferred) {
-        synchronized (pages) {
-            TierSlab first = preferred == TierKind.FAST ? fast : slow;
-            int slot = first.allocateSlot();
-            byte tier = (byte) (first == fast ? 0 : 1);
-            if (slot < 0) {
-                TierSlab second = first == fast ? slow : fast;
-                slot = second.allocateSlot();
-                tier = (byte) (second == fast ? 0 : 1);
-            }
-            if (slot < 0) {
-                throw new TierFullException("both tiers are full: fast " + fastCapacity
-                        + " pages (" + fastCapacity * layout.pageBytes() + " bytes), slow " + slowCapacity
-                        + " pages (" + slowCapacity * layout.pageBytes() + " bytes), pages of " + layout.pageBytes()
-                        + " bytes; cannot append token " + token + " of layer " + layer + " of sequence "
-                        + owner.id());
-            }
-            int index = freePageIndices[--freePageCount];
-            pageGeneration[index] = Pages.nextGeneration();
-            pageTier[index] = tier;
-            pageSlot[index] = slot;
-            pageTokenCount[index] = 0;
-            pageOwner[index] = owner;
-            return Pages.handle(index, pageGeneration[index]);
+        long page = table.allocate(owner, preferred);
+        if (page == -1) {
+            throw new TierFullException("both tiers are full: fast " + fastCapacity
+                    + " pages (" + fastCapacity * layout.pageBytes() + " bytes), slow " + slowCapacity
+                    + " pages (" + slowCapacity * layout.pageBytes() + " bytes), pages of " + layout.pageBytes()
+                    + " bytes; cannot append token " + token + " of layer " + layer + " of sequence "
+                    + owner.id());
         }
-    }
-
-    /**
-     * Takes the group-metadata record for a new page group, lowest free record first. Called right
-     * after the group's first page was allocated, so a record is always free: live groups never
-     * outnumber live pages, and there are as many records as pages.
-     */
-    int allocateGroupRecord() {
-        synchronized (pages) {
-            if (freeGroupCount == 0) {
-                throw new IllegalStateException("no free page-group record; live groups outnumber pages");
-            }
-            return freeGroupRecords[--freeGroupCount];
-        }
-    }
-
-    /** Returns a page group's metadata record to the pool. Caller holds the owner's write lock. */
-    void freeGroupRecord(int record) {
-        synchronized (pages) {
-            freeGroupRecords[freeGroupCount++] = record;
-        }
-    }
-
-    /** Frees a page: returns its slot and retires its handle. Caller holds the owner's write lock. */
-    void freePage(int index) {
-        synchronized (pages) {
-            tierAt(index).freeSlot(pageSlot[index]);
-            pageTier[index] = NO_TIER;
-            pageOwner[index] = null;
-            pageTokenCount[index] = 0;
-            freePageIndices[freePageCount++] = index;
-        }
+        return page;
     }
 
     void sequenceClosed() {
         liveSequences.decrementAndGet();
-    }
-
-    /**
-     * Takes a free slot of {@code target} for page {@code index}, or returns {@code -1} when
-     * {@code target} is full. Caller holds the owner's lock (read or write).
-     */
-    int reserveTargetSlot(long page, int index, TierKind target) {
-        if (tierKindAt(index) == target) {
-            throw new IllegalArgumentException("page " + Pages.describe(page) + " is already in tier " + target);
-        }
-        synchronized (pages) {
-            return slabOf(target).allocateSlot();
-        }
-    }
-
-    /**
-     * Copies page {@code index} into {@code newSlot} of the other tier, charging the read and the
-     * write. Caller holds the owner's lock, so appends cannot change the page meanwhile.
-     */
-    void copyPage(int index, int newSlot) {
-        TierSlab from = tierAt(index);
-        TierSlab to = from == fast ? slow : fast;
-        long bytes = layout.pageBytes();
-        MemorySegment.copy(from.slab(), from.slotOffset(pageSlot[index]), to.slab(), to.slotOffset(newSlot), bytes);
-        from.chargeRead(bytes);
-        to.chargeWrite(bytes);
-    }
-
-    /**
-     * Points page {@code index} at {@code newSlot} of the other tier and frees its old slot. Caller
-     * holds the owner's write lock, so no reader is inside the old slot.
-     */
-    void flip(int index, int newSlot) {
-        synchronized (pages) {
-            TierSlab from = tierAt(index);
-            int oldSlot = pageSlot[index];
-            pageSlot[index] = newSlot;
-            pageTier[index] = (byte) (from == fast ? 1 : 0);
-            from.freeSlot(oldSlot);
-        }
-        migrations.increment();
-        bytesMigrated.add(layout.pageBytes());
-    }
-
-    /** Returns a reserved slot that a migration did not use. */
-    void releaseSlot(TierKind kind, int slot) {
-        synchronized (pages) {
-            slabOf(kind).freeSlot(slot);
-        }
-    }
-
-    private TierSlab slabOf(TierKind kind) {
-        return kind == TierKind.FAST ? fast : slow;
-    }
-
-    TierSlab tierAt(int index) {
-        return pageTier[index] == 0 ? fast : slow;
-    }
-
-    TierKind tierKindAt(int index) {
-        return pageTier[index] == 0 ? TierKind.FAST : TierKind.SLOW;
-    }
-
-    int slotAt(int index) {
-        return pageSlot[index];
-    }
-
-    int tokensAt(int index) {
-        return pageTokenCount[index];
-    }
-
-    void setTokensAt(int index, int tokens) {
-        pageTokenCount[index] = tokens;
-    }
-
-    MemorySegment metadata() {
-        return metadata;
-    }
-
-    long keyMinOffset(int index, int kvHead) {
-        return (long) index * metaStride + (long) kvHead * 2 * shape.headDim() * Float.BYTES;
-    }
-
-    long keyMaxOffset(int index, int kvHead) {
-        return keyMinOffset(index, kvHead) + (long) shape.headDim() * Float.BYTES;
-    }
-
-    MemorySegment groupMetadata() {
-        return groupMetadata;
-    }
-
-    /** Records one appended key vector of {@code kvHead} into the page's min/max metadata. */
-    void updateKeyBounds(int index, int kvHead, float[] k, int kOffset, boolean first) {
-        updateBounds(metadata, index, kvHead, k, kOffset, first);
-    }
-
-    /**
-     * Records one appended key vector of {@code kvHead} into the min/max metadata of the page group
-     * with record {@code record}; {@code first} for the group's first token.
-     */
-    void updateGroupKeyBounds(int record, int kvHead, float[] k, int kOffset, boolean first) {
-        updateBounds(groupMetadata, record, kvHead, k, kOffset, first);
-    }
-
-    private void updateBounds(MemorySegment metadata, int index, int kvHead, float[] k, int kOffset, boolean first) {
-        long minOff = keyMinOffset(index, kvHead);
-        long maxOff = keyMaxOffset(index, kvHead);
-        int headDim = shape.headDim();
-        ElementType type = layout.elementType();
-        if (first) {
-            for (int d = 0; d < headDim; d++) {
-                float v = type == ElementType.F32 ? k[kOffset + d] : type.round(k[kOffset + d]);
-                metadata.set(ValueLayout.JAVA_FLOAT, minOff + (long) d * Float.BYTES, v);
-                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + (long) d * Float.BYTES, v);
-            }
-            return;
-        }
-        for (int d = 0; d < headDim; d++) {
-            float v = type == ElementType.F32 ? k[kOffset + d] : type.round(k[kOffset + d]);
-            long o = (long) d * Float.BYTES;
-            float min = metadata.get(ValueLayout.JAVA_FLOAT, minOff + o);
-            float max = metadata.get(ValueLayout.JAVA_FLOAT, maxOff + o);
-            if (v < min) {
-                metadata.set(ValueLayout.JAVA_FLOAT, minOff + o, v);
-            }
-            if (v > max) {
-                metadata.set(ValueLayout.JAVA_FLOAT, maxOff + o, v);
-            }
-        }
     }
 
     /** Throws {@link IllegalStateException} if the cache is closed. */

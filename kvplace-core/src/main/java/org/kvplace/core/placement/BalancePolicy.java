@@ -50,41 +50,31 @@ import org.kvplace.core.trace.StepReads;
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
  * layer and one int per unit (the step of its last move). Per step: a few passes over the
  * layer's bit words; no allocation after {@link #start}. Not thread-safe.
+ *
+ * <p>Structure: {@link BalanceHistory} keeps the read history, the classes and their scores;
+ * {@link BalanceTarget} the churn, the balanced share and the prices in reads; this class decides
+ * the moves (promotion, demotion, room for new units) and holds the ping-pong control.
  */
 public final class BalancePolicy implements PlacementPolicy {
 
     /** Steps of its layer a moved unit stays before it may move back. */
     public static final int MIN_RESIDENCY = 4;
 
-    private static final int HISTORY = 8;
-    private static final int BUCKETS = 4;
-    private static final int CLASSES = HISTORY * BUCKETS;
+    private static final int HISTORY = BalanceHistory.HISTORY;
+    private static final int BUCKETS = BalanceHistory.BUCKETS;
+    private static final int CLASSES = BalanceHistory.CLASSES;
     private static final double BURST = 0.10;
     private static final double HYSTERESIS = 0.02;
-    private static final float P_MAX = 0.995f;
     /** Steps of its layer over which a unit's value (expected reads) is counted. */
     public static final int HORIZON = 32;
 
-    private final CostModel cost;
+    private final BalanceHistory history = new BalanceHistory();
+    private final BalanceTarget target;
     private int layers;
-    private int maxUnits;
-    private long[][] h0 = new long[0][];   // reads of the layer's last step
-    private long[][] h1 = new long[0][];   // the step before
-    private long[][] h2 = new long[0][];   // and the one before
-    private int[] prevUnits = new int[0];
-    private int[] now = new int[0];
-    private float[][] p = new float[0][];
-    private float[][] value = new float[0][];
-    private int[][] cnt = new int[0][];
-    private int[][] fcnt = new int[0][];
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
     private double[] pingPong = new double[0];
-    private double[] churn = new double[0];  // fast reads lost per step and not won back without a copy
-    private final int[] order = new int[CLASSES];
-    private final int[] readsOf = new int[CLASSES];  // scratch: reads per class of the last step
     private int[] promo = new int[0];
-    private final double unitWrite;
-    private final double copyCost;       // a promotion and a demotion, in reads moved to the fast tier
+    private int demotedPingPongs; // ping-pongs among the moves of the last demoteExcess
 
     /**
      * A balance policy for one cost model.
@@ -92,10 +82,7 @@ public final class BalancePolicy implements PlacementPolicy {
      * @param cost the cost model of the hardware and model it places for
      */
     public BalancePolicy(CostModel cost) {
-        this.cost = Objects.requireNonNull(cost, "cost");
-        this.unitWrite = (double) cost.model().kvBytesPerToken() * cost.model().batch();
-        double bf = cost.hardware().fastBandwidth(), br = cost.hardware().slowRead();
-        this.copyCost = (1 / br + 2 / bf) / (1 / br - 1 / bf);
+        this.target = new BalanceTarget(Objects.requireNonNull(cost, "cost"));
     }
 
     @Override
@@ -106,19 +93,9 @@ public final class BalancePolicy implements PlacementPolicy {
     @Override
     public void start(Placement placement) {
         layers = placement.layers();
-        maxUnits = placement.maxUnits();
-        int words = Bits.words(maxUnits) + 1;
-        if (h0.length != layers || h0[0].length < words) {
-            h0 = new long[layers][words];
-            h1 = new long[layers][words];
-            h2 = new long[layers][words];
+        int maxUnits = placement.maxUnits();
+        if (history.start(layers, maxUnits)) {
             lastMove = new int[layers][maxUnits];
-        } else {
-            for (int l = 0; l < layers; l++) {
-                Arrays.fill(h0[l], 0L);
-                Arrays.fill(h1[l], 0L);
-                Arrays.fill(h2[l], 0L);
-            }
         }
         if (lastMove[0].length < maxUnits) {
             lastMove = new int[layers][maxUnits];
@@ -126,21 +103,8 @@ public final class BalancePolicy implements PlacementPolicy {
         for (int[] m : lastMove) {
             Arrays.fill(m, 0);
         }
-        prevUnits = new int[layers];
-        now = new int[layers];
-        p = new float[layers][CLASSES];
-        value = new float[layers][CLASSES];
-        cnt = new int[layers][CLASSES];
-        fcnt = new int[layers][CLASSES];
         pingPong = new double[layers];
-        churn = new double[layers];
-        Arrays.fill(churn, 0.1);
-        for (float[] q : p) {
-            Arrays.fill(q, 0.5f);
-            for (int bk = 0; bk < BUCKETS; bk++) {
-                q[bk * HISTORY] = 0.02f;
-            }
-        }
+        target.start(layers);
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
         }
@@ -153,170 +117,50 @@ public final class BalancePolicy implements PlacementPolicy {
         if (placement.fastFreeBytes() >= ub) {
             return true;
         }
-        if (now[layer] == 0) {
+        if (history.now[layer] == 0) {
             return false;  // the prompt: nothing known yet
         }
         // worth a demotion if it beats the lowest class by more than that copy (in reads), valued
         // as a unit of the newest bucket read once
-        float v = value[layer][(BUCKETS - 1) * HISTORY + 4];
+        float v = history.value[layer][(BUCKETS - 1) * HISTORY + 4];
         return evict(1, v - 1, placement, plan) == 1;
     }
 
     @Override
     public void plan(StepReads reads, Lookahead future, Placement placement, MigrationPlan plan) {
         int l = reads.layer();
+        int hits = history.observe(reads, placement);
         int units = placement.units(l);
         int words = Bits.words(units);
-        long[] r = reads.readBits();
         long[] f = placement.fastBits(l);
-        long[] a = h0[l], b = h1[l], c = h2[l];
-        int t = ++now[l];
-        int readWords = Bits.words(reads.unitCount());
+        int t = history.now[l];
         long lastMask = (units & 63) == 0 ? -1L : (1L << units) - 1;
-        int[] n = cnt[l];
-        int[] fc = fcnt[l];
-        float[] pl = p[l];
+        int[] n = history.cnt[l];
+        int[] fc = history.fcnt[l];
+        float[] pl = history.p[l];
+        float[] vl = history.value[l];
 
-        // learn p: how many units of each class of the last step (a, b, c) this step reads
-        int pu = prevUnits[l];
-        if (t > 1 && pu > 0) {
-            int[] rk = readsOf;
-            Arrays.fill(rk, 0);
-            int pw = Bits.words(pu);
-            long pm = (pu & 63) == 0 ? -1L : (1L << pu) - 1;
-            for (int bk = 0; bk < BUCKETS; bk++) {
-                int base = bk * HISTORY;
-                int readB = 0;
-                for (int w = bucketStart(bk, pw), e = bucketStart(bk + 1, pw); w < e; w++) {
-                    long ro = w < readWords ? r[w] : 0L;
-                    if (w == pw - 1) {
-                        ro &= pm;
-                    }
-                    if (ro == 0) {
-                        continue;
-                    }
-                    readB += Long.bitCount(ro);
-                    long aw = a[w], bw = b[w], cw = c[w];
-                    if ((aw | bw | cw) != 0) {
-                        for (int k = 1; k < HISTORY; k++) {
-                            rk[base + k] += Long.bitCount(mask(k, aw, bw, cw) & ro);
-                        }
-                    }
-                }
-                int rest = readB;
-                for (int k = 1; k < HISTORY; k++) {
-                    rest -= rk[base + k];
-                }
-                rk[base] = rest;
-            }
-            float lambda = t < 10 ? 0.5f : 0.1f;
-            for (int k = 0; k < CLASSES; k++) {
-                if (n[k] > 0) {
-                    float obs = Math.min(1f, (float) rk[k] / n[k]);
-                    pl[k] = Math.min(P_MAX, Math.max(0f, pl[k] + lambda * (obs - pl[k])));
-                }
-            }
-        }
-
-        // count the new classes (r, a, b) and their fast units; count this step's hits
-        Arrays.fill(n, 0);
-        Arrays.fill(fc, 0);
-        int hits = 0;
-        for (int bk = 0; bk < BUCKETS; bk++) {
-            int base = bk * HISTORY;
-            int ws = bucketStart(bk, words), we = bucketStart(bk + 1, words);
-            int fastB = 0;
-            for (int w = ws; w < we; w++) {
-                long rw = w < readWords ? r[w] : 0L;
-                long aw = a[w], bw = b[w], fw = f[w];
-                hits += Long.bitCount(rw & fw);
-                fastB += Long.bitCount(fw);
-                if ((rw | aw | bw) != 0) {
-                    for (int k = 1; k < HISTORY; k++) {
-                        long m = mask(k, rw, aw, bw);
-                        n[base + k] += Long.bitCount(m);
-                        fc[base + k] += Long.bitCount(m & fw);
-                    }
-                }
-            }
-            int all = Math.min(units, we << 6) - (ws << 6);
-            int fast = fastB;
-            for (int k = 1; k < HISTORY; k++) {
-                all -= n[base + k];
-                fast -= fc[base + k];
-            }
-            n[base] = Math.max(0, all);
-            fc[base] = fast;
-        }
-        // shift the history: c <- b <- a <- r
-        long[] old = h2[l];
-        h2[l] = b;
-        h1[l] = a;
-        h0[l] = old;
-        System.arraycopy(r, 0, old, 0, Math.min(readWords, words));
-        if (readWords < words) {
-            Arrays.fill(old, readWords, words, 0L);
-        }
-        prevUnits[l] = units;
-
-        // value: expected reads over the horizon, per class (a two-state model per age bucket:
-        // read density pi, persistence lambda = p(read again) - p(drawn when cold))
-        float[] vl = value[l];
-        for (int bk = 0; bk < BUCKETS; bk++) {
-            int base = bk * HISTORY;
-            double all = 0, rd = 0;
-            for (int k = 0; k < HISTORY; k++) {
-                all += n[base + k];
-                if ((k & 4) != 0) {
-                    rd += n[base + k];
-                }
-            }
-            double pi = all > 0 ? rd / all : 0;
-            double lam = Math.max(0, Math.min(0.99, pl[base + 7] - pl[base]));
-            double sum = lam >= 0.99 ? HORIZON : (1 - Math.pow(lam, HORIZON)) / (1 - lam);
-            for (int k = 0; k < HISTORY; k++) {
-                vl[base + k] = (float) (HORIZON * pi + (pl[base + k] - pi) * sum);
-            }
-        }
-
-        // target
+        target.update(l, t, n, fc, pl, placement);
         double u = placement.unitBytes();
-        double predicted = 0, predictedFast = 0, readFast = 0, lost = 0, won = 0;
-        for (int k = 0; k < CLASSES; k++) {
-            predicted += n[k] * (double) pl[k];
-            predictedFast += fc[k] * (double) pl[k];
-            int hk = k & (HISTORY - 1);
-            if ((hk & 4) != 0) {
-                readFast += fc[k];
-            }
-            if (hk == 2 || hk == 3) {
-                lost += fc[k];      // fast, read at the last step, not now
-            } else if (hk == 4 || hk == 5) {
-                won += fc[k];       // fast, read now but not at the last step: no copy paid
-            }
-        }
-        if (readFast > 0 && t > 1) {
-            churn[l] += 0.1 * (Math.max(0, lost - won) / readFast - churn[l]);
-        }
-        double tau = Math.max(0, Math.min(1, balancedShare(predicted * u, churn[l]) ));
-        double want = Math.min(tau * predicted, placement.fastCapacityBytes() / u);
-        double margin = (copyCost - 1) + 4 * pingPong[l];
+        double predicted = target.predicted;
+        double predictedFast = target.predictedFast;
+        double want = target.want;
+        double margin = (target.copyCost - 1) + 4 * pingPong[l];
 
-        sortByP(vl);
+        history.sortByValue(vl);
+        int[] order = history.order;
         int promoted = 0, demoted = 0, pp = 0;
         // the band [want, want + 2 h]: a shortfall costs a slow read, an excess only a fast one
         double band = HYSTERESIS * predicted;
         double deficit = want + band - predictedFast;
         if (predictedFast < want - 1) {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
-            double ta = hits * u;
-            double slack = (cost.fastTime((long) ta, 0, 0, 0) - cost.slowTime((long) (reads.readCount() * u - ta), 0,
-                    0, 0)) / (1 / cost.hardware().slowRead() - 2 / cost.hardware().fastBandwidth()) / u;
+            double slack = target.slackUnits(hits, reads.readCount(), u);
             double cap = Math.max(0, slack) + BURST * predicted * (1 - pingPong[l]);
             int np = 0;
             double got = 0;
             float lowest = Float.MAX_VALUE;
-            long[] h0l = h0[l], h1l = h1[l], h2l = h2[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
@@ -325,9 +169,9 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
                 int need = (int) Math.min(Math.ceil((deficit - got) / pk), cap - np);
                 int hk = k & (HISTORY - 1);
-                for (int w = bucketStart(k / HISTORY + 1, words) - 1, e = bucketStart(k / HISTORY, words);
-                        w >= e && need > 0; w--) {
-                    long m = mask(hk, h0l[w], h1l[w], h2l[w]) & ~f[w];
+                for (int w = BalanceHistory.bucketStart(k / HISTORY + 1, words) - 1,
+                        e = BalanceHistory.bucketStart(k / HISTORY, words); w >= e && need > 0; w--) {
+                    long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & ~f[w];
                     if (w == words - 1) {
                         m &= lastMask;
                     }
@@ -367,38 +211,8 @@ public final class BalancePolicy implements PlacementPolicy {
                 promoted = np;
             }
         } else if (-deficit > band + 1) {
-            // above target: demote units of the lowest classes that are still read
-            double excess = -deficit;
-            for (int i = CLASSES - 1; i >= 0 && excess > 0; i--) {
-                int k = order[i];
-                float pk = pl[k];
-                if (fc[k] == 0 || pk * HORIZON < 1 + margin) {
-                    continue;
-                }
-                int need = (int) Math.ceil(excess / pk);
-                int hk = k & (HISTORY - 1);
-                for (int w = bucketStart(k / HISTORY, words), e = bucketStart(k / HISTORY + 1, words);
-                        w < e && need > 0; w++) {
-                    long m = mask(hk, h0[l][w], h1[l][w], h2[l][w]) & f[w];
-                    while (m != 0 && need > 0) {
-                        int id = (w << 6) + Long.numberOfTrailingZeros(m);
-                        m &= m - 1;
-                        int lm = lastMove[l][id];
-                        if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
-                            continue;
-                        }
-                        if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
-                            pp++;
-                        }
-                        lastMove[l][id] = t << 1;
-                        plan.demote(l, id);
-                        fc[k]--;
-                        need--;
-                        demoted++;
-                        excess -= pk;
-                    }
-                }
-            }
+            demoted += demoteExcess(l, t, -deficit, margin, words, f, plan);
+            pp += demotedPingPongs;
         }
         int moves = promoted + demoted;
         if (moves > 0) {
@@ -408,47 +222,54 @@ public final class BalancePolicy implements PlacementPolicy {
         }
     }
 
-    // First word of age bucket b (0 = oldest half, 1 = next quarter, 2 = next eighth, 3 = newest
-    // eighth) of a layer of `words` words; bucket BUCKETS ends at `words`.
-    private static int bucketStart(int b, int words) {
-        return switch (b) {
-            case 0 -> 0;
-            case 1 -> words / 2;
-            case 2 -> words * 3 / 4;
-            case 3 -> words * 7 / 8;
-            default -> words;
-        };
-    }
-
-    // The fast share of the predicted reads that balances a step carrying the migrations that
-    // keep that share (churn x share promoted, as much demoted): the step time is convex in the
-    // share (a max of lines), so a ternary search finds its minimum.
-    private double balancedShare(double readBytes, double churn) {
-        if (readBytes <= 0) {
-            return 0;
-        }
-        double lo = 0, hi = 1;
-        for (int i = 0; i < 40; i++) {
-            double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-            if (stepTime(readBytes, m1, churn) <= stepTime(readBytes, m2, churn)) {
-                hi = m2;
-            } else {
-                lo = m1;
+    // Above target: demotes fast units of layer l of the lowest classes that are still read, until
+    // `excess` predicted reads are gone. Returns how many; the ping-pongs among them in
+    // demotedPingPongs.
+    private int demoteExcess(int l, int t, double excess, double margin, int words, long[] f, MigrationPlan plan) {
+        int[] order = history.order;
+        float[] pl = history.p[l];
+        int[] fc = history.fcnt[l];
+        int demoted = 0, pp = 0;
+        for (int i = CLASSES - 1; i >= 0 && excess > 0; i--) {
+            int k = order[i];
+            float pk = pl[k];
+            if (fc[k] == 0 || pk * HORIZON < 1 + margin) {
+                continue;
+            }
+            int need = (int) Math.ceil(excess / pk);
+            int hk = k & (HISTORY - 1);
+            for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
+                    words); w < e && need > 0; w++) {
+                long m = BalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w]) & f[w];
+                while (m != 0 && need > 0) {
+                    int id = (w << 6) + Long.numberOfTrailingZeros(m);
+                    m &= m - 1;
+                    int lm = lastMove[l][id];
+                    if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
+                        continue;
+                    }
+                    if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
+                        pp++;
+                    }
+                    lastMove[l][id] = t << 1;
+                    plan.demote(l, id);
+                    fc[k]--;
+                    need--;
+                    demoted++;
+                    excess -= pk;
+                }
             }
         }
-        return (lo + hi) / 2;
-    }
-
-    private double stepTime(double readBytes, double share, double churn) {
-        long a = (long) (share * readBytes);
-        long moved = (long) (churn * share * readBytes);
-        return Math.max(cost.fastTime(a, (long) unitWrite, moved, moved),
-                cost.slowTime((long) readBytes - a, 0, moved, moved));
+        demotedPingPongs = pp;
+        return demoted;
     }
 
     // Demotes up to `need` fast units of the classes with the lowest p over all layers, each below
     // maxP, none promoted less than MIN_RESIDENCY steps ago unless it went cold. Returns how many.
     private int evict(int need, double maxP, Placement placement, MigrationPlan plan) {
+        int[] now = history.now;
+        int[][] fcnt = history.fcnt;
+        float[][] value = history.value;
         int done = 0;
         while (done < need) {
             int bl = -1, bk = -1;
@@ -472,9 +293,9 @@ public final class BalancePolicy implements PlacementPolicy {
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
             int hk = bk & (HISTORY - 1);
-            for (int w = bucketStart(bk / HISTORY, words), e = bucketStart(bk / HISTORY + 1, words);
-                    w < e && done < need; w++) {
-                long m = mask(hk, h0[bl][w], h1[bl][w], h2[bl][w]) & f[w];
+            for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
+                    bk / HISTORY + 1, words); w < e && done < need; w++) {
+                long m = BalanceHistory.mask(hk, history.h0[bl][w], history.h1[bl][w], history.h2[bl][w]) & f[w];
                 while (m != 0 && done < need) {
                     int id = (w << 6) + Long.numberOfTrailingZeros(m);
                     m &= m - 1;
@@ -493,28 +314,6 @@ public final class BalancePolicy implements PlacementPolicy {
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
         }
         return done;
-    }
-
-    private void sortByP(float[] pl) {
-        for (int i = 0; i < CLASSES; i++) {
-            order[i] = i;
-        }
-        for (int i = 1; i < CLASSES; i++) {
-            int x = order[i];
-            int j = i - 1;
-            while (j >= 0 && pl[order[j]] < pl[x]) {
-                order[j + 1] = order[j];
-                j--;
-            }
-            order[j + 1] = x;
-        }
-    }
-
-    // The units of history class k (bit 2: a, bit 1: b, bit 0: c).
-    private static long mask(int k, long a, long b, long c) {
-        long x = (k & 4) != 0 ? a : ~a;
-        x &= (k & 2) != 0 ? b : ~b;
-        return x & ((k & 1) != 0 ? c : ~c);
     }
 
     @Override

@@ -229,7 +229,12 @@ public final class OraclePolicy implements PlacementPolicy {
     }
 
     @Override
+    public String parameters() {
+        return "(Wn=" + window + ", R=" + fraction + ")";
+    }
+
+    @Override
     public String toString() {
-        return "oracle(Wn=" + window + ", R=" + fraction + ")";
+        return name() + parameters();
     }
 }

@@ -72,8 +72,13 @@ public final class PaperSaPolicy extends PaperPolicy {
     }
 
     @Override
+    public String parameters() {
+        return String.format(Locale.ROOT, "(Wn=%d, R=%.2f, splits=%d)", window, fraction, splits);
+    }
+
+    @Override
     public String toString() {
-        return String.format(Locale.ROOT, "paper-sa(Wn=%d, R=%.2f, splits=%d)", window, fraction, splits);
+        return name() + parameters();
     }
 
     @Override

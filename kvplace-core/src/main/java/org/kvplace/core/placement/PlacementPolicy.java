@@ -24,6 +24,14 @@ public interface PlacementPolicy {
     String name();
 
     /**
+     * The policy's parameters for reports, appended to its {@link #name()}: for example
+     * {@code (Wn=32, R=0.85)} for an oracle. Default: empty (a policy without parameters).
+     */
+    default String parameters() {
+        return "";
+    }
+
+    /**
      * The unit size this policy wants, in tokens, or 0 to use the driver's unit. A driver whose
      * units are finer coarsens the reads (a read of any token of a unit reads the whole unit).
      */

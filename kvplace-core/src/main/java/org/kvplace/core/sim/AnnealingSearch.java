@@ -20,8 +20,20 @@ import org.kvplace.core.trace.TraceSource;
  */
 public final class AnnealingSearch {
 
-    /** One evaluated point. @param window Wn @param fraction R @param result its replay */
-    public record Point(int window, double fraction, SimulationResult result) {}
+    /**
+     * One evaluated point.
+     *
+     * @param window Wn
+     * @param fraction R
+     * @param replay its replay, with the references of the trace
+     */
+    public record Point(int window, double fraction, Replay replay) {
+
+        /** The oracle's result at this point: {@code replay().result()}. */
+        public SimulationResult result() {
+            return replay.result();
+        }
+    }
 
     /** The outcome: the best point and every point evaluated, in order. */
     public record Outcome(Point best, List<Point> evaluated) {}
@@ -93,7 +105,7 @@ public final class AnnealingSearch {
         Point p = cache.get(key);
         if (p == null) {
             double fraction = r / 20.0;
-            p = new Point(w, fraction, simulator.run(source, new OraclePolicy(w, fraction)));
+            p = new Point(w, fraction, simulator.replay(source, new OraclePolicy(w, fraction)));
             cache.put(key, p);
             order.add(p);
         }

@@ -73,9 +73,9 @@ class PaperSimulatorTest {
     void shouldMatchTheAuthorsSimulatorOnItsGeneratorsTrace() throws IOException {
         TraceSource src = authorTrace();
         PaperSimulator sim = new PaperSimulator(HW, MODEL);
-        SimulationResult st = sim.run(src, PaperPolicies.byName("paper-static", src));
-        assertClose(10931548.05366563, st.totalTime(), 1e-9, "static");
-        assertClose(9088910.86022847, sim.boundReference().totalTime(), 1e-9, "bound");
+        Replay st = sim.replay(src, PaperPolicies.byName("paper-static", src));
+        assertClose(10931548.05366563, st.result().totalTime(), 1e-9, "static");
+        assertClose(9088910.86022847, st.bound().totalTime(), 1e-9, "bound");
         assertClose(REACTIVE_NS, sim.run(src, PaperPolicies.byName("paper-reactive", src)).totalTime(), 1e-9,
                 "reactive");
         assertClose(PAGE_NS, sim.run(src, PaperPolicies.byName("paper-page", src)).totalTime(), 1e-9, "page");
@@ -96,8 +96,9 @@ class PaperSimulatorTest {
         PaperSimulator sim = new PaperSimulator(HW, MODEL);
         double bound = 0;
         for (String p : List.of("static", "reactive", "page", "oracle:4:1.0")) {
-            SimulationResult r = sim.run(src, Policies.byName(p));
-            bound = sim.boundReference().totalTime();
+            Replay replay = sim.replay(src, Policies.byName(p));
+            SimulationResult r = replay.result();
+            bound = replay.bound().totalTime();
             assertTrue(r.totalTime() >= bound * (1 - 1e-12), p + ": " + r.totalTime() + " below the bound " + bound);
         }
         assertClose(9088910.86022847, bound, 1e-9, "bound");

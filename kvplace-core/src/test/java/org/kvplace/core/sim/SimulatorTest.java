@@ -54,6 +54,36 @@ class SimulatorTest {
     }
 
     @Test
+    void shouldReturnEachReplaysReferencesWithItsResult() throws IOException {
+        Simulator sim = new Simulator(HW, MODEL);
+        Replay fixedReplay = sim.replay(fixed(), new StaticPolicy());
+        // a second replay over another trace leaves the first one's references as they were
+        Replay other = sim.replay(new ListTrace(new TraceHeader(1, 1, 4, 1, false), List.of(new int[] {0})),
+                new StaticPolicy());
+        assertEquals(2, fixedReplay.steps());
+        assertEquals(1, other.steps());
+        assertEquals("all-fast", fixedReplay.allFast().policy());
+        assertEquals(0.08, fixedReplay.allFast().totalTime(), 1e-12);
+        assertEquals(60, fixedReplay.allFast().kvFastBytes());
+        assertEquals("balanced-bound", fixedReplay.bound().policy());
+        assertEquals(0.2 + 0.3 / 11, fixedReplay.bound().totalTime(), 1e-12);
+        assertEquals(60, fixedReplay.bound().kvFastBytes() + fixedReplay.bound().kvSlowBytes());
+        // step 1 of `other` reads 10 bytes and writes 10: (10 + 10)/1000
+        assertEquals(0.02, other.allFast().totalTime(), 1e-12);
+        assertTrue(fixedReplay.wallNanos() > 0 && fixedReplay.stepsPerSecond() > 0);
+    }
+
+    @Test
+    void shouldReportAPolicysParametersFromItsParametersNotItsName() throws IOException {
+        Simulator sim = new Simulator(SMALL_HW, SMALL_MODEL);
+        SimulationResult or = sim.run(TraceGenerator.source(small(0.6, 0.1, 1)), Policies.byName("oracle:8:0.5"));
+        assertEquals("oracle", or.policy());
+        assertEquals("(Wn=8, R=0.5)", or.detail());
+        SimulationResult st = sim.run(TraceGenerator.source(small(0.6, 0.1, 1)), Policies.byName("static"));
+        assertEquals("", st.detail());
+    }
+
+    @Test
     void shouldChargeReactiveMigrationsToTheStep() throws IOException {
         SimulationResult r = new Simulator(HW, MODEL).run(fixed(), Policies.byName("reactive"));
         // step 2 promotes token 4 and demotes token 1: t_S = (10 + 10)/100 on both link directions
@@ -152,7 +182,8 @@ class SimulatorTest {
     @Test
     void shouldReplayPageGranularityTracesAndCoarsenTokenTracesForThePagePolicy() throws IOException {
         Simulator sim = new Simulator(SMALL_HW, SMALL_MODEL);
-        SimulationResult tok = sim.run(TraceGenerator.source(small(0.6, 0.1, 1)), Policies.byName("page"));
+        Replay tokReplay = sim.replay(TraceGenerator.source(small(0.6, 0.1, 1)), Policies.byName("page"));
+        SimulationResult tok = tokReplay.result();
         // Coarsened Quest-style (Simulator's class comment): each step reads whole pages, as many
         // as its token reads fill, ceil(reads / 16). Counted here from the trace itself, beside the
         // token bytes of the all-fast reference.
@@ -169,7 +200,7 @@ class SimulatorTest {
         }
         assertTrue(pageBytes > tokenBytes, pageBytes + " vs " + tokenBytes);
         assertEquals(pageBytes, tok.kvFastBytes() + tok.kvSlowBytes());
-        assertEquals(tokenBytes, sim.allFastReference().kvFastBytes());
+        assertEquals(tokenBytes, tokReplay.allFast().kvFastBytes());
         SimulationResult pages = sim.run(TraceGenerator.source(small(0.6, 0.1, 16)), Policies.byName("reactive"));
         assertTrue(pages.totalTime() >= pages.balancedTime());
     }

@@ -1,0 +1,109 @@
+package org.kvplace.core.placement;
+
+import java.util.Arrays;
+import org.kvplace.core.model.CostModel;
+
+/**
+ * The target half of {@link BalancePolicy}: from a layer's class counts and read probabilities it
+ * predicts the next step's reads and fast reads, tracks the net churn of the fast reads, and
+ * solves the cost model for the fast share that balances a step carrying the migrations that hold
+ * it. It also prices what the policy compares in reads: a copy ({@link #copyCost}) and the slack
+ * the slow link leaves in a step ({@link #slackUnits}).
+ *
+ * <p>Owned by one policy; single-threaded; no allocation after {@link #start}.
+ */
+final class BalanceTarget {
+
+    private final CostModel cost;
+    private final double unitWrite;
+    /** A promotion and a demotion, in reads moved to the fast tier. */
+    final double copyCost;
+    private double[] churn = new double[0];  // fast reads lost per step and not won back without a copy
+
+    /** Predicted reads of the layer's next step (units), from the last {@link #update}. */
+    double predicted;
+    /** Predicted fast reads of the layer's next step (units), from the last {@link #update}. */
+    double predictedFast;
+    /** The fast reads to hold (units), from the last {@link #update}. */
+    double want;
+
+    BalanceTarget(CostModel cost) {
+        this.cost = cost;
+        this.unitWrite = (double) cost.model().kvBytesPerToken() * cost.model().batch();
+        double bf = cost.hardware().fastBandwidth(), br = cost.hardware().slowRead();
+        this.copyCost = (1 / br + 2 / bf) / (1 / br - 1 / bf);
+    }
+
+    /** Resets the churn of every layer. */
+    void start(int layers) {
+        churn = new double[layers];
+        Arrays.fill(churn, 0.1);
+    }
+
+    /**
+     * Sets {@link #predicted}, {@link #predictedFast} and {@link #want} for layer {@code l} at its
+     * step {@code t}, from its class counts {@code n}, fast counts {@code fc} and probabilities
+     * {@code pl}, and updates the layer's churn.
+     */
+    void update(int l, int t, int[] n, int[] fc, float[] pl, Placement placement) {
+        double u = placement.unitBytes();
+        double predicted = 0, predictedFast = 0, readFast = 0, lost = 0, won = 0;
+        for (int k = 0; k < BalanceHistory.CLASSES; k++) {
+            predicted += n[k] * (double) pl[k];
+            predictedFast += fc[k] * (double) pl[k];
+            int hk = k & (BalanceHistory.HISTORY - 1);
+            if ((hk & 4) != 0) {
+                readFast += fc[k];
+            }
+            if (hk == 2 || hk == 3) {
+                lost += fc[k];      // fast, read at the last step, not now
+            } else if (hk == 4 || hk == 5) {
+                won += fc[k];       // fast, read now but not at the last step: no copy paid
+            }
+        }
+        if (readFast > 0 && t > 1) {
+            churn[l] += 0.1 * (Math.max(0, lost - won) / readFast - churn[l]);
+        }
+        double tau = Math.max(0, Math.min(1, balancedShare(predicted * u, churn[l]) ));
+        this.predicted = predicted;
+        this.predictedFast = predictedFast;
+        this.want = Math.min(tau * predicted, placement.fastCapacityBytes() / u);
+    }
+
+    /**
+     * The units the slow link leaves room to promote in a step with {@code hits} fast and
+     * {@code reads} units read in all (a promotion and as much demotion charged); negative when the
+     * slow tier is the step's bottleneck.
+     */
+    double slackUnits(int hits, int reads, double u) {
+        double ta = hits * u;
+        return (cost.fastTime((long) ta, 0, 0, 0) - cost.slowTime((long) (reads * u - ta), 0,
+                0, 0)) / (1 / cost.hardware().slowRead() - 2 / cost.hardware().fastBandwidth()) / u;
+    }
+
+    // The fast share of the predicted reads that balances a step carrying the migrations that
+    // keep that share (churn x share promoted, as much demoted): the step time is convex in the
+    // share (a max of lines), so a ternary search finds its minimum.
+    private double balancedShare(double readBytes, double churn) {
+        if (readBytes <= 0) {
+            return 0;
+        }
+        double lo = 0, hi = 1;
+        for (int i = 0; i < 40; i++) {
+            double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+            if (stepTime(readBytes, m1, churn) <= stepTime(readBytes, m2, churn)) {
+                hi = m2;
+            } else {
+                lo = m1;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    private double stepTime(double readBytes, double share, double churn) {
+        long a = (long) (share * readBytes);
+        long moved = (long) (churn * share * readBytes);
+        return Math.max(cost.fastTime(a, (long) unitWrite, moved, moved),
+                cost.slowTime((long) (readBytes) - a, 0, moved, moved));
+    }
+}
