@@ -120,18 +120,18 @@ public class DecodeAttentionBenchmark {
             int budgetTokens = budget.equals("all") ? PageSelection.ALL : Integer.parseInt(budget);
             DecodeKernel active = Kernels.lookup();
             vectorized = active.name().equals("panama");
-            vector = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens, false,
-                    oversample);
-            scalar = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(), budgetTokens,
-                    false, oversample);
+            vector = SparseAttention.builder(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                    .budgetTokens(budgetTokens).parallelLanes(false).oversample(oversample).build();
+            scalar = SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                    .budgetTokens(budgetTokens).parallelLanes(false).oversample(oversample).build();
             pageReadBytes = cache.layout().pageBytes();
             Tier fast = cache.tier(TierKind.FAST);
             readOffsets = new long[QUERIES][];
             long sameAsFlat = 0;
             long read = 0;
             BitSet distinct = new BitSet(pages);
-            try (SparseAttention flat = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(),
-                    budgetTokens, false)) {
+            try (SparseAttention flat = SparseAttention.builder(active, QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                    .budgetTokens(budgetTokens).parallelLanes(false).build()) {
                 for (int qi = 0; qi < QUERIES; qi++) {
                     // The pages a step reads (selection depends only on the query and the keys, fixed here).
                     seq.attend(0, queries[qi], out, vector);
@@ -246,8 +246,8 @@ public class DecodeAttentionBenchmark {
             if (!active.name().equals("panama")) {
                 throw new IllegalStateException("the Vector API kernel is not active in this fork");
             }
-            parallel = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, pages, PageSelection.ALL, true);
-            sequential = new SparseAttention(active, QUERY_HEADS, HEAD_DIM, pages, PageSelection.ALL, false);
+            parallel = SparseAttention.builder(active, QUERY_HEADS, HEAD_DIM, pages).parallelLanes(true).build();
+            sequential = SparseAttention.builder(active, QUERY_HEADS, HEAD_DIM, pages).parallelLanes(false).build();
         }
 
         @Setup(Level.Iteration)

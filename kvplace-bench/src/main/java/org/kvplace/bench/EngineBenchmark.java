@@ -58,8 +58,8 @@ public class EngineBenchmark {
         int pages = Math.ceilDiv(tokens, 16) + 1;
         cache = TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(pages).slowTierPages(1).build();
         seq = cache.newSequence();
-        attention = new SparseAttention(cache.kernel(), 32, 128, cache.pagesPerLayer(), 2048, true,
-                SparseAttention.DEFAULT_OVERSAMPLE); // as KvPlace builds it
+        attention = SparseAttention.builder(cache.kernel(), 32, 128, cache.pagesPerLayer())
+                .budgetTokens(2048).parallelLanes(true).oversample(SparseAttention.DEFAULT_OVERSAMPLE).build(); // as KvPlace builds it
         kv = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(pages + 1).slowTierPages(1))
                 .queryHeads(32).budgetTokens(2048).policy(policy).build();

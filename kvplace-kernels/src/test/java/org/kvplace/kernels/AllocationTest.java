@@ -40,8 +40,8 @@ class AllocationTest {
                 "shape of the vector kernel's narrow and token-block paths");
         PageLayout layout = new PageLayout(16, 2, headDim, type);
         try (TestLayer layer = new TestLayer(layout, 300, 1, 0, TestLayer.Fill.UNIFORM, 0.5);
-                SparseAttention attention = new SparseAttention(Kernels.lookup(), queryHeads, headDim,
-                        layer.pageCount(), 128, false)) {
+                SparseAttention attention = SparseAttention.builder(Kernels.lookup(), queryHeads, headDim, layer.pageCount())
+                        .budgetTokens(128).parallelLanes(false).build()) {
             float[] q = TestLayer.query(queryHeads, headDim, 1, 1f);
             float[] out = new float[q.length];
             WarmAllocation.assertNoAllocationOnceWarm(() -> attention.attend(layer, q, out));

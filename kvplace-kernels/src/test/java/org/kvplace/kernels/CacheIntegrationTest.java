@@ -26,10 +26,10 @@ class CacheIntegrationTest {
         try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(16).elementType(type)
                 .fastTierPages(20).slowTierPages(200).slowTierBandwidth(50e9).build();
                 Sequence seq = cache.newSequence();
-                SparseAttention active = new SparseAttention(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer(),
-                        256, true);
-                SparseAttention scalar = new SparseAttention(Kernels.scalar(), queryHeads, 64, cache.pagesPerLayer(),
-                        256, false)) {
+                SparseAttention active = SparseAttention.builder(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer())
+                        .budgetTokens(256).parallelLanes(true).build();
+                SparseAttention scalar = SparseAttention.builder(Kernels.scalar(), queryHeads, 64, cache.pagesPerLayer())
+                        .budgetTokens(256).parallelLanes(false).build()) {
             SplittableRandom rnd = new SplittableRandom(5);
             float[] k = new float[shape.kvWidth()];
             float[] v = new float[shape.kvWidth()];
@@ -79,7 +79,8 @@ class CacheIntegrationTest {
             float[] bad = q.clone();
             bad[3] = Float.NaN;
             assertThrows(IllegalArgumentException.class, () -> seq.attend(1, bad, new float[q.length], active));
-            try (SparseAttention tooSmall = new SparseAttention(Kernels.lookup(), queryHeads, 64, 10, 256, true)) {
+            try (SparseAttention tooSmall = SparseAttention.builder(Kernels.lookup(), queryHeads, 64, 10)
+                    .budgetTokens(256).parallelLanes(true).build()) {
                 assertThrows(IllegalArgumentException.class, () -> seq.attend(1, q, new float[q.length], tooSmall));
             }
         }
@@ -97,10 +98,10 @@ class CacheIntegrationTest {
         try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(16)
                 .slowTierPages(64).kernel(Kernels.lookup()).build();
                 Sequence seq = cache.newSequence();
-                SparseAttention flat = new SparseAttention(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer(),
-                        256, true);
-                SparseAttention twoLevel = new SparseAttention(Kernels.lookup(), queryHeads, 64,
-                        cache.pagesPerLayer(), 128, true, 1)) {
+                SparseAttention flat = SparseAttention.builder(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer())
+                        .budgetTokens(256).parallelLanes(true).build();
+                SparseAttention twoLevel = SparseAttention.builder(Kernels.lookup(), queryHeads, 64, cache.pagesPerLayer())
+                        .budgetTokens(128).parallelLanes(true).oversample(1).build()) {
             float[] k = new float[shape.kvWidth()];
             float[] v = new float[shape.kvWidth()];
             for (int t = 0; t < 1000; t++) {

@@ -132,8 +132,10 @@ class EquivalenceTest {
             Tolerance.assertClose(expected, actual, tol, "attendPages page by page");
 
             int budget = Math.max(1, tokens / 3);
-            try (SparseAttention sparseScalar = new SparseAttention(SCALAR, queryHeads, headDim, n, budget, true);
-                    SparseAttention sparseActive = new SparseAttention(ACTIVE, queryHeads, headDim, n, budget, true)) {
+            try (SparseAttention sparseScalar = SparseAttention.builder(SCALAR, queryHeads, headDim, n)
+                    .budgetTokens(budget).parallelLanes(true).build();
+                    SparseAttention sparseActive = SparseAttention.builder(ACTIVE, queryHeads, headDim, n)
+                            .budgetTokens(budget).parallelLanes(true).build()) {
                 sparseScalar.attend(layer, q, expected);
                 sparseActive.attend(layer, q, actual);
                 assertEquals(sparseScalar.selectedCount(), sparseActive.selectedCount());

@@ -30,8 +30,8 @@ class TwoLaneTest {
         int queryHeads = kvHeads * group;
         PageLayout layout = new PageLayout(pageTokens, kvHeads, headDim, type);
         try (TestLayer layer = new TestLayer(layout, tokens, 99, 4, TestLayer.Fill.UNIFORM, slowFraction);
-                SparseAttention lanes = new SparseAttention(KERNEL, queryHeads, headDim, tokens, PageSelection.ALL,
-                        true)) {
+                SparseAttention lanes = SparseAttention.builder(KERNEL, queryHeads, headDim, tokens)
+                        .parallelLanes(true).build()) {
             float[] q = TestLayer.query(queryHeads, headDim, 3, 2f);
             int n = layer.pageCount();
             int[] all = new int[n];

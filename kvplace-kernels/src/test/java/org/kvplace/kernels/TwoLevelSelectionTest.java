@@ -76,10 +76,10 @@ class TwoLevelSelectionTest {
             int budget) {
         try (TieredKvCache cache = cache(headDim, pageTokens, type, tokens);
                 Sequence seq = cache.newSequence();
-                SparseAttention scalar = new SparseAttention(SCALAR, QUERY_HEADS, headDim, cache.pagesPerLayer(), budget,
-                        false, OVERSAMPLE);
-                SparseAttention active = new SparseAttention(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer(), budget,
-                        true, OVERSAMPLE)) {
+                SparseAttention scalar = SparseAttention.builder(SCALAR, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                        .budgetTokens(budget).parallelLanes(false).oversample(OVERSAMPLE).build();
+                SparseAttention active = SparseAttention.builder(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                        .budgetTokens(budget).parallelLanes(true).oversample(OVERSAMPLE).build()) {
             fill(seq, headDim, tokens, headDim * 31L + pageTokens);
             float[] out = new float[QUERY_HEADS * headDim];
             for (int s = 0; s < 6; s++) {
@@ -105,10 +105,10 @@ class TwoLevelSelectionTest {
         for (DecodeKernel kernel : new DecodeKernel[] {SCALAR, ACTIVE}) {
             try (TieredKvCache cache = cache(headDim, pageTokens, type, tokens);
                     Sequence seq = cache.newSequence();
-                    SparseAttention flat = new SparseAttention(kernel, QUERY_HEADS, headDim, cache.pagesPerLayer(),
-                            budget, false);
-                    SparseAttention twoLevel = new SparseAttention(kernel, QUERY_HEADS, headDim, cache.pagesPerLayer(),
-                            budget, false, oversample)) {
+                    SparseAttention flat = SparseAttention.builder(kernel, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                            .budgetTokens(budget).parallelLanes(false).build();
+                    SparseAttention twoLevel = SparseAttention.builder(kernel, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                            .budgetTokens(budget).parallelLanes(false).oversample(oversample).build()) {
                 fill(seq, headDim, tokens, 7);
                 float[] out = new float[QUERY_HEADS * headDim];
                 for (int s = 0; s < 4; s++) {
@@ -128,8 +128,8 @@ class TwoLevelSelectionTest {
         int tokens = 4096;
         try (TieredKvCache cache = cache(headDim, 16, ElementType.F32, tokens);
                 Sequence seq = cache.newSequence();
-                SparseAttention twoLevel = new SparseAttention(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer(),
-                        256, false, OVERSAMPLE)) {
+                SparseAttention twoLevel = SparseAttention.builder(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                        .budgetTokens(256).parallelLanes(false).oversample(OVERSAMPLE).build()) {
             SplittableRandom rnd = new SplittableRandom(3);
             float[] k = new float[KV_HEADS * headDim];
             float[] v = new float[k.length];
@@ -153,8 +153,10 @@ class TwoLevelSelectionTest {
     void shouldSelectFlatOnALayerWithoutGroupMetadata() {
         PageLayout layout = new PageLayout(16, 2, 64, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 900, 1, 0, TestLayer.Fill.UNIFORM, 0.5);
-                SparseAttention flat = new SparseAttention(ACTIVE, 8, 64, layer.pageCount(), 128, false);
-                SparseAttention twoLevel = new SparseAttention(ACTIVE, 8, 64, layer.pageCount(), 128, false, 2)) {
+                SparseAttention flat = SparseAttention.builder(ACTIVE, 8, 64, layer.pageCount())
+                        .budgetTokens(128).parallelLanes(false).build();
+                SparseAttention twoLevel = SparseAttention.builder(ACTIVE, 8, 64, layer.pageCount())
+                        .budgetTokens(128).parallelLanes(false).oversample(2).build()) {
             float[] q = TestLayer.query(8, 64, 1, 1f);
             float[] out = new float[q.length];
             flat.attend(layer, q, out);
@@ -167,7 +169,8 @@ class TwoLevelSelectionTest {
     @Test
     void shouldRejectNegativeOversample() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> new SparseAttention(ACTIVE, 8, 64, 10, 128, false, -1));
+                () -> SparseAttention.builder(ACTIVE, 8, 64, 10)
+                        .budgetTokens(128).parallelLanes(false).oversample(-1).build());
         assertTrue(e.getMessage().contains("-1"), e.getMessage());
     }
 
@@ -176,8 +179,8 @@ class TwoLevelSelectionTest {
         int headDim = 64;
         try (TieredKvCache cache = cache(headDim, 16, ElementType.F32, 3000);
                 Sequence seq = cache.newSequence();
-                SparseAttention twoLevel = new SparseAttention(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer(),
-                        256, false, SparseAttention.DEFAULT_OVERSAMPLE)) {
+                SparseAttention twoLevel = SparseAttention.builder(ACTIVE, QUERY_HEADS, headDim, cache.pagesPerLayer())
+                        .budgetTokens(256).parallelLanes(false).oversample(SparseAttention.DEFAULT_OVERSAMPLE).build()) {
             fill(seq, headDim, 3000, 1);
             float[] q = TestLayer.query(QUERY_HEADS, headDim, 1, 1f);
             float[] out = new float[q.length];

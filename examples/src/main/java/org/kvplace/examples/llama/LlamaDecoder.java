@@ -169,8 +169,8 @@ public final class LlamaDecoder implements AutoCloseable {
         pages = new int[maxPages];
         masses = new float[maxPages];
         this.attention = engine != null || budgetTokens == PageSelection.ALL && observer == null ? null
-                : new SparseAttention(seq.cache().kernel(), c.heads(), c.headDim(), maxPages, budgetTokens,
-                        parallelLanes, oversample);
+                : SparseAttention.builder(seq.cache().kernel(), c.heads(), c.headDim(), maxPages)
+                        .budgetTokens(budgetTokens).parallelLanes(parallelLanes).oversample(oversample).build();
     }
 
     /** Tokens read per layer and step at most, {@link PageSelection#ALL} for dense attention. */

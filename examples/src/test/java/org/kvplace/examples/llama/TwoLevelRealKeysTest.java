@@ -49,8 +49,8 @@ class TwoLevelRealKeysTest extends Stories260KTest {
             SparseAttention[][] drivers = new SparseAttention[BUDGETS.length][OVERSAMPLES.length];
             for (int b = 0; b < BUDGETS.length; b++) {
                 for (int o = 0; o < OVERSAMPLES.length; o++) {
-                    drivers[b][o] = new SparseAttention(cache.kernel(), c.heads(), c.headDim(), maxPages, BUDGETS[b],
-                            false, OVERSAMPLES[o]);
+                    drivers[b][o] = SparseAttention.builder(cache.kernel(), c.heads(), c.headDim(), maxPages)
+                            .budgetTokens(BUDGETS[b]).parallelLanes(false).oversample(OVERSAMPLES[o]).build();
                 }
             }
             float[] out = new float[c.qWidth()];

@@ -1,6 +1,5 @@
 package org.kvplace.core.attention;
 
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.kvplace.core.kernel.AttentionState;
@@ -47,14 +46,7 @@ public final class SparseAttention implements AutoCloseable {
     private final boolean parallelLanes;
     private final int oversample;
 
-    // Two-level selection scratch (unused when oversample is 0).
-    private final PageSelection groupSelection;
-    private final MetadataViews.Groups groupView = new MetadataViews.Groups();
-    private final MetadataViews.Subset candidateView = new MetadataViews.Subset();
-    private final float[] groupScores;
-    private final int[] selectedGroups;
-    private final int[] candidates;
-    private final float[] candidateScores;
+    private final TwoLevelScorer twoLevel; // null for flat selection
     private int candidateCount;
 
     private final PageSelection selection;
@@ -67,80 +59,25 @@ public final class SparseAttention implements AutoCloseable {
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /**
-     * A driver for one model shape and budget.
-     *
-     * @param kernel the kernel that scores and reads pages
-     * @param queryHeads query heads of the model, a positive multiple of its KV heads
-     * @param headDim elements per head vector
-     * @param maxPages most pages a layer may hold (the cache's pages per layer)
-     * @param budgetTokens tokens read per step at most (the sink and newest pages count against it
-     *     and are read whatever it is), or {@link PageSelection#ALL} for dense attention
-     * @param parallelLanes whether the slow-tier lane runs on its own thread concurrently with the
-     *     fast-tier lane ({@code false} runs them one after the other on the calling thread)
-     * @throws IllegalArgumentException if a size is not positive or the budget is negative
-     */
-    public SparseAttention(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, int budgetTokens,
-            boolean parallelLanes) {
-        this(kernel, queryHeads, headDim, maxPages, budgetTokens, parallelLanes, 0);
-    }
-
-    /**
-     * A driver for one model shape and budget, with flat ({@code oversample == 0}, as the
-     * six-argument constructor) or two-level selection ({@code oversample > 0}).
-     *
-     * <p>Two-level selection, for layers that keep page-group metadata
-     * ({@link KvLayerView#groupPages()} {@code > 0}; on other layers it is flat): the kernel scores
-     * every group of {@code G} pages from the group's key min/max (the same bound as a page's, and an
-     * upper bound of its pages' bounds); {@link PageSelection} keeps the first and newest groups and
-     * then the best other groups that fit in {@code oversample * budgetTokens} tokens (ties to the
-     * lower group index); the kernel scores only the pages of those groups; and {@link PageSelection}
-     * chooses pages within the budget among them, sink and newest page always included. Pages
-     * outside the kept groups are never chosen while the kept groups hold enough pages for the budget
-     * (always, for {@code oversample >= 1}). The scan of metadata thus reads {@code 1/G} of the page
-     * metadata plus the kept groups' pages' metadata, instead of all page metadata. When the kept
-     * groups are all groups, the choice is exactly the flat one, so below {@code oversample x budget}
-     * tokens of context two-level selection is flat selection. {@link #DEFAULT_OVERSAMPLE} keeps the
-     * step's growth with the context small: with a budget of 2,048 tokens it grew 1.3-1.4x from 8,192
-     * to 131,072 tokens (flat: 6x; oversample 4: 1.4-1.55x). On synthetic locally correlated keys it
-     * kept 90-98% of the attention mass that flat selection captures (4: 95-100%), on a real model's
-     * keys all of it ({@code docs/decode.md}, {@code docs/performance.md}).
-     *
-     * @param kernel the kernel that scores and reads pages
-     * @param queryHeads query heads of the model, a positive multiple of its KV heads
-     * @param headDim elements per head vector
-     * @param maxPages most pages a layer may hold (the cache's pages per layer)
-     * @param budgetTokens tokens read per step at most, or {@link PageSelection#ALL} for dense attention
-     * @param parallelLanes whether the slow-tier lane runs on its own thread
-     * @param oversample {@code 0} for flat selection, else the tokens of the groups kept by the first
-     *     level, as a multiple of {@code budgetTokens}
-     * @throws IllegalArgumentException if a size is not positive, or the budget or oversample is negative
-     */
-    public SparseAttention(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, int budgetTokens,
-            boolean parallelLanes, int oversample) {
-        if (oversample < 0) {
-            throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
-        }
-        this.oversample = oversample;
-        int twoLevelPages = oversample == 0 ? 1 : Math.max(1, maxPages);
-        this.groupSelection = oversample == 0 ? null : new PageSelection(twoLevelPages);
-        this.groupScores = new float[twoLevelPages];
-        this.selectedGroups = new int[twoLevelPages];
-        this.candidates = new int[twoLevelPages];
-        this.candidateScores = new float[twoLevelPages];
-        this.kernel = Objects.requireNonNull(kernel, "kernel");
-        if (queryHeads <= 0 || headDim <= 0 || maxPages <= 0) {
+    private SparseAttention(Builder b) {
+        this.kernel = Objects.requireNonNull(b.kernel, "kernel");
+        if (b.queryHeads <= 0 || b.headDim <= 0 || b.maxPages <= 0) {
             throw new IllegalArgumentException("queryHeads, headDim and maxPages must be positive, got queryHeads="
-                    + queryHeads + " headDim=" + headDim + " maxPages=" + maxPages);
+                    + b.queryHeads + " headDim=" + b.headDim + " maxPages=" + b.maxPages);
         }
-        if (budgetTokens < 0) {
-            throw new IllegalArgumentException("budgetTokens must be >= 0, got " + budgetTokens);
+        if (b.budgetTokens < 0) {
+            throw new IllegalArgumentException("budgetTokens must be >= 0, got " + b.budgetTokens);
         }
-        this.queryHeads = queryHeads;
-        this.headDim = headDim;
-        this.maxPages = maxPages;
-        this.budgetTokens = budgetTokens;
-        this.parallelLanes = parallelLanes;
+        if (b.oversample < 0) {
+            throw new IllegalArgumentException("oversample must be >= 0, got " + b.oversample);
+        }
+        this.queryHeads = b.queryHeads;
+        this.headDim = b.headDim;
+        this.maxPages = b.maxPages;
+        this.budgetTokens = b.budgetTokens;
+        this.parallelLanes = b.parallelLanes;
+        this.oversample = b.oversample;
+        this.twoLevel = oversample == 0 ? null : new TwoLevelScorer(kernel, oversample, maxPages);
         this.selection = new PageSelection(maxPages);
         this.scores = new float[maxPages];
         this.selected = new int[maxPages];
@@ -204,8 +141,22 @@ public final class SparseAttention implements AutoCloseable {
         }
 
         /**
-         * Two-level selection's oversampling factor ({@link SparseAttention#SparseAttention(DecodeKernel,
-         * int, int, int, int, boolean, int) see there}), or {@code 0} (the default) for flat selection.
+         * Two-level selection's oversampling factor, or {@code 0} (the default) for flat selection.
+         *
+         * <p>Two-level selection, for layers that keep page-group metadata
+         * ({@link KvLayerView#groupPages()} {@code > 0}; on other layers it is flat): the kernel
+         * scores every group of {@code G} pages from the group's key min/max (the same bound as a
+         * page's, and an upper bound of its pages' bounds); {@link PageSelection} keeps the first and
+         * newest groups and then the best other groups that fit in {@code oversample * budgetTokens}
+         * tokens (ties to the lower group index); the kernel scores only the pages of those groups;
+         * and {@link PageSelection} chooses pages within the budget among them, sink and newest page
+         * always included. Pages outside the kept groups are never chosen while the kept groups hold
+         * enough pages for the budget (always, for {@code oversample >= 1}). The scan of metadata
+         * thus reads {@code 1/G} of the page metadata plus the kept groups' pages' metadata, instead
+         * of all page metadata. When the kept groups are all groups, the choice is exactly the flat
+         * one, so below {@code oversample x budget} tokens of context two-level selection is flat
+         * selection. How the step's time grows with the context and how much attention mass the
+         * selection keeps, measured: {@code docs/decode.md} and {@code docs/performance.md}.
          *
          * @param factor {@code >= 0}
          * @return this builder
@@ -222,7 +173,7 @@ public final class SparseAttention implements AutoCloseable {
          * @throws IllegalArgumentException if a size is not positive, or the budget or oversample is negative
          */
         public SparseAttention build() {
-            return new SparseAttention(kernel, queryHeads, headDim, maxPages, budgetTokens, parallelLanes, oversample);
+            return new SparseAttention(this);
         }
     }
 
@@ -344,8 +295,8 @@ public final class SparseAttention implements AutoCloseable {
             }
             selectedCount = n;
             candidateCount = n;
-        } else if (oversample > 0 && layer.groupPages() > 0) {
-            scoreTwoLevel(layer, q, n, tokenCount, layout.pageTokens());
+        } else if (twoLevel != null && layer.groupPages() > 0) {
+            candidateCount = twoLevel.score(layer, q, n, tokenCount, layout.pageTokens(), budgetTokens, scores);
             selectedCount = selection.select(scores, n, tokenCount, layout.pageTokens(), budgetTokens, selected);
         } else {
             kernel.scorePages(layer, q, scores);
@@ -356,38 +307,6 @@ public final class SparseAttention implements AutoCloseable {
 
     private void read(KvLayerView layer, float[] q, float[] out) {
         reader.read(layer, q, out, selected, selectedCount, tiers, mass);
-    }
-
-    /**
-     * Fills {@code scores[0 .. n-1]}: the bound of every page of the kept groups, negative infinity
-     * for the others.
-     */
-    private void scoreTwoLevel(KvLayerView layer, float[] q, int n, int tokenCount, int pageTokens) {
-        int g = layer.groupPages();
-        groupView.of(layer);
-        int groups = groupView.pageCount();
-        kernel.scorePages(groupView, q, groupScores);
-        int groupTokens = g * pageTokens;
-        // The first and newest groups are kept on top of the oversampled budget.
-        long fixedTokens = groups == 1 ? tokenCount : groupTokens + (tokenCount - (long) (groups - 1) * groupTokens);
-        long keepTokens = Math.min(fixedTokens + (long) oversample * budgetTokens, Integer.MAX_VALUE);
-        int kept = groupSelection.select(groupScores, groups, tokenCount, groupTokens, (int) keepTokens,
-                selectedGroups);
-        int c = 0;
-        for (int i = 0; i < kept; i++) {
-            int first = selectedGroups[i] * g;
-            int end = Math.min(n, first + g);
-            for (int p = first; p < end; p++) {
-                candidates[c++] = p;
-            }
-        }
-        candidateCount = c;
-        candidateView.of(layer, candidates, c);
-        kernel.scorePages(candidateView, q, candidateScores);
-        Arrays.fill(scores, 0, n, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < c; i++) {
-            scores[candidates[i]] = candidateScores[i];
-        }
     }
 
     /** Pages read by the last step. */

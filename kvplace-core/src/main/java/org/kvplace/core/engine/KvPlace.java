@@ -144,8 +144,9 @@ public final class KvPlace implements AutoCloseable {
             }
             PlacementProtocol protocol = new PlacementProtocol(policy, cache.shape().layers(), cache.pagesPerLayer(),
                     cache.layout().pageBytes(), policyCapacityBytes, false);
-            SparseAttention attention = new SparseAttention(cache.kernel(), queryHeads, cache.shape().headDim(),
-                    cache.pagesPerLayer(), budgetTokens, parallelLanes, oversample);
+            SparseAttention attention = SparseAttention.builder(cache.kernel(), queryHeads, cache.shape().headDim(),
+                    cache.pagesPerLayer()).budgetTokens(budgetTokens).parallelLanes(parallelLanes)
+                    .oversample(oversample).build();
             Sequence seq = cache.newSequence();
             KvSequence s = new KvSequence(this, seq, attention, protocol);
             KvSequence[] next = Arrays.copyOf(live, live.length + 1);

@@ -205,7 +205,8 @@ class BadInputCacheTest {
         try (TieredKvCache c = TieredKvCache.builder().shape(new ModelShape(1, 2, 64, 256)).pageTokens(16)
                 .fastTierPages(4).slowTierPages(12).kernel(Kernels.scalar()).build();
                 Sequence s = c.newSequence();
-                SparseAttention sparse = new SparseAttention(Kernels.scalar(), 4, 64, c.pagesPerLayer(), 64, false)) {
+                SparseAttention sparse = SparseAttention.builder(Kernels.scalar(), 4, 64, c.pagesPerLayer())
+                        .budgetTokens(64).parallelLanes(false).build()) {
             int w = 2 * 64;
             float[] k = new float[w];
             float[] v = new float[w];
@@ -225,8 +226,8 @@ class BadInputCacheTest {
             assertAllFinite(out, "dense");
             s.attend(0, q, out, sparse);
             assertAllFinite(out, "sparse");
-            try (SparseAttention all = new SparseAttention(Kernels.scalar(), 4, 64, c.pagesPerLayer(),
-                    PageSelection.ALL, true)) {
+            try (SparseAttention all = SparseAttention.builder(Kernels.scalar(), 4, 64, c.pagesPerLayer())
+                    .parallelLanes(true).build()) {
                 s.attend(0, q, out, all);
                 assertAllFinite(out, "two lanes");
             }

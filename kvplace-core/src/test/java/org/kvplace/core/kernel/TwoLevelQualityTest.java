@@ -203,11 +203,11 @@ class TwoLevelQualityTest {
                 .fastTierPages(pages).slowTierPages(0).kernel(Kernels.scalar()).build();
                 Sequence seq = cache.newSequence()) {
             for (int b = 0; b < BUDGETS.length; b++) {
-                flatDrivers[b] = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer(),
-                        BUDGETS[b], false);
+                flatDrivers[b] = SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                        .budgetTokens(BUDGETS[b]).parallelLanes(false).build();
                 for (int o = 0; o < OVERSAMPLES.length; o++) {
-                    twoLevelDrivers[b][o] = new SparseAttention(Kernels.scalar(), QUERY_HEADS, HEAD_DIM,
-                            cache.pagesPerLayer(), BUDGETS[b], false, OVERSAMPLES[o]);
+                    twoLevelDrivers[b][o] = SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                            .budgetTokens(BUDGETS[b]).parallelLanes(false).oversample(OVERSAMPLES[o]).build();
                 }
             }
             float[] v = new float[KV_HEADS * HEAD_DIM];

@@ -29,8 +29,8 @@ class SparseAttentionTest {
         int kvHeads = 2;
         PageLayout layout = new PageLayout(pageTokens, kvHeads, headDim, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, tokens, 4, 8, TestLayer.Fill.UNIFORM, 0.4);
-                SparseAttention attention = new SparseAttention(Kernels.scalar(), kvHeads * group, headDim,
-                        layer.pageCount(), budget, parallel)) {
+                SparseAttention attention = SparseAttention.builder(Kernels.scalar(), kvHeads * group, headDim, layer.pageCount())
+                        .budgetTokens(budget).parallelLanes(parallel).build()) {
             float[] q = TestLayer.query(kvHeads * group, headDim, 17, 2f);
             float[] out = new float[q.length];
             attention.attend(layer, q, out);
@@ -72,8 +72,10 @@ class SparseAttentionTest {
     void shouldGiveTheSameResultWithParallelOrSequentialLanesStepAfterStep() {
         PageLayout layout = new PageLayout(16, 2, 64, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 500, 8, 0, TestLayer.Fill.UNIFORM, 0.5);
-                SparseAttention par = new SparseAttention(Kernels.scalar(), 4, 64, 40, 256, true);
-                SparseAttention seq = new SparseAttention(Kernels.scalar(), 4, 64, 40, 256, false)) {
+                SparseAttention par = SparseAttention.builder(Kernels.scalar(), 4, 64, 40)
+                        .budgetTokens(256).parallelLanes(true).build();
+                SparseAttention seq = SparseAttention.builder(Kernels.scalar(), 4, 64, 40)
+                        .budgetTokens(256).parallelLanes(false).build()) {
             for (int step = 0; step < 20; step++) {
                 float[] q = TestLayer.query(4, 64, step, 1f);
                 float[] a = new float[q.length];
@@ -91,14 +93,15 @@ class SparseAttentionTest {
     void shouldStopTheSlowLaneThreadOnCloseAndWhenAnUnclosedInstanceBecomesUnreachable() throws Exception {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5)) {
-            SparseAttention closedOne = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true);
+            SparseAttention closedOne = SparseAttention.builder(Kernels.scalar(), 4, 8, 10).parallelLanes(true).build();
             Thread first = parallelStep(closedOne, layer);
             assertTrue(first.isAlive());
             closedOne.close();
             first.join(10_000);
             assertFalse(first.isAlive(), "close() stops the slow-lane thread");
 
-            Thread second = parallelStep(new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true),
+            Thread second = parallelStep(SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
+                    .parallelLanes(true).build(),
                     layer);
             for (int i = 0; i < 200 && second.isAlive(); i++) {
                 System.gc();
@@ -131,7 +134,8 @@ class SparseAttentionTest {
                         super.chargeRead(page, bytes);
                     }
                 };
-                SparseAttention attention = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true)) {
+                SparseAttention attention = SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
+                        .parallelLanes(true).build()) {
             float[] q = TestLayer.query(4, 8, 1, 1f);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> attention.attend(layer, q, new float[q.length]));
@@ -164,8 +168,10 @@ class SparseAttentionTest {
                         }
                     }
                 };
-                SparseAttention attention = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, true);
-                SparseAttention fresh = new SparseAttention(Kernels.scalar(), 4, 8, 10, PageSelection.ALL, false)) {
+                SparseAttention attention = SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
+                        .parallelLanes(true).build();
+                SparseAttention fresh = SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
+                        .parallelLanes(false).build()) {
             float[] q1 = TestLayer.query(4, 8, 1, 1f);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> attention.attend(layer, q1, new float[q1.length]));
@@ -186,15 +192,20 @@ class SparseAttentionTest {
     void shouldRejectMismatchedInputAndUseAfterClose() {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 30, 1, 0, TestLayer.Fill.UNIFORM, 0)) {
-            SparseAttention a = new SparseAttention(Kernels.scalar(), 4, 8, 8, 8, true);
+            SparseAttention a = SparseAttention.builder(Kernels.scalar(), 4, 8, 8)
+                    .budgetTokens(8).parallelLanes(true).build();
             assertThrows(IllegalArgumentException.class, () -> a.attend(layer, new float[31], new float[31]));
             assertThrows(IllegalArgumentException.class, () -> a.attend(layer, new float[32], new float[16]));
-            SparseAttention small = new SparseAttention(Kernels.scalar(), 4, 8, 7, 8, true);
+            SparseAttention small = SparseAttention.builder(Kernels.scalar(), 4, 8, 7)
+                    .budgetTokens(8).parallelLanes(true).build();
             assertThrows(IllegalArgumentException.class, () -> small.attend(layer, new float[32], new float[32]));
-            SparseAttention odd = new SparseAttention(Kernels.scalar(), 3, 8, 8, 8, true);
+            SparseAttention odd = SparseAttention.builder(Kernels.scalar(), 3, 8, 8)
+                    .budgetTokens(8).parallelLanes(true).build();
             assertThrows(IllegalArgumentException.class, () -> odd.attend(layer, new float[24], new float[24]));
-            assertThrows(IllegalArgumentException.class, () -> new SparseAttention(Kernels.scalar(), 4, 8, 8, -1, true));
-            assertThrows(IllegalArgumentException.class, () -> new SparseAttention(Kernels.scalar(), 0, 8, 8, 1, true));
+            assertThrows(IllegalArgumentException.class, () -> SparseAttention.builder(Kernels.scalar(), 4, 8, 8)
+                    .budgetTokens(-1).parallelLanes(true).build());
+            assertThrows(IllegalArgumentException.class, () -> SparseAttention.builder(Kernels.scalar(), 0, 8, 8)
+                    .budgetTokens(1).parallelLanes(true).build());
             a.attend(layer, new float[32], new float[32]);
             assertThrows(IndexOutOfBoundsException.class, () -> a.selectedPage(a.selectedCount()));
             a.close();
