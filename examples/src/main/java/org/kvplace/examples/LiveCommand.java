@@ -266,15 +266,15 @@ final class LiveCommand implements Callable<Integer> {
     }
 
     private static void print(PrintStream out, List<Row> rows, double balanced) {
-        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %12s %10s %10s %10s %8s%n", "policy", "measured/s", "modelled/s",
-                "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed");
+        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %12s %10s %10s %10s %8s %8s%n", "policy", "measured/s",
+                "modelled/s", "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed", "engine");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %12.1f %10.2f %10.2f %10.3f %8d%n", r.policy(),
+            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %12.1f %10.2f %10.2f %10.3f %8d %7.2f%%%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(),
                     x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), r.simulated(), s.bytesReadFast() / GIB,
-                    s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves());
+                    s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves(), 100 * s.engineShare());
         }
         out.printf(Locale.ROOT, "%-10s %12s %12.1f%n", "balanced", "", balanced);
     }
@@ -283,13 +283,15 @@ final class LiveCommand implements Callable<Integer> {
 
     private static void writeCsv(Path file, List<Row> rows, double balanced) throws IOException {
         StringBuilder sb = new StringBuilder("policy,measured_tokens_per_s,modelled_tokens_per_s,bytes_fast,bytes_slow,"
-                + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s,simulated_tokens_per_s\n");
+                + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s,simulated_tokens_per_s,"
+                + "engine_share\n");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f%n", r.policy(),
+            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.5f%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
-                    s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated()));
+                    s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated(),
+                    s.engineShare()));
         }
         Outputs.writeString(file, sb.toString());
     }

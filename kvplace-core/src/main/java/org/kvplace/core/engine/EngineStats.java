@@ -20,10 +20,16 @@ package org.kvplace.core.engine;
  *     per layer the slower of the two lanes' modelled reads, plus the promotions' slow-link time
  * @param fastLaneNanos time the fast lanes spent reading (with {@code bytesReadFast}, the fast tier's
  *     measured read rate, to calibrate the model)
+ * @param attentionNanos wall time of the attention calls on the decode thread: page selection, both
+ *     lanes, the merge
+ * @param engineNanos the engine's own work on the decode thread: the policy's {@code placeNew} and
+ *     {@code plan}, the step's reads handed over, moves queued, the step recorded (moves the decode
+ *     thread carries out itself are not counted)
  */
 public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, long promotions, long demotions,
         long bytesMigrated, long failedMoves, long pendingMoves, long newPagesFast, long newPagesSlow,
-        long placementFallbacks, long stepNanos, long modelledNanos, long fastLaneNanos) {
+        long placementFallbacks, long stepNanos, long modelledNanos, long fastLaneNanos, long attentionNanos,
+        long engineNanos) {
 
     /** The share of KV bytes read from the fast tier, or 1 when nothing was read. */
     public double fastShare() {
@@ -37,7 +43,8 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
                 promotions + o.promotions, demotions + o.demotions, bytesMigrated + o.bytesMigrated,
                 failedMoves + o.failedMoves, pendingMoves + o.pendingMoves, newPagesFast + o.newPagesFast,
                 newPagesSlow + o.newPagesSlow, placementFallbacks + o.placementFallbacks, stepNanos + o.stepNanos,
-                modelledNanos + o.modelledNanos, fastLaneNanos + o.fastLaneNanos);
+                modelledNanos + o.modelledNanos, fastLaneNanos + o.fastLaneNanos, attentionNanos + o.attentionNanos,
+                engineNanos + o.engineNanos);
     }
 
     /** The totals since {@code before}, an earlier snapshot of the same sequence (pending moves: these). */
@@ -47,13 +54,20 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
                 bytesMigrated - before.bytesMigrated, failedMoves - before.failedMoves, pendingMoves,
                 newPagesFast - before.newPagesFast, newPagesSlow - before.newPagesSlow,
                 placementFallbacks - before.placementFallbacks, stepNanos - before.stepNanos,
-                modelledNanos - before.modelledNanos, fastLaneNanos - before.fastLaneNanos);
+                modelledNanos - before.modelledNanos, fastLaneNanos - before.fastLaneNanos,
+                attentionNanos - before.attentionNanos, engineNanos - before.engineNanos);
     }
 
     /** These totals with another modelled time (for a run modelled after it ran). */
     public EngineStats withModelledNanos(long modelled) {
         return new EngineStats(steps, bytesReadFast, bytesReadSlow, promotions, demotions, bytesMigrated, failedMoves,
-                pendingMoves, newPagesFast, newPagesSlow, placementFallbacks, stepNanos, modelled, fastLaneNanos);
+                pendingMoves, newPagesFast, newPagesSlow, placementFallbacks, stepNanos, modelled, fastLaneNanos,
+                attentionNanos, engineNanos);
+    }
+
+    /** The engine's own work as a share of the attention time, or NaN before any attention. */
+    public double engineShare() {
+        return attentionNanos == 0 ? Double.NaN : (double) engineNanos / attentionNanos;
     }
 
     /** The fast tier's measured read rate in bytes per second, or NaN before any fast read. */

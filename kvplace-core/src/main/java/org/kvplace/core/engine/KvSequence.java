@@ -60,6 +60,8 @@ public final class KvSequence implements AutoCloseable {
     private long stepNanos;
     private long modelledNanos;
     private long fastLaneNanos;
+    private long attentionNanos;
+    private long engineNanos;
     private long stepModelled;
     private long promotedBytesAtLastStep;
     private long stepBytesFast;
@@ -131,9 +133,11 @@ public final class KvSequence implements AutoCloseable {
         int unit = t / pageTokens;
         boolean fast;
         if (protocol.state().units(layer) == unit) {
+            long t0 = System.nanoTime();
             drainFailures();
             fast = protocol.placeNew(layer, unit, Lookahead.NONE);
             enqueue(protocol.plan());
+            engineNanos += System.nanoTime() - t0;
         } else {
             // An earlier append of this page was rejected by the cache after the policy placed it.
             fast = protocol.state().isFast(layer, unit);
@@ -184,8 +188,9 @@ public final class KvSequence implements AutoCloseable {
      */
     public void attend(int layer, float[] q, float[] out) {
         ensureOpen();
+        long t0 = System.nanoTime();
         seq.attend(layer, q, out, attention);
-        afterAttend(layer);
+        afterAttend(layer, t0);
     }
 
     /**
@@ -200,11 +205,15 @@ public final class KvSequence implements AutoCloseable {
      */
     public void attendPages(int layer, float[] q, float[] out, int[] pages, int count) {
         ensureOpen();
+        long t0 = System.nanoTime();
         seq.attend(layer, q, out, attention, pages, count);
-        afterAttend(layer);
+        afterAttend(layer, t0);
     }
 
-    private void afterAttend(int layer) {
+    /** Hands the step's reads to the policy and queues its plan; {@code t0}: when the attention began. */
+    private void afterAttend(int layer, long t0) {
+        long t1 = System.nanoTime();
+        attentionNanos += t1 - t0;
         int pages = seq.pageCount(layer);
         reads.fill(seq.tokens(layer) - 1, layer, pages, attention);
         long f = attention.fastLanePages() * pageBytes;
@@ -217,6 +226,7 @@ public final class KvSequence implements AutoCloseable {
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
         enqueue(protocol.plan());
+        engineNanos += System.nanoTime() - t1;
     }
 
     /** Pages the last {@code attend} read. */
@@ -281,6 +291,7 @@ public final class KvSequence implements AutoCloseable {
         stepBytesSlow = 0;
         stepSlowLaneNanos = 0;
         stepModelled = 0;
+        engineNanos += System.nanoTime() - now;
         if (engine.synchronous()) {
             queue.runAll(false, id());
         } else {
@@ -292,7 +303,7 @@ public final class KvSequence implements AutoCloseable {
     public EngineStats stats() {
         return new EngineStats(steps, bytesFast, bytesSlow, queue.promotions(), queue.demotions(), queue.bytesMigrated(),
                 queue.failedMoves(), queue.pending(), newFast, newSlow, fallbacks,
-                stepNanos, modelledNanos, fastLaneNanos);
+                stepNanos, modelledNanos, fastLaneNanos, attentionNanos, engineNanos);
     }
 
     /** Whether {@link #close()} has been called (or the engine closed). */
