@@ -294,8 +294,8 @@ public final class KvSequence implements AutoCloseable {
         engineNanos += System.nanoTime() - now;
         if (engine.synchronous()) {
             queue.runAll(false, id());
-        } else {
-            engine.wakeWorker();
+        } else if (queue.pending() > 0) {
+            engine.wakeWorker(); // the new grant may let it carry out moves that waited for credit
         }
     }
 
