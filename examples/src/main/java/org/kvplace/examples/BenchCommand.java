@@ -38,12 +38,11 @@ import picocli.CommandLine.Option;
         + " Thread counts alternate run by run; the summary gives medians. Bytes per token are the weights a"
         + " forward pass reads (every block tensor, the output matrix and one embedding row) plus the KV bytes"
         + " attention read; they are divided by the step time and compared with a plain vectorised read of a"
-        + " 1 GiB buffer (best of 3) on 1 and on N threads, measured just before each timed decode."},
+        + " buffer (--baseline-mib, best of 3) on 1 and on N threads, measured just before each timed decode. cpu_ms is the decoding thread's CPU time per"
+        + " token: far below ms/token, the machine did not run it (other load)."},
         footer = {"", "Example (the model from 'kvplace make-model'):",
             "  kvplace bench --model kvplace-out/models/tiny-q8.gguf --depth 2048 --tokens 16 --threads 1,2 --runs 5%n"})
 final class BenchCommand implements Callable<Integer> {
-
-    private static final long BASELINE_BYTES = 1L << 30;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -81,6 +80,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--page-tokens", paramLabel = "P", description = "tokens per KV page (default ${DEFAULT-VALUE})")
     int pageTokens = 16;
 
+    @Option(names = "--baseline-mib", paramLabel = "MIB", description = "size of the buffer the read baseline"
+            + " reads, well above the last-level cache (default ${DEFAULT-VALUE})")
+    int baselineMib = 1024;
+
     BenchCommand(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
@@ -89,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
     /** One timed run. */
     private record Result(int threads, double tokensPerSecond, double msPerToken, double matvecMs,
             double attentionMs, double bytesPerToken, double kvBytesPerToken, double baseline1, double baselineN,
-            double fillSeconds) {
+            double fillSeconds, double cpuMs) {
 
         double gbPerSecond() {
             return bytesPerToken / (msPerToken * 1e6);
@@ -103,6 +106,7 @@ final class BenchCommand implements Callable<Integer> {
         int warmup = Main.range("--warmup", this.warmup, 0, 1 << 20);
         int runs = Main.range("--runs", this.runs, 1, 1000);
         int pageTokens = Main.range("--page-tokens", this.pageTokens, 1, 1 << 16);
+        int baselineMib = Main.range("--baseline-mib", this.baselineMib, 1, 1 << 20);
         int cores = Runtime.getRuntime().availableProcessors();
         for (int n : threads) {
             Main.range("--threads", n, 1, 4 * cores);
@@ -134,10 +138,10 @@ final class BenchCommand implements Callable<Integer> {
                     + " weights read per token %.1f MB%n", depth, fill, warmup, tokens, Arrays.toString(threads), runs,
                     weightBytes / 1e6);
             err.printf("load       %.2f%n", load());
-            MemorySegment buffer = arena.allocate(BASELINE_BYTES, 4096);
+            MemorySegment buffer = arena.allocate((long) baselineMib << 20, 4096);
             buffer.fill((byte) 0); // zeros: no denormal slow path, every page touched
             out.println("threads  tokens/s  ms/token  matvec_ms  attention_ms  other_ms  weight_MB  kv_MB"
-                    + "   GB/s  base1_GB/s  baseN_GB/s  of_base1  of_baseN");
+                    + "   GB/s  base1_GB/s  baseN_GB/s  of_base1  of_baseN  cpu_ms");
             List<List<Result>> all = new ArrayList<>();
             for (int i = 0; i < threads.length; i++) {
                 all.add(new ArrayList<>());
@@ -146,11 +150,13 @@ final class BenchCommand implements Callable<Integer> {
                 for (int i = 0; i < threads.length; i++) {
                     Result res = run(m, cc, maxTokens, threads[i], depth, warmup, tokens, weightBytes, buffer, r);
                     all.get(i).add(res);
-                    out.printf("%7d  %8.2f  %8.1f  %9.1f  %12.1f  %8.1f  %9.1f  %5.1f  %5.1f  %10.1f  %10.1f  %8.2f  %8.2f%n",
+                    out.printf("%7d  %8.2f  %8.1f  %9.1f  %12.1f  %8.1f  %9.1f  %5.1f  %5.1f  %10.1f  %10.1f  %8.2f  %8.2f"
+                            + "  %6.1f%n",
                             res.threads, res.tokensPerSecond, res.msPerToken, res.matvecMs, res.attentionMs,
                             res.msPerToken - res.matvecMs - res.attentionMs, weightBytes / 1e6,
                             res.kvBytesPerToken / 1e6, res.gbPerSecond(), res.baseline1 / 1e9, res.baselineN / 1e9,
-                            res.gbPerSecond() * 1e9 / res.baseline1, res.gbPerSecond() * 1e9 / res.baselineN);
+                            res.gbPerSecond() * 1e9 / res.baseline1, res.gbPerSecond() * 1e9 / res.baselineN,
+                            res.cpuMs);
                     out.flush();
                 }
             }
@@ -201,17 +207,19 @@ final class BenchCommand implements Callable<Integer> {
             long kv0 = cache.tier(TierKind.FAST).bytesRead() + cache.tier(TierKind.SLOW).bytesRead();
             long mv0 = d.matvecNanos();
             long at0 = d.attentionNanos();
+            long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 token = Sampler.argmax(d.forward(token));
             }
             long nanos = System.nanoTime() - t0;
+            long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0;
             long kvBytes = cache.tier(TierKind.FAST).bytesRead() + cache.tier(TierKind.SLOW).bytesRead() - kv0;
             double ms = nanos / 1e6 / tokens;
             double kvPerToken = (double) kvBytes / tokens;
             return new Result(threads, tokens * 1e9 / nanos, ms, (d.matvecNanos() - mv0) / 1e6 / tokens,
                     (d.attentionNanos() - at0) / 1e6 / tokens, weightBytes + kvPerToken, kvPerToken, base1, baseN,
-                    fillSeconds);
+                    fillSeconds, cpu / 1e6 / tokens);
         }
     }
 
