@@ -117,6 +117,11 @@ final class DecodeCommand implements Callable<Integer> {
             + " one; nothing moves)")
     String policy = "static";
 
+    @Option(names = "--threads", paramLabel = "N", description = "threads for the matrix-vector products: the"
+            + " rows of each product are split over N threads (the decoding thread and N - 1 workers); attention"
+            + " stays on the decoding thread. The text is identical for every N (default ${DEFAULT-VALUE})")
+    int threads = 1;
+
     @Option(names = "--no-stop", description = "keep going after the model ends a text (EOS or BOS)")
     boolean noStop;
 
@@ -178,6 +183,7 @@ final class DecodeCommand implements Callable<Integer> {
         double slowGbps = slowBandwidth == null ? Double.POSITIVE_INFINITY
                 : Main.range("--slow-bandwidth", slowBandwidth, 1e-6, 1e6);
         int warmup = Main.range("--warmup", this.warmup, 0, 1000);
+        int threads = Main.range("--threads", this.threads, 1, 4 * Runtime.getRuntime().availableProcessors());
         try {
             KvPlace.builder().policy(policy); // unknown names and lookahead policies fail here
         } catch (IllegalArgumentException e) {
@@ -248,7 +254,8 @@ final class DecodeCommand implements Callable<Integer> {
             err.printf("model      %s: %d layers, dim %d, %d heads / %d KV heads of %d, ffn %d, vocab %d, context %d%n",
                     path.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                     c.vocabSize(), c.contextLength());
-            err.printf("compute    %s; attention kernel %s%n", MatVec.get(), org.kvplace.core.kernel.Kernels.lookup());
+            err.printf("compute    %s on %d thread%s; attention kernel %s%n", MatVec.get(), threads,
+                    threads == 1 ? "" : "s", org.kvplace.core.kernel.Kernels.lookup());
             err.printf("attention  %s%n", budget == 0 ? "dense"
                     : "sparse: budget " + budget + " tokens of " + pageTokens + "-token pages (sink and newest page"
                     + " always; " + (oversample > 0 ? "two-level selection, groups of "
@@ -259,7 +266,7 @@ final class DecodeCommand implements Callable<Integer> {
                 stop = false;
             }
             Settings settings = new Settings(cc, policy, maxTokens, budgetTokens, oversample, parallelLanes,
-                    promptTokens, tokens, temperature, topP, seed, stop);
+                    promptTokens, tokens, temperature, topP, seed, stop, threads);
             for (int w = 0; w < warmup; w++) {
                 decode(m, settings, Sinks.NONE);
             }
@@ -380,15 +387,16 @@ final class DecodeCommand implements Callable<Integer> {
      * @param parallelLanes whether slow-tier pages are read on their own thread
      * @param prompt the prompt's tokens (at least BOS)
      * @param tokens tokens to generate
+     * @param threads threads of the matrix-vector products (the decoding thread included)
      */
     record Settings(CacheConfig cache, String policy, int maxTokens, int budgetTokens, int oversample,
             boolean parallelLanes, int[] prompt, int tokens, double temperature, double topP, long seed,
-            boolean stop) {
+            boolean stop, int threads) {
 
         /** The same run with dense attention and static placement (the reference of --compare-dense). */
         Settings dense() {
             return new Settings(cache, "static", maxTokens, PageSelection.ALL, 0, false, prompt, tokens, temperature,
-                    topP, seed, stop);
+                    topP, seed, stop, threads);
         }
     }
 
@@ -426,7 +434,7 @@ final class DecodeCommand implements Callable<Integer> {
                     + " --slow-bytes, --page-tokens: " + e.getMessage());
         }
         try (KvPlace kv = built; KvSequence seq = kv.newSequence();
-                LlamaDecoder d = new LlamaDecoder(m, seq, sinks.observer())) {
+                LlamaDecoder d = new LlamaDecoder(m, seq, sinks.observer(), s.threads())) {
             TieredKvCache cache = kv.cache();
             Sampler sampler = new Sampler(c.vocabSize(), (float) s.temperature(), (float) s.topP(), s.seed());
             Progress bar = progress ? new Progress(err, tokens) : null;

@@ -91,6 +91,8 @@ public final class Main {
                 .addSubcommand(new DemoCommand(out, err))
                 .addSubcommand(new SimulateCommand(out, err))
                 .addSubcommand(new DecodeCommand(out, err))
+                .addSubcommand(new MakeModelCommand(out, err))
+                .addSubcommand(new BenchCommand(out, err))
                 .addSubcommand(new TraceCommand(out, err))
                 .addSubcommand(new CommandLine.HelpCommand());
         // after the subcommands: a converter registered here reaches the subcommands added so far

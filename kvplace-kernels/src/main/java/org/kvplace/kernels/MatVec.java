@@ -30,6 +30,33 @@ public interface MatVec {
     /** Like {@link #dotF32} for Q8_0 blocks of 32 weights ({@code n} a multiple of 32). */
     float dotQ8(MemorySegment w, long offset, float[] x, int n);
 
+    /**
+     * Reads {@code bytes} bytes at {@code offset} of {@code w} as native-order floats and returns
+     * their sum: the memory read baseline of matrix-vector products (the speed of reading weights
+     * and doing nothing else). The default is a plain loop; the Vector API implementation reads
+     * with {@code PanamaReadBaseline}, several vectors per iteration.
+     *
+     * @param w the memory to read
+     * @param offset byte offset, a multiple of 4
+     * @param bytes bytes to read, a multiple of 4
+     * @return the sum (meaningless; returned so that the reads cannot be elided)
+     */
+    default float readSum(MemorySegment w, long offset, long bytes) {
+        assert offset % Float.BYTES == 0 && bytes % Float.BYTES == 0 : offset + " " + bytes;
+        float s0 = 0f;
+        float s1 = 0f;
+        long end = offset + bytes;
+        long o = offset;
+        for (; o + 2 * Float.BYTES <= end; o += 2 * Float.BYTES) {
+            s0 += w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, o);
+            s1 += w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, o + Float.BYTES);
+        }
+        for (; o < end; o += Float.BYTES) {
+            s0 += w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, o);
+        }
+        return s0 + s1;
+    }
+
     /** The implementation in use. */
     static MatVec get() {
         return MatVecs.Holder.INSTANCE;

@@ -53,6 +53,9 @@ public final class LlamaDecoder implements AutoCloseable {
     private final float[] ropeSin;
     private final int[] pages;
     private final float[] masses;
+    private final MatVecPool pool; // null: one thread, every product on the caller
+    private long matvecNanos;
+    private long attentionNanos;
     private long pagesRead;
     private long pagesScored;
     private int position;
@@ -121,28 +124,58 @@ public final class LlamaDecoder implements AutoCloseable {
      * @throws IllegalArgumentException if the cache shape does not match the model
      */
     public LlamaDecoder(LlamaModel model, KvSequence seq, AttentionObserver observer) {
-        this(model, Objects.requireNonNull(seq, "seq").sequence(), seq, PageSelection.ALL, 0, false, observer);
+        this(model, seq, observer, 1);
+    }
+
+    /**
+     * Like {@link #LlamaDecoder(LlamaModel, KvSequence, AttentionObserver)}, with the rows of every
+     * matrix-vector product split over {@code threads} threads: the calling thread and
+     * {@code threads - 1} worker threads that this decoder starts now, parks between products and
+     * stops in {@link #close()}. Attention runs on the calling thread (one engine call per layer).
+     * The logits are bit-identical for every thread count; {@code threads == 1} starts no thread.
+     *
+     * @param threads threads that compute the products, at least 1
+     * @throws IllegalArgumentException if the cache shape does not match the model or {@code threads < 1}
+     */
+    public LlamaDecoder(LlamaModel model, KvSequence seq, AttentionObserver observer, int threads) {
+        this(model, Objects.requireNonNull(seq, "seq").sequence(), seq, PageSelection.ALL, 0, false, observer,
+                pool(threads));
+    }
+
+    /** A decoder on an engine sequence whose products run on {@code pool} (owned from now on; for tests). */
+    LlamaDecoder(LlamaModel model, KvSequence seq, AttentionObserver observer, MatVecPool pool) {
+        this(model, Objects.requireNonNull(seq, "seq").sequence(), seq, PageSelection.ALL, 0, false, observer, pool);
+    }
+
+    private static MatVecPool pool(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        return threads == 1 ? null : new MatVecPool(threads);
     }
 
     private LlamaDecoder(LlamaModel model, Sequence seq, KvSequence engine, int budgetTokens, int oversample,
             boolean parallelLanes, AttentionObserver observer) {
+        this(model, seq, engine, budgetTokens, oversample, parallelLanes, observer, null);
+    }
+
+    private LlamaDecoder(LlamaModel model, Sequence seq, KvSequence engine, int budgetTokens, int oversample,
+            boolean parallelLanes, AttentionObserver observer, MatVecPool pool) {
+        this.pool = pool;
+        try {
+            check(model, seq, budgetTokens, oversample);
+        } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            throw e;
+        }
         this.engine = engine;
-        if (oversample < 0) {
-            throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
-        }
         this.observer = observer;
-        this.model = Objects.requireNonNull(model, "model");
-        this.seq = Objects.requireNonNull(seq, "seq");
+        this.model = model;
+        this.seq = seq;
         this.c = model.config();
-        if (budgetTokens <= 0) {
-            throw new IllegalArgumentException("budgetTokens must be positive (PageSelection.ALL for dense), got "
-                    + budgetTokens);
-        }
         var shape = seq.cache().shape();
-        if (shape.layers() != c.layers() || shape.kvHeads() != c.kvHeads() || shape.headDim() != c.headDim()) {
-            throw new IllegalArgumentException("cache shape " + shape + " does not match the model: layers="
-                    + c.layers() + " kvHeads=" + c.kvHeads() + " headDim=" + c.headDim());
-        }
         this.maxTokens = Math.min(shape.maxTokens(), c.contextLength());
         x = new float[c.dim()];
         xb = new float[Math.max(c.dim(), c.qWidth())];
@@ -171,6 +204,39 @@ public final class LlamaDecoder implements AutoCloseable {
         this.attention = engine != null || budgetTokens == PageSelection.ALL && observer == null ? null
                 : SparseAttention.builder(seq.cache().kernel(), c.heads(), c.headDim(), maxPages)
                         .budgetTokens(budgetTokens).parallelLanes(parallelLanes).oversample(oversample).build();
+    }
+
+    private static void check(LlamaModel model, Sequence seq, int budgetTokens, int oversample) {
+        if (oversample < 0) {
+            throw new IllegalArgumentException("oversample must be >= 0, got " + oversample);
+        }
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(seq, "seq");
+        LlamaConfig c = model.config();
+        if (budgetTokens <= 0) {
+            throw new IllegalArgumentException("budgetTokens must be positive (PageSelection.ALL for dense), got "
+                    + budgetTokens);
+        }
+        var shape = seq.cache().shape();
+        if (shape.layers() != c.layers() || shape.kvHeads() != c.kvHeads() || shape.headDim() != c.headDim()) {
+            throw new IllegalArgumentException("cache shape " + shape + " does not match the model: layers="
+                    + c.layers() + " kvHeads=" + c.kvHeads() + " headDim=" + c.headDim());
+        }
+    }
+
+    /** Threads that compute the matrix-vector products, the calling thread included. */
+    public int threads() {
+        return pool == null ? 1 : pool.threads();
+    }
+
+    /** Nanoseconds spent in matrix-vector products so far (wall clock on the calling thread). */
+    public long matvecNanos() {
+        return matvecNanos;
+    }
+
+    /** Nanoseconds spent in attention so far (append, attend and the engine's bookkeeping of each layer). */
+    public long attentionNanos() {
+        return attentionNanos;
     }
 
     /** Tokens read per layer and step at most, {@link PageSelection#ALL} for dense attention. */
@@ -244,17 +310,27 @@ public final class LlamaDecoder implements AutoCloseable {
         int pos = position;
         LlamaModel m = model;
         m.tokenEmbedding.row(token, x);
+        long mv = 0;
+        long at = 0;
         for (int l = 0; l < c.layers(); l++) {
             rmsNorm(xb, x, m.attnNorm[l]);
-            m.wq[l].matvec(xb, q);
-            m.wk[l].matvec(xb, k);
-            m.wv[l].matvec(xb, v);
+            long t = System.nanoTime();
+            if (pool == null) {
+                m.wq[l].matvec(xb, q);
+                m.wk[l].matvec(xb, k);
+                m.wv[l].matvec(xb, v);
+            } else {
+                pool.matvec(m.wq[l], q, m.wk[l], k, m.wv[l], v, xb);
+            }
+            long t1 = System.nanoTime();
+            mv += t1 - t;
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
             if (!finite(q) || !finite(k) || !finite(v)) {
                 throw m.nonFinite("the queries, keys or values of layer " + l + " are not finite", l, pos);
             }
             int n;
+            t = System.nanoTime();
             try {
                 if (engine != null) {
                     engine.append(l, k, v);
@@ -287,6 +363,8 @@ public final class LlamaDecoder implements AutoCloseable {
                 // finite but huge activations (absurd weights): the cache refuses them or the scores overflow
                 throw m.nonFinite("the attention of layer " + l + " failed (" + e.getMessage() + ")", l, pos);
             }
+            t1 = System.nanoTime();
+            at += t1 - t;
             if (!finite(att)) {
                 throw m.nonFinite("the attention output of layer " + l + " is not finite", l, pos);
             }
@@ -294,27 +372,89 @@ public final class LlamaDecoder implements AutoCloseable {
             if (observer != null) {
                 observer.attended(pos, l, pages, masses, n);
             }
-            m.wo[l].matvec(att, xb2);
+            t = System.nanoTime();
+            if (pool == null) {
+                m.wo[l].matvec(att, xb2);
+            } else {
+                pool.matvec(m.wo[l], att, xb2);
+            }
+            t1 = System.nanoTime();
+            mv += t1 - t;
             add(x, xb2);
 
             rmsNorm(xb, x, m.ffnNorm[l]);
-            m.gate[l].matvec(xb, hb);
-            m.up[l].matvec(xb, hb2);
+            t = System.nanoTime();
+            if (pool == null) {
+                m.gate[l].matvec(xb, hb);
+                m.up[l].matvec(xb, hb2);
+            } else {
+                pool.matvec(m.gate[l], hb, m.up[l], hb2, xb);
+            }
+            t1 = System.nanoTime();
+            mv += t1 - t;
             for (int i = 0; i < hb.length; i++) {
                 float g = hb[i];
                 hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
             }
-            m.down[l].matvec(hb, xb2);
+            t = System.nanoTime();
+            if (pool == null) {
+                m.down[l].matvec(hb, xb2);
+            } else {
+                pool.matvec(m.down[l], hb, xb2);
+            }
+            mv += System.nanoTime() - t;
             add(x, xb2);
         }
         rmsNorm(x, x, m.outputNorm);
-        m.output.matvec(x, logits);
+        long t = System.nanoTime();
+        if (pool == null) {
+            m.output.matvec(x, logits);
+        } else {
+            pool.matvec(m.output, x, logits);
+        }
+        mv += System.nanoTime() - t;
+        matvecNanos += mv;
+        attentionNanos += at;
         if (!finite(logits)) {
             throw m.nonFinite("the logits are not finite", -1, pos);
         }
         position++;
         endStep(pos);
         return logits;
+    }
+
+    /**
+     * Appends random keys and values (uniform in {@code [-1, 1)}, from {@code seed}) to every layer
+     * for {@code tokens} positions, ending a step after each, without running the model: fills the
+     * context before a speed measurement, where the values do not change what a later step reads.
+     * The observer is not told.
+     *
+     * @throws IllegalArgumentException if {@code tokens} is negative or more than fit before
+     *     {@link #maxTokens()}
+     */
+    public void fillRandom(int tokens, long seed) {
+        if (tokens < 0 || tokens > maxTokens - position) {
+            throw new IllegalArgumentException("tokens " + tokens + " must be in [0, " + (maxTokens - position)
+                    + "] (position " + position + " of " + maxTokens + ")");
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int t = 0; t < tokens; t++) {
+            for (int l = 0; l < c.layers(); l++) {
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) (2 * r.nextDouble() - 1);
+                    v[i] = (float) (2 * r.nextDouble() - 1);
+                }
+                if (engine != null) {
+                    engine.append(l, k, v);
+                } else {
+                    seq.append(l, k, v);
+                }
+            }
+            if (engine != null) {
+                engine.endStep();
+            }
+            position++;
+        }
     }
 
     /**
@@ -331,11 +471,14 @@ public final class LlamaDecoder implements AutoCloseable {
         }
     }
 
-    /** Stops the sparse-attention driver's slow-lane thread, if any. Idempotent. */
+    /** Stops the sparse-attention driver's slow-lane thread and the matrix-vector workers, if any. Idempotent. */
     @Override
     public void close() {
         if (attention != null) {
             attention.close();
+        }
+        if (pool != null) {
+            pool.close();
         }
     }
 

@@ -93,12 +93,32 @@ public final class Matrix {
      * @throws IllegalArgumentException if {@code x.length < cols} or {@code out.length < rows}
      */
     public void matvec(float[] x, float[] out) {
+        checkMatvec(x, out);
+        for (int r = 0; r < rows; r++) {
+            out[r] = dot(r, x);
+        }
+    }
+
+    /**
+     * {@code out[r] = row r . x} for the rows {@code from <= r < to}: a part of {@link #matvec} (the
+     * same value for each row). Callers check the arguments ({@link #checkMatvec}); this only asserts.
+     */
+    void matvec(float[] x, float[] out, int from, int to) {
+        assert x.length >= cols && out.length >= rows && 0 <= from && from <= to && to <= rows : from + ".." + to;
+        for (int r = from; r < to; r++) {
+            out[r] = dot(r, x);
+        }
+    }
+
+    /**
+     * Checks the arguments of a product.
+     *
+     * @throws IllegalArgumentException if {@code x.length < cols} or {@code out.length < rows}
+     */
+    void checkMatvec(float[] x, float[] out) {
         if (x.length < cols || out.length < rows) {
             throw new IllegalArgumentException(name + ": x length " + x.length + " < cols " + cols + " or out length "
                     + out.length + " < rows " + rows);
-        }
-        for (int r = 0; r < rows; r++) {
-            out[r] = dot(r, x);
         }
     }
 

@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 import org.kvplace.kernels.ScalarMatVec;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API dot products. Loaded only by name from {@code org.kvplace.kernels.MatVecs} when the
  * {@code jdk.incubator.vector} module is present. F32 and Q8_0 rows are vectorised (Q8_0 when the
  * preferred float species has 8 or 16 lanes, so that a 64- or 128-bit byte vector widens into it);
- * f16 rows use the scalar loop.
+ * f16 rows are converted in registers (see {@code halves}).
  */
 public final class PanamaMatVec extends ScalarMatVec {
 
@@ -22,6 +24,12 @@ public final class PanamaMatVec extends ScalarMatVec {
     /** Bytes species with as many lanes as {@link #SPECIES}, or null when no such shape exists. */
     private static final VectorSpecies<Byte> BYTES = SPECIES.length() == 8 || SPECIES.length() == 16
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE)) : null;
+
+    /** Shorts species with as many lanes as {@link #SPECIES} (f16 rows). */
+    private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(SPECIES.length() * Short.SIZE));
+    /** Ints species of {@link #SPECIES}'s shape. */
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
 
     /** Public no-argument constructor for reflective loading. */
     public PanamaMatVec() {}
@@ -69,25 +77,94 @@ public final class PanamaMatVec extends ScalarMatVec {
     }
 
     @Override
+    public float dotF16(MemorySegment w, long offset, float[] x, int n) {
+        int lanes = SPECIES.length();
+        if (n < 2 * lanes) {
+            return super.dotF16(w, offset, x, n);
+        }
+        // JDK 25's Vector API has no half-to-float conversion, so the halves are widened to ints and
+        // rebuilt as floats in registers (halves()); two accumulators, as in dotF32.
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        int i = 0;
+        int bound2 = n - n % (2 * lanes);
+        for (; i < bound2; i += 2 * lanes) {
+            long o = offset + 2L * i;
+            acc0 = halves(w, o).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+            acc1 = halves(w, o + 2L * lanes).fma(FloatVector.fromArray(SPECIES, x, i + lanes), acc1);
+        }
+        int bound = SPECIES.loopBound(n);
+        for (; i < bound; i += lanes) {
+            acc0 = halves(w, offset + 2L * i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += Float.float16ToFloat(w.get(F16, offset + 2L * i)) * x[i];
+        }
+        return sum;
+    }
+
+    /**
+     * {@code lanes} halves at {@code o} as floats, exactly as {@link Float#float16ToFloat}: the
+     * magnitude's bits shifted into a float's place and scaled by {@code 2^112} (which also makes
+     * half subnormals normal floats), infinities and NaNs given the all-ones exponent, then the sign.
+     */
+    private static FloatVector halves(MemorySegment w, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SHORTS, w, o, LE).convertShape(VectorOperators.S2I,
+                INTS, 0);
+        IntVector mag = h.and(0x7fff);
+        IntVector shifted = mag.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector bits = finite.blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    @Override
+    public float readSum(MemorySegment w, long offset, long bytes) {
+        return PanamaReadBaseline.sum(w, offset, bytes);
+    }
+
+    @Override
     public float dotQ8(MemorySegment w, long offset, float[] x, int n) {
         assert n % 32 == 0 : n;
         if (BYTES == null) {
             return super.dotQ8(w, offset, x, n);
         }
-        int lanes = SPECIES.length();
-        // Widen each chunk of int8 quants to floats, scale by the block's f16 scale, and accumulate
-        // into one vector; one reduction per row.
-        FloatVector acc = FloatVector.zero(SPECIES);
-        for (int b = 0; b < n / 32; b++) {
+        // Per block: the int8 quants widened into the float species and multiplied with x, summed in
+        // registers, then scaled into an accumulator by one FMA; blocks alternate between two
+        // accumulators, so the FMA latency is paid once per two blocks.
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        int blocks = n / 32;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
             long block = offset + 34L * b;
-            FloatVector scale = FloatVector.broadcast(SPECIES, Float.float16ToFloat(w.get(F16, block)));
-            for (int i = 0; i < 32; i += lanes) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(BYTES, w, block + 2 + i,
-                        LE).convertShape(VectorOperators.B2F, SPECIES, 0);
-                acc = q.mul(scale).fma(FloatVector.fromArray(SPECIES, x, b * 32 + i), acc);
-            }
+            acc0 = block(w, block, x, b * 32).fma(scale(w, block), acc0);
+            acc1 = block(w, block + 34, x, b * 32 + 32).fma(scale(w, block + 34), acc1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        if (b < blocks) {
+            long block = offset + 34L * b;
+            acc0 = block(w, block, x, b * 32).fma(scale(w, block), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static FloatVector scale(MemorySegment w, long block) {
+        return FloatVector.broadcast(SPECIES, Float.float16ToFloat(w.get(F16, block)));
+    }
+
+    /** The unscaled products of one Q8_0 block's 32 quants with {@code x[from .. from + 32)}, lane-wise summed. */
+    private static FloatVector block(MemorySegment w, long block, float[] x, int from) {
+        int lanes = SPECIES.length();
+        FloatVector p = quants(w, block + 2).mul(FloatVector.fromArray(SPECIES, x, from));
+        for (int i = lanes; i < 32; i += lanes) {
+            p = quants(w, block + 2 + i).fma(FloatVector.fromArray(SPECIES, x, from + i), p);
+        }
+        return p;
+    }
+
+    private static FloatVector quants(MemorySegment w, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(BYTES, w, o, LE).convertShape(VectorOperators.B2F, SPECIES, 0);
     }
 
     @Override
