@@ -124,15 +124,23 @@ public final class AttentionState {
                 continue;
             }
             float ma = max[h];
-            float m = Math.max(ma, mb);
-            float ca = ma == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(ma - m);
-            float cb = (float) Math.exp(mb - m);
-            sum[h] = sum[h] * ca + other.sum[h] * cb;
             int base = h * headDim;
-            for (int d = 0; d < headDim; d++) {
-                acc[base + d] = acc[base + d] * ca + other.acc[base + d] * cb;
+            // The side with the larger maximum keeps its scale (a factor of exactly 1), so one exp per
+            // head; the result is the same, bit for bit, as scaling both sides.
+            if (mb <= ma) {
+                float cb = (float) Math.exp(mb - ma);
+                sum[h] = sum[h] + other.sum[h] * cb;
+                for (int d = 0; d < headDim; d++) {
+                    acc[base + d] = acc[base + d] + other.acc[base + d] * cb;
+                }
+            } else {
+                float ca = ma == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(ma - mb);
+                sum[h] = sum[h] * ca + other.sum[h];
+                for (int d = 0; d < headDim; d++) {
+                    acc[base + d] = acc[base + d] * ca + other.acc[base + d];
+                }
+                max[h] = mb;
             }
-            max[h] = m;
         }
     }
 
