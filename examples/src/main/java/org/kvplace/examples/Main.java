@@ -92,6 +92,7 @@ public final class Main {
                 .addSubcommand(new SimulateCommand(out, err))
                 .addSubcommand(new DecodeCommand(out, err))
                 .addSubcommand(new TraceCommand(out, err))
+                .addSubcommand(new TwoLevelCommand(out, err))
                 .addSubcommand(new CommandLine.HelpCommand());
         // after the subcommands: a converter registered here reaches the subcommands added so far
         cl.registerConverter(Integer.class, Main::parseInt)
