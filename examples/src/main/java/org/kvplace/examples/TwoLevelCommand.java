@@ -32,8 +32,8 @@ final class TwoLevelCommand implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
 
-    @Option(names = "--model", paramLabel = "FILE", description = "also measure on this Llama GGUF model's keys"
-            + " (such as ../shared/models/stories260K-f32.gguf; its context must hold 512 positions)")
+    @Option(names = "--model", paramLabel = "FILE", description = "also measure on the keys of this Llama GGUF model, such"
+            + " as stories260K (its context must hold 512 positions)")
     String model;
 
     @Option(names = "--no-synthetic", description = "skip the synthetic keys (needs --model)")
