@@ -94,6 +94,7 @@ public final class Main {
                 .addSubcommand(new MakeModelCommand(out, err))
                 .addSubcommand(new BenchCommand(out, err))
                 .addSubcommand(new TraceCommand(out, err))
+                .addSubcommand(new TwoLevelCommand(out, err))
                 .addSubcommand(new CommandLine.HelpCommand());
         // after the subcommands: a converter registered here reaches the subcommands added so far
         cl.registerConverter(Integer.class, Main::parseInt)

@@ -1,48 +1,67 @@
-package org.kvplace.core.kernel;
+package org.kvplace.examples;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
 import org.kvplace.core.attention.SparseAttention;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import org.kvplace.core.kernel.Kernels;
 
 /**
- * How much of the true attention mass flat and two-level page selection capture, on keys that are
- * locally correlated as real keys are, and on keys where they are not (the control that shows the
- * measure can tell the two selections apart).
+ * How much of the true attention mass flat and two-level page selection capture, on synthetic keys
+ * that are locally correlated as real keys are, and on keys where they are not (the control that
+ * shows the measure can tell the two selections apart): the synthetic table of docs/decode.md.
  *
- * <p>The mass is the test's own: exact softmax attention of each query head over every token, in
- * double precision from the keys the test appended, summed over the tokens of the selected pages
- * and averaged over query heads and queries. The selections come from {@link SparseAttention} on a
- * {@link TieredKvCache} holding the same keys (F32, so the cache holds exactly these values).
+ * <p>The selections are the code measured: {@link SparseAttention} drivers (flat, and two-level at
+ * each oversampling factor) on a {@link TieredKvCache} holding the keys (F32, so the cache holds
+ * exactly these values). The mass is this class's own: exact softmax attention of each query head
+ * over every token, in double precision from the keys appended, summed over the tokens of the
+ * selected pages and averaged over query heads and queries. A random choice of as many middle
+ * pages as flat selection reads (with the sink and the newest page) is the reference.
  *
- * <p>With {@code -Dkvplace.twolevel.report=FILE} the figures are written to FILE (the table in
- * docs/decode.md); nothing is printed.
+ * <p>Every figure is fixed by the parameters below (seeds included), so a run reproduces the
+ * table exactly. One run takes a few seconds on one core.
  */
-class TwoLevelQualityTest {
+final class TwoLevelSynthetic {
 
-    private static final int QUERY_HEADS = 8;
-    private static final int KV_HEADS = 2;
-    private static final int HEAD_DIM = 64;
-    private static final int PAGE_TOKENS = 16;
-    private static final int TOKENS = 8192; // 512 pages, 32 groups of 16 pages
+    static final int QUERY_HEADS = 8;
+    static final int KV_HEADS = 2;
+    static final int HEAD_DIM = 64;
+    static final int PAGE_TOKENS = 16;
+    static final int TOKENS = 8192; // 512 pages, 32 groups of 16 pages
+    static final int PAGES = TOKENS / PAGE_TOKENS;
     private static final int TOPICS = 6;
     private static final int SEGMENTS = 3;
-    private static final int QUERIES = 12;
+    static final int QUERIES = 12;
+
+    /** The sets of keys each setting is averaged over, as seeds. */
+    static final List<Long> SEEDS = List.of(1L, 2L, 3L);
+    /** Token budgets measured. */
+    static final List<Integer> BUDGETS = List.of(512, 1024);
+    /** Two-level oversampling factors measured (flat selection is measured beside each). */
+    static final List<Integer> OVERSAMPLES = List.of(1, 2, 4);
+
+    // Per-component scales of the keys and the queries' noise, chosen so that a topic query's
+    // attention is neither spread evenly nor on a handful of tokens: flat selection catches 0.6 to
+    // 0.95 of it on correlated keys (the drift, 0.03 per token, moves each component's mean by about
+    // 0.5 over a 256-token group and by about 2.7 over the context).
+    private static final double DRIFT = 0.03;
+    private static final double NOISE = 0.3;
+    private static final double IID = 1.0;
+    private static final double TOPIC = 3.0;
+    private static final double QUERY_NOISE = 0.5;
+
+    private TwoLevelSynthetic() {}
 
     /** How the keys are made. */
     enum Keys {
         /**
          * Per KV head, a mean that drifts as a random walk from token to token, plus small i.i.d.
-         * noise; {@link #TOPICS} segments of 64 to 256 consecutive tokens also carry a topic
-         * direction, which a query aligns with.
+         * noise; {@link #TOPICS} topics own {@link #SEGMENTS} segments each of 32 to 160
+         * consecutive tokens, whose keys also carry the topic's direction, which a query aligns with.
          */
         CORRELATED,
         /**
@@ -53,8 +72,37 @@ class TwoLevelQualityTest {
         SCATTERED
     }
 
-    /** Mean captured mass of flat, two-level and a random choice of as many middle pages as flat. */
+    /**
+     * A kind of keys and how strongly the queries align with their topic.
+     *
+     * @param keys how the keys are made
+     * @param alignment a query's component along its topic, in units of {@code sqrt(HEAD_DIM)}
+     */
+    record Setting(Keys keys, double alignment) {}
+
+    /** The settings of the table, in its order. */
+    static final List<Setting> SETTINGS = List.of(new Setting(Keys.CORRELATED, 1.5), new Setting(Keys.CORRELATED, 3.0),
+            new Setting(Keys.SCATTERED, 3.0));
+
+    /**
+     * Mean captured mass of flat, two-level and a random choice of as many middle pages as flat.
+     *
+     * @param flat mass flat selection captured
+     * @param twoLevel mass two-level selection captured
+     * @param random mass of the random reference
+     * @param twoLevelScored page bounds two-level selection scored per query
+     */
     record Captured(double flat, double twoLevel, double random, double twoLevelScored) {}
+
+    /**
+     * One row of the table.
+     *
+     * @param setting the keys and queries
+     * @param budget tokens read per query at most
+     * @param oversample the two-level oversampling factor
+     * @param captured the figures, averaged over {@link #SEEDS}
+     */
+    record Row(Setting setting, int budget, int oversample, Captured captured) {}
 
     /** The keys appended and the queries asked, per KV head and topic. */
     private record Data(float[][] keys, float[][] topics, boolean[][] topicTokens) {}
@@ -119,16 +167,6 @@ class TwoLevelQualityTest {
         return new Data(keys, topics, topicTokens);
     }
 
-    // Per-component scales of the keys and the queries' noise, chosen so that a topic query's
-    // attention is neither spread evenly nor on a handful of tokens: flat selection catches 0.6 to
-    // 0.95 of it on correlated keys (the drift, 0.03 per token, moves each component's mean by about
-    // 0.5 over a 256-token group and by about 2.7 over the context).
-    private static final double DRIFT = 0.03;
-    private static final double NOISE = 0.3;
-    private static final double IID = 1.0;
-    private static final double TOPIC = 3.0;
-    private static final double QUERY_NOISE = 0.5;
-
     /** Query {@code s}: every head aligned with topic {@code s % TOPICS} of its KV head, plus noise. */
     private static float[] query(Data data, int s, double alignment, SplittableRandom rnd) {
         float[] topic = data.topics()[s % TOPICS];
@@ -144,7 +182,10 @@ class TwoLevelQualityTest {
         return q;
     }
 
-    /** Exact attention probabilities per query head and token, in double precision. */
+    /**
+     * Exact attention probabilities per query head and token, in double precision: the oracle,
+     * computed from the keys as generated, independently of the cache and the kernels.
+     */
     private static double[][] attention(float[][] keys, float[] q) {
         double[][] p = new double[QUERY_HEADS][TOKENS];
         int group = QUERY_HEADS / KV_HEADS;
@@ -186,28 +227,32 @@ class TwoLevelQualityTest {
     }
 
     /**
-     * Mean captured mass over {@link #QUERIES} queries, for every budget and oversample, on one
-     * set of keys: {@code [budget][oversample]}.
+     * Mean captured mass over {@link #QUERIES} queries, for every budget and oversample, on one set
+     * of keys.
+     *
+     * @param kind how the keys are made
+     * @param alignment how strongly the queries align with their topic
+     * @param seed the set of keys and queries
+     * @return {@code [budget][oversample]}, indexed as {@link #BUDGETS} and {@link #OVERSAMPLES}
      */
     static Captured[][] measure(Keys kind, double alignment, long seed) {
+        int budgets = BUDGETS.size();
+        int oversamples = OVERSAMPLES.size();
         Data data = data(kind, seed);
         ModelShape shape = new ModelShape(1, KV_HEADS, HEAD_DIM, TOKENS);
-        int pages = TOKENS / PAGE_TOKENS;
-        double[] flat = new double[BUDGETS.length];
-        double[] random = new double[BUDGETS.length];
-        double[][] twoLevel = new double[BUDGETS.length][OVERSAMPLES.length];
-        double[][] scored = new double[BUDGETS.length][OVERSAMPLES.length];
-        SparseAttention[] flatDrivers = new SparseAttention[BUDGETS.length];
-        SparseAttention[][] twoLevelDrivers = new SparseAttention[BUDGETS.length][OVERSAMPLES.length];
+        double[] flat = new double[budgets];
+        double[] random = new double[budgets];
+        double[][] twoLevel = new double[budgets][oversamples];
+        double[][] scored = new double[budgets][oversamples];
+        SparseAttention[] flatDrivers = new SparseAttention[budgets];
+        SparseAttention[][] twoLevelDrivers = new SparseAttention[budgets][oversamples];
         try (TieredKvCache cache = TieredKvCache.builder().shape(shape).pageTokens(PAGE_TOKENS)
-                .fastTierPages(pages).slowTierPages(0).kernel(Kernels.scalar()).build();
+                .fastTierPages(PAGES).slowTierPages(0).kernel(Kernels.scalar()).build();
                 Sequence seq = cache.newSequence()) {
-            for (int b = 0; b < BUDGETS.length; b++) {
-                flatDrivers[b] = SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
-                        .budgetTokens(BUDGETS[b]).parallelLanes(false).build();
-                for (int o = 0; o < OVERSAMPLES.length; o++) {
-                    twoLevelDrivers[b][o] = SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
-                            .budgetTokens(BUDGETS[b]).parallelLanes(false).oversample(OVERSAMPLES[o]).build();
+            for (int b = 0; b < budgets; b++) {
+                flatDrivers[b] = driver(cache, BUDGETS.get(b), 0);
+                for (int o = 0; o < oversamples; o++) {
+                    twoLevelDrivers[b][o] = driver(cache, BUDGETS.get(b), OVERSAMPLES.get(o));
                 }
             }
             float[] v = new float[KV_HEADS * HEAD_DIM];
@@ -217,16 +262,16 @@ class TwoLevelQualityTest {
             SplittableRandom queries = new SplittableRandom(seed * 31 + 1);
             SplittableRandom rnd = new SplittableRandom(seed * 31 + 2);
             float[] out = new float[QUERY_HEADS * HEAD_DIM];
-            int[] chosen = new int[pages];
-            int[] middle = new int[pages];
+            int[] chosen = new int[PAGES];
+            int[] middle = new int[PAGES];
             for (int s = 0; s < QUERIES; s++) {
                 float[] q = query(data, s, alignment, queries);
                 double[][] p = attention(data.keys(), q);
-                for (int b = 0; b < BUDGETS.length; b++) {
+                for (int b = 0; b < budgets; b++) {
                     SparseAttention f = flatDrivers[b];
                     seq.attend(0, q, out, f);
                     flat[b] += mass(p, selected(f, chosen), f.selectedCount());
-                    for (int o = 0; o < OVERSAMPLES.length; o++) {
+                    for (int o = 0; o < oversamples; o++) {
                         SparseAttention t = twoLevelDrivers[b][o];
                         seq.attend(0, q, out, t);
                         twoLevel[b][o] += mass(p, selected(t, chosen), t.selectedCount());
@@ -234,13 +279,13 @@ class TwoLevelQualityTest {
                     }
                     // Sink, newest and as many random middle pages as flat chose.
                     int k = f.selectedCount() - 2;
-                    for (int i = 0; i < pages - 2; i++) {
+                    for (int i = 0; i < PAGES - 2; i++) {
                         middle[i] = i + 1;
                     }
                     chosen[0] = 0;
-                    chosen[1] = pages - 1;
+                    chosen[1] = PAGES - 1;
                     for (int i = 0; i < k; i++) {
-                        int j = i + rnd.nextInt(pages - 2 - i);
+                        int j = i + rnd.nextInt(PAGES - 2 - i);
                         int x = middle[i];
                         middle[i] = middle[j];
                         middle[j] = x;
@@ -250,7 +295,7 @@ class TwoLevelQualityTest {
                 }
             }
         } finally {
-            for (int b = 0; b < BUDGETS.length; b++) {
+            for (int b = 0; b < budgets; b++) {
                 if (flatDrivers[b] != null) {
                     flatDrivers[b].close();
                 }
@@ -261,14 +306,20 @@ class TwoLevelQualityTest {
                 }
             }
         }
-        Captured[][] r = new Captured[BUDGETS.length][OVERSAMPLES.length];
-        for (int b = 0; b < BUDGETS.length; b++) {
-            for (int o = 0; o < OVERSAMPLES.length; o++) {
+        Captured[][] r = new Captured[budgets][oversamples];
+        for (int b = 0; b < budgets; b++) {
+            for (int o = 0; o < oversamples; o++) {
                 r[b][o] = new Captured(flat[b] / QUERIES, twoLevel[b][o] / QUERIES, random[b] / QUERIES,
                         scored[b][o] / QUERIES);
             }
         }
         return r;
+    }
+
+    /** A driver on the calling thread: flat for {@code oversample == 0}, else two-level. */
+    private static SparseAttention driver(TieredKvCache cache, int budget, int oversample) {
+        return SparseAttention.builder(Kernels.scalar(), QUERY_HEADS, HEAD_DIM, cache.pagesPerLayer())
+                .budgetTokens(budget).oversample(oversample).parallelLanes(false).build();
     }
 
     private static int[] selected(SparseAttention a, int[] into) {
@@ -278,17 +329,20 @@ class TwoLevelQualityTest {
         return into;
     }
 
-    private static final long[] SEEDS = {1, 2, 3};
-    private static final int[] BUDGETS = {512, 1024};
-    private static final int[] OVERSAMPLES = {1, 2, 4};
-
-    /** {@link #measure} averaged over {@link #SEEDS}. */
-    private static Captured[][] mean(Keys kind, double alignment) {
-        double[][][] sum = new double[BUDGETS.length][OVERSAMPLES.length][4];
+    /**
+     * {@link #measure} averaged over {@link #SEEDS}: the rows of one setting, by budget, then oversample.
+     *
+     * @param setting the keys and queries
+     * @return {@code BUDGETS.size() * OVERSAMPLES.size()} rows
+     */
+    static List<Row> rows(Setting setting) {
+        int budgets = BUDGETS.size();
+        int oversamples = OVERSAMPLES.size();
+        double[][][] sum = new double[budgets][oversamples][4];
         for (long seed : SEEDS) {
-            Captured[][] r = measure(kind, alignment, seed);
-            for (int b = 0; b < BUDGETS.length; b++) {
-                for (int o = 0; o < OVERSAMPLES.length; o++) {
+            Captured[][] r = measure(setting.keys(), setting.alignment(), seed);
+            for (int b = 0; b < budgets; b++) {
+                for (int o = 0; o < oversamples; o++) {
                     Captured c = r[b][o];
                     sum[b][o][0] += c.flat();
                     sum[b][o][1] += c.twoLevel();
@@ -297,73 +351,29 @@ class TwoLevelQualityTest {
                 }
             }
         }
-        Captured[][] m = new Captured[BUDGETS.length][OVERSAMPLES.length];
-        int n = SEEDS.length;
-        for (int b = 0; b < BUDGETS.length; b++) {
-            for (int o = 0; o < OVERSAMPLES.length; o++) {
+        List<Row> rows = new ArrayList<>(budgets * oversamples);
+        int n = SEEDS.size();
+        for (int b = 0; b < budgets; b++) {
+            for (int o = 0; o < oversamples; o++) {
                 double[] x = sum[b][o];
-                m[b][o] = new Captured(x[0] / n, x[1] / n, x[2] / n, x[3] / n);
+                rows.add(new Row(setting, BUDGETS.get(b), OVERSAMPLES.get(o),
+                        new Captured(x[0] / n, x[1] / n, x[2] / n, x[3] / n)));
             }
         }
-        return m;
+        return rows;
     }
 
-    /** A kind of keys and how strongly the queries align with their topic. */
-    private record Setting(Keys keys, double alignment) {}
+    /** The table's header: column names and alignment, in Markdown. */
+    static String header() {
+        return "| keys | alignment | budget | N | flat | two-level | random | pages scored by two-level |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    }
 
-    private static final Setting[] SETTINGS = {
-        new Setting(Keys.CORRELATED, 1.5), new Setting(Keys.CORRELATED, 3.0), new Setting(Keys.SCATTERED, 3.0)};
-
-    @Test
-    void shouldKeepNearlyFlatSelectionsMassOnLocallyCorrelatedKeys() throws IOException {
-        StringBuilder report = new StringBuilder();
-        Captured[][][] results = new Captured[SETTINGS.length][][];
-        for (int k = 0; k < SETTINGS.length; k++) {
-            results[k] = mean(SETTINGS[k].keys(), SETTINGS[k].alignment());
-            for (int b = 0; b < BUDGETS.length; b++) {
-                for (int o = 0; o < OVERSAMPLES.length; o++) {
-                    Captured c = results[k][b][o];
-                    report.append(String.format(Locale.ROOT,
-                            "| %s | %.1f | %d | %d | %.3f | %.3f | %.3f | %.0f of %d |%n",
-                            SETTINGS[k].keys().name().toLowerCase(Locale.ROOT), SETTINGS[k].alignment(),
-                            BUDGETS[b], OVERSAMPLES[o], c.flat(), c.twoLevel(), c.random(), c.twoLevelScored(),
-                            TOKENS / PAGE_TOKENS));
-                }
-            }
-        }
-        String file = System.getProperty("kvplace.twolevel.report");
-        if (file != null && !file.isBlank()) {
-            Files.writeString(Path.of(file), report.toString());
-        }
-        for (int k = 0; k < SETTINGS.length; k++) {
-            for (int b = 0; b < BUDGETS.length; b++) {
-                for (int o = 0; o < OVERSAMPLES.length; o++) {
-                    Captured c = results[k][b][o];
-                    String at = SETTINGS[k] + ", budget " + BUDGETS[b] + ", oversample " + OVERSAMPLES[o] + ": " + c;
-                    // The measure discriminates: page bounds beat a random choice of as many pages by
-                    // far (measured: by 0.24 of the mass at least, on the scattered keys).
-                    assertTrue(c.flat() > c.random() + 0.15, at);
-                    double ratio = c.twoLevel() / c.flat();
-                    assertTrue(ratio <= 1 + 1e-9, at + ": two-level above flat");
-                    if (SETTINGS[k].keys() == Keys.CORRELATED) {
-                        // Measured two-level / flat on correlated keys (docs/decode.md), lowest over both
-                        // alignments and budgets: 0.78 at oversample 1, 0.90 at 2, 0.95 at 4. The
-                        // thresholds leave about 0.05 for other seeds and kernels' rounding; a first
-                        // level that kept the wrong groups would fall to the scattered figures.
-                        double least = switch (OVERSAMPLES[o]) {
-                            case 1 -> 0.70;
-                            case 2 -> 0.85;
-                            default -> 0.90;
-                        };
-                        assertTrue(ratio >= least, at + ": two-level/flat " + ratio + " < " + least);
-                    } else if (OVERSAMPLES[o] <= 2) {
-                        // The control: without local correlation group bounds cannot rank groups, and
-                        // two-level keeps clearly less (measured 0.52 to 0.71 of flat, below every
-                        // correlated figure), so a measure that could not see a worse selection fails here.
-                        assertTrue(ratio <= 0.80, at + ": two-level/flat " + ratio + " on scattered keys");
-                    }
-                }
-            }
-        }
+    /** One row of the table, in Markdown, with a line break. */
+    static String line(Row r) {
+        Captured c = r.captured();
+        return String.format(Locale.ROOT, "| %s | %.1f | %d | %d | %.3f | %.3f | %.3f | %.0f of %d |\n",
+                r.setting().keys().name().toLowerCase(Locale.ROOT), r.setting().alignment(), r.budget(),
+                r.oversample(), c.flat(), c.twoLevel(), c.random(), c.twoLevelScored(), PAGES);
     }
 }
