@@ -38,8 +38,11 @@ final class LaneReader implements AutoCloseable {
     private final int window;
     private final AttentionState[] pageStates;
     private final AttentionState total;
-    private final float[] pageMax; // per position and head: the page's own maximum score
-    private final float[] pageSum; // per position and head: the page's sum of exp(score - pageMax)
+    private final int headDim;
+    // Per position and head, for the page masses: the page's sum scaled to the running maximum it
+    // was merged at, and that running maximum.
+    private final float[] pageScaled;
+    private final float[] pageRef;
     private final int[] fastPages;
     private final int[] fastSlots;
     private final int[] slowPages;
@@ -65,8 +68,9 @@ final class LaneReader implements AutoCloseable {
             pageStates[i] = new AttentionState(queryHeads, headDim, 1);
         }
         this.total = new AttentionState(queryHeads, headDim, 0);
-        this.pageMax = new float[Math.multiplyExact(maxPages, queryHeads)];
-        this.pageSum = new float[pageMax.length];
+        this.headDim = headDim;
+        this.pageScaled = new float[Math.multiplyExact(maxPages, queryHeads)];
+        this.pageRef = new float[pageScaled.length];
         this.fastPages = new int[window];
         this.fastSlots = new int[window];
         this.slowPages = new int[window];
@@ -107,10 +111,7 @@ final class LaneReader implements AutoCloseable {
             }
             readWindow(layer, q);
             for (int i = from; i < to; i++) {
-                AttentionState s = pageStates[i - from];
-                total.merge(s);
-                System.arraycopy(s.max(), 0, pageMax, i * queryHeads, queryHeads);
-                System.arraycopy(s.sum(), 0, pageSum, i * queryHeads, queryHeads);
+                merge(pageStates[i - from], i);
             }
             fastTotal += fastCount;
             slowTotal += slowCount;
@@ -118,15 +119,93 @@ final class LaneReader implements AutoCloseable {
         fastCount = fastTotal;
         slowCount = slowTotal;
         total.finish(out);
+        masses(count, mass);
+    }
+
+    /**
+     * Merges the partial state of the page at {@code position} into the total (log-sum-exp, the side
+     * with the larger maximum keeping its scale) and keeps what its mass needs.
+     */
+    private void merge(AttentionState page, int position) {
+        float[] max = total.max();
+        float[] sum = total.sum();
+        float[] acc = total.acc();
+        float[] pm = page.max();
+        float[] ps = page.sum();
+        float[] pa = page.acc();
+        int rec = position * queryHeads;
+        for (int h = 0; h < queryHeads; h++) {
+            float mb = pm[h];
+            float ma = max[h];
+            int base = h * headDim;
+            if (mb <= ma) {
+                float cb = expNonPositive(mb - ma);
+                sum[h] += ps[h] * cb;
+                for (int d = 0; d < headDim; d++) {
+                    acc[base + d] += pa[base + d] * cb;
+                }
+                pageScaled[rec + h] = ps[h] * cb;
+                pageRef[rec + h] = ma;
+            } else {
+                float ca = expNonPositive(ma - mb); // 0 when nothing was merged yet (ma is -inf)
+                sum[h] = sum[h] * ca + ps[h];
+                for (int d = 0; d < headDim; d++) {
+                    acc[base + d] = acc[base + d] * ca + pa[base + d];
+                }
+                max[h] = mb;
+                pageScaled[rec + h] = ps[h];
+                pageRef[rec + h] = mb;
+            }
+        }
+    }
+
+    private static final float LN2_HI = 0.693145751953125f; // ln 2 in its upper 16 bits: n * LN2_HI is exact
+    private static final float LN2_LO = 1.4286068203094172321e-06f;
+    private static final float LOG2_E = 1.44269504088896341f;
+
+    /**
+     * {@code exp(x)} for {@code x <= 0} in float arithmetic, within 2 ulp of {@link Math#exp} (0 below
+     * {@code -87.3}, where the result would be subnormal; 0 for negative infinity). Pure float
+     * operations and {@link Math#fma}, so every thread and every JIT tier computes the same bits;
+     * several times cheaper than {@link Math#exp}, which this merge calls once per page and head.
+     */
+    static float expNonPositive(float x) {
+        if (!(x >= -87.33654f)) {
+            return 0f;
+        }
+        int n = Math.round(x * LOG2_E);
+        float r = Math.fma(-n, LN2_LO, Math.fma(-n, LN2_HI, x)); // |r| <= ln(2)/2 (plus rounding)
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(r, p, 1f / 120);
+        p = Math.fma(r, p, 1f / 24);
+        p = Math.fma(r, p, 1f / 6);
+        p = Math.fma(r, p, 0.5f);
+        p = Math.fma(r, p, 1f);
+        p = Math.fma(r, p, 1f);
+        return p * Float.intBitsToFloat((n + 127) << 23);
+    }
+
+    /**
+     * Each page's mass: its scaled sum times {@code exp(ref - final max) / final sum}, summed over
+     * heads. The running maximum changes at few pages, so most pages share one {@code exp}.
+     */
+    private void masses(int count, float[] mass) {
         float[] m = total.max();
         float[] s = total.sum();
         for (int i = 0; i < count; i++) {
-            float sum = 0f;
-            int base = i * queryHeads;
-            for (int h = 0; h < queryHeads; h++) {
-                sum += pageSum[base + h] * (float) Math.exp(pageMax[base + h] - m[h]) / s[h];
+            mass[i] = 0f;
+        }
+        for (int h = 0; h < queryHeads; h++) {
+            float lastRef = Float.NaN;
+            float factor = 0f;
+            for (int i = 0; i < count; i++) {
+                float ref = pageRef[i * queryHeads + h];
+                if (ref != lastRef) { // NaN never equals: the first page computes its factor
+                    factor = (float) Math.exp(ref - m[h]) / s[h];
+                    lastRef = ref;
+                }
+                mass[i] += pageScaled[i * queryHeads + h] * factor;
             }
-            mass[i] = sum;
         }
     }
 
