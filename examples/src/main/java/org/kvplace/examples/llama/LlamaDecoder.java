@@ -92,7 +92,7 @@ public final class LlamaDecoder implements AutoCloseable {
      * A decoder at position 0 whose sparse attention selects pages flat ({@code oversample == 0}:
      * every page scored) or in two levels ({@code oversample > 0}: groups of
      * {@code TieredKvCache.GROUP_PAGES} pages first, see
-     * {@link SparseAttention#SparseAttention(org.kvplace.core.kernel.DecodeKernel, int, int, int, int, boolean, int)}).
+     * {@link SparseAttention.Builder#oversample(int)}).
      *
      * @param model the model
      * @param seq an empty sequence of a cache whose shape matches the model (layers, KV heads, head dim)

@@ -20,7 +20,11 @@ import java.util.Properties;
 public record HardwareProfile(String name, double fastBandwidth, long fastCapacity, double slowRead,
         double slowWrite, double slowDram, long slowCapacity) {
 
-    /** Validates every field. @throws IllegalArgumentException naming the bad field and value */
+    /**
+     * Validates every field.
+     *
+     * @throws IllegalArgumentException naming the bad field and value
+     */
     public HardwareProfile {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name must be non-blank, got '" + name + "'");

@@ -23,7 +23,11 @@ import java.util.Properties;
  */
 public record ModelProfile(String name, int layers, long kvBytesPerToken, long weightBytesPerLayer, int batch) {
 
-    /** Validates every field. @throws IllegalArgumentException naming the bad field and value */
+    /**
+     * Validates every field.
+     *
+     * @throws IllegalArgumentException naming the bad field and value
+     */
     public ModelProfile {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name must be non-blank, got '" + name + "'");
@@ -65,7 +69,13 @@ public record ModelProfile(String name, int layers, long kvBytesPerToken, long w
         return new ModelProfile("llama3.1-8b-mha", 32, 32L * 128 * 2 * 2, 500_000_000L, 1);
     }
 
-    /** This model with another batch. @throws IllegalArgumentException if {@code batch < 1} */
+    /**
+     * This model with another batch.
+     *
+     * @param batch the new batch size, at least 1
+     * @return a profile equal to this one but for its batch
+     * @throws IllegalArgumentException if {@code batch < 1}
+     */
     public ModelProfile withBatch(int batch) {
         return new ModelProfile(name, layers, kvBytesPerToken, weightBytesPerLayer, batch);
     }

@@ -53,7 +53,11 @@ public record GeneratorConfig(int promptTokens, int decodeTokens, int layers, in
     /** Step-to-step variation of the preset {@code high}. */
     public static final double VARIATION_HIGH = 0.30;
 
-    /** Validates the fields. @throws IllegalArgumentException naming the bad field and value */
+    /**
+     * Validates the fields.
+     *
+     * @throws IllegalArgumentException naming the bad field and value
+     */
     public GeneratorConfig {
         new TraceHeader(unitTokens, layers, promptTokens, decodeTokens, false);
         if (!(sparsity >= 0 && sparsity < 1)) {

@@ -22,7 +22,11 @@ public record TraceHeader(int unitTokens, int layers, int promptTokens, int deco
      */
     public static final long MAX_UNIT_LAYERS = 1L << 27;
 
-    /** Validates the fields. @throws IllegalArgumentException naming the bad field and value */
+    /**
+     * Validates the fields.
+     *
+     * @throws IllegalArgumentException naming the bad field and value
+     */
     public TraceHeader {
         if (unitTokens < 1 || unitTokens > 1 << 16) {
             throw new IllegalArgumentException("unitTokens must be in [1, 65536], got " + unitTokens);

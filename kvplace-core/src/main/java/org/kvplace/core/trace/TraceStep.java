@@ -87,7 +87,12 @@ public final class TraceStep implements StepReads {
         recount();
     }
 
-    /** Unmarks a unit. @throws IllegalArgumentException if {@code unit} is out of range */
+    /**
+     * Unmarks a unit.
+     *
+     * @param unit the unit's index in this step
+     * @throws IllegalArgumentException if {@code unit} is out of range
+     */
     public void remove(int unit) {
         if (unit < 0 || unit >= unitCount) {
             throw new IllegalArgumentException("step n=" + position + " l=" + layer + ": unit " + unit
@@ -119,7 +124,12 @@ public final class TraceStep implements StepReads {
         hasMass = true;
     }
 
-    /** Copies another step into this one. @throws IllegalArgumentException if it does not fit */
+    /**
+     * Copies another step into this one.
+     *
+     * @param o the step to copy
+     * @throws IllegalArgumentException if it does not fit
+     */
     public void copyFrom(TraceStep o) {
         reset(o.position, o.layer, o.unitCount);
         System.arraycopy(o.bits, 0, bits, 0, Bits.words(o.unitCount));

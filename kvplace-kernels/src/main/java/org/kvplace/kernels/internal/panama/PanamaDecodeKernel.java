@@ -26,8 +26,9 @@ public final class PanamaDecodeKernel implements DecodeKernel {
     private static final int SCORE_BLOCK = 64;
     /**
      * Bytes of K or V rows that attention takes through all its passes before the next rows: one
-     * 4 KiB page. With the KV from DRAM this measured 5-15% faster than whole 8 KiB blocks per
-     * pass (docs/performance.md); smaller chunks pay more in calls than they gain.
+     * 4 KiB page. With the KV from DRAM this is faster than whole blocks per pass, and smaller
+     * chunks pay more in calls than they gain ({@code docs/performance.md}, "Block size matters
+     * more than the work").
      */
     private static final long CHUNK_BYTES = 4096;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);

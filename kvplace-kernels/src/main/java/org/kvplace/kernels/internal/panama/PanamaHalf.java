@@ -7,12 +7,12 @@ import java.lang.foreign.ValueLayout;
  * IEEE binary16 to binary32 widening of a page block before the f32 kernels run on it.
  *
  * <p>JDK 25's Vector API has no half-float conversion operator ({@code S2F} converts the short's
- * integer value, not its half-float meaning). Two ways were measured on the AVX-512 machine of
- * {@code docs/performance.md} (2,048 halves from off-heap memory into a {@code float[]}): rebuilding
- * the bits with {@code ShortVector} loads, {@code S2I}, shifts, a {@code 2^112} rebias multiply and
- * a blend for infinities and NaNs took about 210 ns; the plain loop below, which C2 compiles to
- * vector half-to-float conversions ({@code vcvtph2ps}) through the {@link Float#float16ToFloat}
- * intrinsic, took about 90 ns. So the plain loop it is; it is exact for every input.
+ * integer value, not its half-float meaning). Of the two ways timed (figures in
+ * {@code docs/performance.md}), rebuilding the bits with {@code ShortVector} loads, {@code S2I},
+ * shifts, a {@code 2^112} rebias multiply and a blend for infinities and NaNs was the slower; the
+ * plain loop below, which C2 compiles to vector half-to-float conversions ({@code vcvtph2ps})
+ * through the {@link Float#float16ToFloat} intrinsic, was the faster. So the plain loop it is; it
+ * is exact for every input.
  */
 final class PanamaHalf {
 
