@@ -16,8 +16,10 @@ import org.kvplace.core.memory.TierKind;
  * only), and the partial states merge by log-sum-exp in the order of the pages, whichever lane read
  * them. A page's partial state depends only on its keys, values and the query, and the merge order
  * only on the chosen pages, so moving pages between tiers never changes a single bit of the output
- * or of the page masses. Pages are read in windows of at most {@link #window()} pages (one window
- * for most steps), each window's states merging before the next window is read.
+ * or of the page masses. When both lanes read, pages are read in windows of at most
+ * {@link #window()} pages (their states about the size of a core's second-level cache), each
+ * window's states merging before the next window is read; a single lane merges each page as soon
+ * as it is read.
  *
  * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
  * lane thread starts on the first step that reads pages of both tiers and stops in
@@ -27,7 +29,7 @@ import org.kvplace.core.memory.TierKind;
 final class LaneReader implements AutoCloseable {
 
     /** Bytes of per-page partial states a reader keeps at most (its window), unless one page needs more. */
-    static final long WINDOW_BYTES = 4L << 20;
+    static final long WINDOW_BYTES = 512L << 10;
 
     /** Stops the lane thread of a reader that was never closed once it is unreachable. */
     private static final Cleaner CLEANER = Cleaner.create();
@@ -109,9 +111,13 @@ final class LaneReader implements AutoCloseable {
                     slowPages[slowCount++] = page;
                 }
             }
-            readWindow(layer, q);
-            for (int i = from; i < to; i++) {
-                merge(pageStates[i - from], i);
+            if (parallel && fastCount > 0 && slowCount > 0) {
+                readWindow(layer, q);
+                for (int i = from; i < to; i++) {
+                    merge(pageStates[i - from], i);
+                }
+            } else {
+                readInOrder(layer, q, pages, from, to, tiers);
             }
             fastTotal += fastCount;
             slowTotal += slowCount;
@@ -141,9 +147,7 @@ final class LaneReader implements AutoCloseable {
             if (mb <= ma) {
                 float cb = expNonPositive(mb - ma);
                 sum[h] += ps[h] * cb;
-                for (int d = 0; d < headDim; d++) {
-                    acc[base + d] += pa[base + d] * cb;
-                }
+                addScaled(acc, pa, base, base + headDim, cb);
                 pageScaled[rec + h] = ps[h] * cb;
                 pageRef[rec + h] = ma;
             } else {
@@ -156,6 +160,13 @@ final class LaneReader implements AutoCloseable {
                 pageScaled[rec + h] = ps[h];
                 pageRef[rec + h] = mb;
             }
+        }
+    }
+
+    /** {@code acc[i] += x[i] * c} for {@code i} in {@code [from, to)}: a loop the JIT vectorises. */
+    private static void addScaled(float[] acc, float[] x, int from, int to, float c) {
+        for (int i = from; i < to; i++) {
+            acc[i] += x[i] * c;
         }
     }
 
@@ -209,38 +220,60 @@ final class LaneReader implements AutoCloseable {
         }
     }
 
-    private void readWindow(KvLayerView layer, float[] q) {
-        if (parallel && fastCount > 0 && slowCount > 0) {
-            if (lane == null) {
-                lane = new Lane(kernel, pageStates);
-                laneCleanable = CLEANER.register(this, lane::stop);
-                lane.thread.start();
+    /**
+     * One lane, or lanes one after the other: each page is read and merged at once, in page order,
+     * into one reused partial state, which stays in the core's cache (the same arithmetic as the
+     * windowed path, so the same bits).
+     */
+    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int from, int to, byte[] tiers) {
+        AttentionState s = pageStates[0];
+        long fast = 0;
+        long slow = 0;
+        long t = System.nanoTime();
+        for (int i = from; i < to; i++) {
+            s.reset();
+            one[0] = pages[i];
+            kernel.attendPages(layer, q, one, 0, 1, s);
+            merge(s, i);
+            long now = System.nanoTime();
+            if (tiers[i] == 0) {
+                fast += now - t;
+            } else {
+                slow += now - t;
             }
-            // The lane expected to take longer runs on the calling thread, so that the lane thread's
-            // wake-up delay falls on the shorter one (the expectation: each lane's recent time per page).
-            boolean slowHere = slowCount * slowPageNanos >= fastCount * fastPageNanos;
-            long here;
-            long there;
-            int ticket = slowHere ? lane.post(layer, q, fastPages, fastSlots, fastCount)
-                    : lane.post(layer, q, slowPages, slowSlots, slowCount);
-            try {
-                here = slowHere ? readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one)
-                        : readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
-            } catch (RuntimeException | Error e) {
-                // Never return while the lane still reads pages: the caller's read lock ends then.
-                try {
-                    lane.await(ticket);
-                } catch (RuntimeException | Error other) {
-                    e.addSuppressed(other);
-                }
-                throw e;
-            }
-            there = lane.await(ticket);
-            account(slowHere ? there : here, slowHere ? here : there);
-        } else {
-            account(readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one),
-                    readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one));
+            t = now;
         }
+        account(fast, slow);
+    }
+
+    /** Both lanes at once: each reads its pages of the window into their own partial states. */
+    private void readWindow(KvLayerView layer, float[] q) {
+        if (lane == null) {
+            lane = new Lane(kernel, pageStates);
+            laneCleanable = CLEANER.register(this, lane::stop);
+            lane.thread.start();
+        }
+        // The lane expected to take longer runs on the calling thread, so that the lane thread's
+        // wake-up delay falls on the shorter one (the expectation: each lane's recent time per page).
+        boolean slowHere = slowCount * slowPageNanos >= fastCount * fastPageNanos;
+        long here;
+        long there;
+        int ticket = slowHere ? lane.post(layer, q, fastPages, fastSlots, fastCount)
+                : lane.post(layer, q, slowPages, slowSlots, slowCount);
+        try {
+            here = slowHere ? readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one)
+                    : readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
+        } catch (RuntimeException | Error e) {
+            // Never return while the lane still reads pages: the caller's read lock ends then.
+            try {
+                lane.await(ticket);
+            } catch (RuntimeException | Error other) {
+                e.addSuppressed(other);
+            }
+            throw e;
+        }
+        there = lane.await(ticket);
+        account(slowHere ? there : here, slowHere ? here : there);
     }
 
     /** Adds a window's lane times and updates the expected time per page of each lane. */
