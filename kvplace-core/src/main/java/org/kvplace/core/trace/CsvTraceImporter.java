@@ -1,9 +1,6 @@
 package org.kvplace.core.trace;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -11,7 +8,9 @@ import java.nio.file.Path;
  * {@code n,l,read_kv}, then one row per step {@code n,l,"[ids]"}, where the list holds the token
  * ids the step read (a JSON list of integers, quoted by the CSV writer when it has a comma).
  * Step {@code (n, l)} reads those tokens, all below {@code n}, and writes token {@code n}.
- * Blank lines are ignored.
+ * Blank lines are ignored. Lines end with LF or CRLF, hold only printable ASCII and tabs, and are
+ * at most {@link TextTraceImporter#DEFAULT_MAX_LINE_BYTES} bytes long; anything else fails naming the
+ * file, the line and the column, before the line is read whole. Only regular files are read.
  *
  * <p>The file is scanned twice: once for its header (prompt = the first {@code n}, layers = the
  * largest {@code l} + 1), then streamed. Rows must come in trace order (n ascending, every layer
@@ -24,9 +23,8 @@ public final class CsvTraceImporter implements AccessTrace {
     public static final String HEADER = "n,l,read_kv";
 
     private final Path file;
-    private final BufferedReader in;
+    private final TraceLines in;
     private final TraceHeader header;
-    private long lineNo;
     private long stepIndex;
     private boolean closed;
     private int rowN;
@@ -41,15 +39,14 @@ public final class CsvTraceImporter implements AccessTrace {
     public CsvTraceImporter(Path file) throws IOException {
         this.file = file;
         int minN = Integer.MAX_VALUE, maxN = -1, maxL = -1;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
-            long no = expectHeader(r);
+        try (TraceLines r = lines(file)) {
+            expectHeader(r);
             String line;
-            while ((line = r.readLine()) != null) {
-                no++;
+            while ((line = r.next()) != null) {
                 if (line.isBlank()) {
                     continue;
                 }
-                parse(line, no, null);
+                parse(line, r.lineNo(), null);
                 minN = Math.min(minN, rowN);
                 maxN = Math.max(maxN, rowN);
                 maxL = Math.max(maxL, rowL);
@@ -65,8 +62,12 @@ public final class CsvTraceImporter implements AccessTrace {
             throw new TraceFormatException(file + ": layer " + maxL + " too large");
         }
         this.header = new TraceHeader(1, maxL + 1, minN, maxN - minN + 1, false);
-        this.in = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
-        this.lineNo = expectHeader(in);
+        this.in = lines(file);
+        expectHeader(in);
+    }
+
+    private static TraceLines lines(Path file) throws IOException {
+        return new TraceLines(file, TextTraceImporter.DEFAULT_MAX_LINE_BYTES, false, "CSV trace");
     }
 
     /** Whether {@code firstLine} (a file's first non-blank line) is this format's header. */
@@ -74,18 +75,16 @@ public final class CsvTraceImporter implements AccessTrace {
         return firstLine != null && firstLine.strip().equals(HEADER);
     }
 
-    private long expectHeader(BufferedReader r) throws IOException {
+    private void expectHeader(TraceLines r) throws IOException {
         String line;
-        long no = 0;
-        while ((line = r.readLine()) != null) {
-            no++;
+        while ((line = r.next()) != null) {
             if (line.isBlank()) {
                 continue;
             }
             if (!isHeader(line)) {
-                throw bad(no, "expected the header '" + HEADER + "', got '" + escape(line) + "'");
+                throw bad(r.lineNo(), "expected the header '" + HEADER + "', got '" + escape(line) + "'");
             }
-            return no;
+            return;
         }
         throw new TraceFormatException(file + ": empty file, expected the header '" + HEADER + "'");
     }
@@ -101,8 +100,8 @@ public final class CsvTraceImporter implements AccessTrace {
             throw new IllegalStateException("importer is closed");
         }
         String line;
-        while ((line = in.readLine()) != null) {
-            lineNo++;
+        while ((line = in.next()) != null) {
+            long lineNo = in.lineNo();
             if (line.isBlank()) {
                 continue;
             }
@@ -121,7 +120,7 @@ public final class CsvTraceImporter implements AccessTrace {
             return true;
         }
         if (stepIndex != header.steps()) {
-            throw bad(lineNo, "file ends after " + stepIndex + " of " + header.steps() + " steps");
+            throw bad(in.lineNo(), "file ends after " + stepIndex + " of " + header.steps() + " steps");
         }
         return false;
     }

@@ -1,12 +1,6 @@
 package org.kvplace.core.trace;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -48,7 +42,7 @@ public final class TextTraceImporter implements AccessTrace {
 
     private final Path file;
     private final int maxLineBytes;
-    private final Lines in;
+    private final TraceLines in;
     private final TraceHeader header;
     private long stepIndex;
     private boolean closed;
@@ -83,27 +77,27 @@ public final class TextTraceImporter implements AccessTrace {
         this.maxLineBytes = maxLineBytes;
         int minN = Integer.MAX_VALUE, maxN = -1, maxL = -1;
         long minNLine = 0, maxNLine = 0, maxLLine = 0;
-        try (Lines r = new Lines(open(file))) {
+        try (TraceLines r = new TraceLines(file, maxLineBytes, true, "text trace")) {
             String line;
             while ((line = r.next()) != null) {
                 if (line.isEmpty()) {
                     continue;
                 }
-                parseFields(line, r.lineNo, null, 0);
+                parseFields(line, r.lineNo(), null, 0);
                 if (parsed[2] != 0) {
                     continue;
                 }
                 if (parsed[0] < minN) {
                     minN = parsed[0];
-                    minNLine = r.lineNo;
+                    minNLine = r.lineNo();
                 }
                 if (parsed[0] > maxN) {
                     maxN = parsed[0];
-                    maxNLine = r.lineNo;
+                    maxNLine = r.lineNo();
                 }
                 if (parsed[1] > maxL) {
                     maxL = parsed[1];
-                    maxLLine = r.lineNo;
+                    maxLLine = r.lineNo();
                 }
             }
         }
@@ -120,34 +114,9 @@ public final class TextTraceImporter implements AccessTrace {
                     + ") to n=" + maxN + " (line " + maxNLine + ") and l=0 to l=" + maxL + " (line " + maxLLine
                     + "): " + e.getMessage());
         }
-        this.in = new Lines(open(file));
+        this.in = new TraceLines(file, maxLineBytes, true, "text trace");
     }
 
-    /**
-     * Opens the file, with messages that say what was being read: a missing file stays a
-     * {@link NoSuchFileException}, anything but a regular file fails before a byte is read.
-     */
-    private static InputStream open(Path file) throws IOException {
-        if (Files.notExists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "text trace not found");
-        }
-        if (Files.exists(file) && !Files.isRegularFile(file)) {
-            throw new IOException(file + ": cannot read as a text trace: not a regular file (the file is read twice,"
-                    + " so it cannot be a directory, a pipe or a device)");
-        }
-        try {
-            return Files.newInputStream(file);
-        } catch (NoSuchFileException e) {
-            throw e;
-        } catch (AccessDeniedException e) {
-            throw new IOException(file + ": cannot open the text trace: permission denied", e);
-        } catch (FileSystemException e) {
-            String why = e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
-            throw new IOException(file + ": cannot open the text trace: " + why, e);
-        } catch (IOException e) {
-            throw new IOException(file + ": cannot open the text trace: " + e.getMessage(), e);
-        }
-    }
 
     @Override
     public TraceHeader header() {
@@ -164,7 +133,7 @@ public final class TextTraceImporter implements AccessTrace {
             if (line.isEmpty()) {
                 continue;
             }
-            long lineNo = in.lineNo;
+            long lineNo = in.lineNo();
             int n0 = header.promptTokens() + (int) (stepIndex / header.layers());
             int l0 = (int) (stepIndex % header.layers());
             // parse n, l, s first; the skip list is applied to `into` only for attention lines
@@ -185,7 +154,7 @@ public final class TextTraceImporter implements AccessTrace {
             return true;
         }
         if (stepIndex != header.steps()) {
-            throw bad(in.lineNo, "file ends after " + stepIndex + " of " + header.steps() + " attention steps");
+            throw bad(in.lineNo(), "file ends after " + stepIndex + " of " + header.steps() + " attention steps");
         }
         return false;
     }
@@ -303,83 +272,4 @@ public final class TextTraceImporter implements AccessTrace {
         }
     }
 
-    /**
-     * Lines of a text trace, bounded and checked byte by byte: {@link #next()} returns a step line
-     * (printable ASCII and tabs), {@code ""} for a blank or comment line, {@code null} at the end.
-     */
-    private final class Lines implements AutoCloseable {
-        private final InputStream in;
-        private final byte[] buf = new byte[1 << 16];
-        private int pos;
-        private int lim;
-        private byte[] line = new byte[256];
-        long lineNo;
-
-        Lines(InputStream in) {
-            this.in = in;
-        }
-
-        private int read() throws IOException {
-            if (pos == lim) {
-                int r;
-                try {
-                    r = in.read(buf, 0, buf.length);
-                } catch (IOException e) {
-                    throw new IOException(file + ": line " + lineNo + ": cannot read the text trace: " + e.getMessage(), e);
-                }
-                if (r <= 0) {
-                    return -1;
-                }
-                pos = 0;
-                lim = r;
-            }
-            return buf[pos++] & 0xFF;
-        }
-
-        String next() throws IOException {
-            int b = read();
-            if (b < 0) {
-                return null;
-            }
-            lineNo++;
-            int len = 0;
-            long bytes = 0;
-            boolean blank = true;
-            boolean comment = false;
-            for (; b >= 0 && b != '\n'; b = read()) {
-                if (++bytes > maxLineBytes) {
-                    throw bad(lineNo, "line longer than " + maxLineBytes + " bytes (the limit for a line of a text"
-                            + " trace; a newline is missing or the file is not a text trace)");
-                }
-                if (blank && b != ' ' && b != '\t' && b != '\r') {
-                    blank = false;
-                    comment = b == '#';
-                }
-                if (comment) {
-                    continue; // any byte may stand in a comment
-                }
-                if (b == '\r') {
-                    int c = read();
-                    if (c < 0 || c == '\n') {
-                        break; // CRLF (or CR at the end of the file)
-                    }
-                    throw bad(lineNo, "carriage return (byte 0x0D) inside the line at column " + bytes);
-                }
-                if (b != '\t' && (b < 0x20 || b >= 0x7F)) {
-                    throw bad(lineNo, String.format("byte 0x%02X at column %d: a step line may hold only printable"
-                            + " ASCII and tabs (other bytes are allowed only in # comments)", b, bytes));
-                }
-                if (len == line.length) {
-                    line = java.util.Arrays.copyOf(line, (int) Math.min(maxLineBytes, 2L * line.length));
-                }
-                line[len++] = (byte) b;
-            }
-            return blank || comment ? "" : new String(line, 0, len, StandardCharsets.ISO_8859_1);
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
-        }
-    }
 }

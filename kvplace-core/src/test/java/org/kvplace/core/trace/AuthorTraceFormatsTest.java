@@ -76,6 +76,15 @@ class AuthorTraceFormatsTest {
                 steps(t);
             }
         });
+        // The control byte is caught by the line reader, before the list is parsed.
+        assertTrue(e.getMessage().contains("line 2: byte 0x01 at column 10"), e.getMessage());
+
+        Path letter = write("c2.csv", "n,l,read_kv\n3,0,\"[0,x]\"\n");
+        e = assertThrows(TraceFormatException.class, () -> {
+            try (AccessTrace t = Traces.openText(letter)) {
+                steps(t);
+            }
+        });
         assertTrue(e.getMessage().contains("line 2: bad character 'x'"), e.getMessage());
 
         Path order = write("d.csv", "n,l,read_kv\n3,1,[]\n3,0,[]\n");

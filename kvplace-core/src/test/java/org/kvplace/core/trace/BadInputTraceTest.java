@@ -233,4 +233,33 @@ class BadInputTraceTest {
         e = quickly(TraceFormatException.class, () -> new TextTraceImporter(wide));
         assertMessage(e, "n=134217000 (line 1)", "unit-layers exceeds");
     }
+
+    @Test
+    void shouldBoundTheLinesOfACsvTrace() throws IOException {
+        // A file without a newline: rejected at the limit, not read into memory whole.
+        byte[] noNewline = new byte[TextTraceImporter.DEFAULT_MAX_LINE_BYTES + 10];
+        java.util.Arrays.fill(noNewline, (byte) '7');
+        byte[] head = (CsvTraceImporter.HEADER + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] all = java.util.Arrays.copyOf(head, head.length + noNewline.length);
+        System.arraycopy(noNewline, 0, all, head.length, noNewline.length);
+        Path p = file("long.csv", all);
+        var e = quickly(TraceFormatException.class, () -> new CsvTraceImporter(p));
+        assertMessage(e, p.toString(), "line 2", "line longer than " + TextTraceImporter.DEFAULT_MAX_LINE_BYTES + " bytes",
+                "CSV trace");
+    }
+
+    @Test
+    void shouldNameANonAsciiByteOfACsvTrace() throws IOException {
+        Path p = file("latin1.csv", (CsvTraceImporter.HEADER + "\n2,0,\"[0, 1]\"\n3,0,\"[0,\u00e9 2]\"\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        var e = quickly(TraceFormatException.class, () -> new CsvTraceImporter(p));
+        assertMessage(e, p.toString(), "line 3", "byte 0xE9 at column 9");
+    }
+
+    @Test
+    @EnabledOnOs({OS.LINUX, OS.MAC})
+    void shouldRejectDevZeroAsACsvTrace() {
+        var e = quickly(IOException.class, () -> new CsvTraceImporter(Path.of("/dev/zero")));
+        assertMessage(e, "/dev/zero", "not a regular file", "CSV trace");
+    }
 }
