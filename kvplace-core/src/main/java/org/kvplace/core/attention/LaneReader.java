@@ -8,27 +8,32 @@ import org.kvplace.core.kernel.KvLayerView;
 import org.kvplace.core.memory.TierKind;
 
 /**
- * Reads one step's chosen pages in two lanes, one per tier, at the same time: the lane expected to
- * take longer on the calling thread, the other on a lane thread of its own; so that the result does
+ * Reads one step's chosen pages in two lanes, one per tier, at the same time (the lane expected to
+ * take longer on the calling thread, the other on a lane thread of its own), so that the result does
  * not depend on where the pages sit.
  *
- * <p>Every page is read into a partial state of its own ({@link AttentionState} over that page
- * only), and the partial states merge by log-sum-exp in the order of the pages, whichever lane read
- * them. A page's partial state depends only on its keys, values and the query, and the merge order
- * only on the chosen pages, so moving pages between tiers never changes a single bit of the output
- * or of the page masses. When both lanes read, pages are read in windows of at most
- * {@link #window()} pages (their states about the size of a core's second-level cache), each
- * window's states merging before the next window is read; a single lane merges each page as soon
- * as it is read.
+ * <p>The chosen pages are cut into blocks of {@link #BLOCK} consecutive positions. Each block is
+ * read into a partial state of its own ({@link AttentionState} over that block only, the kernel
+ * folding its pages in order), and the block states merge by log-sum-exp in block order, whichever
+ * lane read them. A block's state depends only on its pages' keys and values and the query; the
+ * blocks and the merge order only on the chosen pages. So moving pages between tiers never changes
+ * a single bit of the output or of the page masses. A block goes to the lane of the tier most of its
+ * pages sit in; a page of the other tier in it is read by that lane all the same (and charged to its
+ * own tier, whose throttle it waits for). When both lanes read, blocks are read in windows whose
+ * states fit about a core's second-level cache, each window merging before the next is read; a
+ * single lane merges each block as soon as it is read.
  *
  * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
- * lane thread starts on the first step that reads pages of both tiers and stops in
+ * lane thread starts on the first step that reads blocks of both tiers and stops in
  * {@link #close()} (or, if the reader is never closed, after it has become unreachable). Confined
  * to one caller thread at a time.
  */
 final class LaneReader implements AutoCloseable {
 
-    /** Bytes of per-page partial states a reader keeps at most (its window), unless one page needs more. */
+    /** Pages per block: the unit of a partial state and of the lanes' work. */
+    static final int BLOCK = 8;
+
+    /** Bytes of block states a reader keeps at most (its window), unless one block needs more. */
     static final long WINDOW_BYTES = 512L << 10;
 
     /** Stops the lane thread of a reader that was never closed once it is unreachable. */
@@ -36,50 +41,49 @@ final class LaneReader implements AutoCloseable {
 
     private final DecodeKernel kernel;
     private final int queryHeads;
-    private final boolean parallel;
-    private final int window;
-    private final AttentionState[] pageStates;
-    private final AttentionState total;
     private final int headDim;
-    // Per position and head, for the page masses: the page's sum scaled to the running maximum it
-    // was merged at, and that running maximum.
-    private final float[] pageScaled;
+    private final boolean parallel;
+    private final int window; // blocks whose states are held at once
+    private final AttentionState[] blockStates;
+    private final AttentionState total;
+    // Per position and head, for the page masses: the page's reference score and sum of
+    // exp(score - reference), as its block state recorded them.
     private final float[] pageRef;
-    private final int[] fastPages;
-    private final int[] fastSlots;
-    private final int[] slowPages;
-    private final int[] slowSlots;
-    private final int[] one = new int[1];
-    private int fastCount;
+    private final float[] pageSum;
+    private final int[] fastBlocks; // block indices (in the window) per lane
+    private final int[] slowBlocks;
+    private final int[] scratch = new int[BLOCK];
+    private int fastBlockCount;
+    private int slowBlockCount;
+    private int fastCount; // pages per tier
     private int slowCount;
     private long fastNanos;
     private long slowNanos;
-    private double fastPageNanos = 1;
-    private double slowPageNanos = 1;
+    private double fastBlockNanos = 1;
+    private double slowBlockNanos = 1;
     private Lane lane;
     private Cleaner.Cleanable laneCleanable;
 
     LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel) {
         this.kernel = kernel;
         this.queryHeads = queryHeads;
+        this.headDim = headDim;
         this.parallel = parallel;
-        long stateBytes = (long) queryHeads * (headDim + 4) * Float.BYTES;
-        this.window = (int) Math.max(1, Math.min(maxPages, WINDOW_BYTES / stateBytes));
-        this.pageStates = new AttentionState[window];
+        int maxBlocks = Math.ceilDiv(maxPages, BLOCK);
+        long stateBytes = (long) queryHeads * (headDim + 2 + 2 * BLOCK) * Float.BYTES;
+        this.window = (int) Math.max(1, Math.min(maxBlocks, WINDOW_BYTES / stateBytes));
+        this.blockStates = new AttentionState[window];
         for (int i = 0; i < window; i++) {
-            pageStates[i] = new AttentionState(queryHeads, headDim, 1);
+            blockStates[i] = new AttentionState(queryHeads, headDim, BLOCK);
         }
         this.total = new AttentionState(queryHeads, headDim, 0);
-        this.headDim = headDim;
-        this.pageScaled = new float[Math.multiplyExact(maxPages, queryHeads)];
-        this.pageRef = new float[pageScaled.length];
-        this.fastPages = new int[window];
-        this.fastSlots = new int[window];
-        this.slowPages = new int[window];
-        this.slowSlots = new int[window];
+        this.pageRef = new float[Math.multiplyExact(maxPages, queryHeads)];
+        this.pageSum = new float[pageRef.length];
+        this.fastBlocks = new int[window];
+        this.slowBlocks = new int[window];
     }
 
-    /** Pages whose partial states are held at once. */
+    /** Blocks whose partial states are held at once. */
     int window() {
         return window;
     }
@@ -91,83 +95,177 @@ final class LaneReader implements AutoCloseable {
      */
     void read(KvLayerView layer, float[] q, float[] out, int[] pages, int count, byte[] tiers, float[] mass) {
         total.reset();
-        int fastTotal = 0;
-        int slowTotal = 0;
         fastNanos = 0;
         slowNanos = 0;
-        for (int from = 0; from < count; from += window) {
-            int to = Math.min(count, from + window);
-            fastCount = 0;
-            slowCount = 0;
-            for (int i = from; i < to; i++) {
-                int page = pages[i];
-                if (layer.tier(page) == TierKind.FAST) {
-                    tiers[i] = 0;
-                    fastSlots[fastCount] = i - from;
-                    fastPages[fastCount++] = page;
+        int fastPagesRead = 0;
+        for (int i = 0; i < count; i++) {
+            boolean fast = layer.tier(pages[i]) == TierKind.FAST;
+            tiers[i] = (byte) (fast ? 0 : 1);
+            fastPagesRead += fast ? 1 : 0;
+        }
+        fastCount = fastPagesRead;
+        slowCount = count - fastPagesRead;
+        int blocks = Math.ceilDiv(count, BLOCK);
+        for (int from = 0; from < blocks; from += window) {
+            int to = Math.min(blocks, from + window);
+            fastBlockCount = 0;
+            slowBlockCount = 0;
+            for (int b = from; b < to; b++) {
+                int p0 = b * BLOCK;
+                int p1 = Math.min(count, p0 + BLOCK);
+                int slow = 0;
+                for (int i = p0; i < p1; i++) {
+                    slow += tiers[i];
+                }
+                if (2 * slow > p1 - p0) {
+                    slowBlocks[slowBlockCount++] = b - from;
                 } else {
-                    tiers[i] = 1;
-                    slowSlots[slowCount] = i - from;
-                    slowPages[slowCount++] = page;
+                    fastBlocks[fastBlockCount++] = b - from;
                 }
             }
-            if (parallel && fastCount > 0 && slowCount > 0) {
-                readWindow(layer, q);
-                for (int i = from; i < to; i++) {
-                    merge(pageStates[i - from], i);
+            if (parallel && fastBlockCount > 0 && slowBlockCount > 0) {
+                readWindow(layer, q, pages, count, from);
+                for (int b = from; b < to; b++) {
+                    merge(blockStates[b - from], b, count);
                 }
             } else {
-                readInOrder(layer, q, pages, from, to, tiers);
+                readInOrder(layer, q, pages, count, from, to, tiers);
             }
-            fastTotal += fastCount;
-            slowTotal += slowCount;
         }
-        fastCount = fastTotal;
-        slowCount = slowTotal;
         total.finish(out);
         masses(count, mass);
     }
 
     /**
-     * Merges the partial state of the page at {@code position} into the total (log-sum-exp, the side
-     * with the larger maximum keeping its scale) and keeps what its mass needs.
+     * One lane, or lanes one after the other: each block is read and merged at once, in order, into
+     * one reused partial state, which stays in the core's cache (the same arithmetic as the windowed
+     * path, so the same bits).
      */
-    private void merge(AttentionState page, int position) {
+    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int count, int from, int to, byte[] tiers) {
+        AttentionState s = blockStates[0];
+        long fast = 0;
+        long slow = 0;
+        long t = System.nanoTime();
+        for (int b = from; b < to; b++) {
+            readBlock(kernel, layer, q, pages, count, b, s, scratch);
+            merge(s, b, count);
+            long now = System.nanoTime();
+            int p0 = b * BLOCK;
+            int p1 = Math.min(count, p0 + BLOCK);
+            int slowPages = 0;
+            for (int i = p0; i < p1; i++) {
+                slowPages += tiers[i];
+            }
+            if (2 * slowPages > p1 - p0) {
+                slow += now - t;
+            } else {
+                fast += now - t;
+            }
+            t = now;
+        }
+        account(fast, slow);
+    }
+
+    /** Both lanes at once: each reads its blocks of the window into their own partial states. */
+    private void readWindow(KvLayerView layer, float[] q, int[] pages, int count, int from) {
+        if (lane == null) {
+            lane = new Lane(kernel, blockStates);
+            laneCleanable = CLEANER.register(this, lane::stop);
+            lane.thread.start();
+        }
+        // The lane expected to take longer runs on the calling thread, so that the lane thread's
+        // wake-up delay falls on the shorter one (the expectation: each lane's recent time per block).
+        boolean slowHere = slowBlockCount * slowBlockNanos > fastBlockCount * fastBlockNanos;
+        long here;
+        int ticket = slowHere ? lane.post(layer, q, pages, count, from, fastBlocks, fastBlockCount)
+                : lane.post(layer, q, pages, count, from, slowBlocks, slowBlockCount);
+        try {
+            here = slowHere ? readBlocks(kernel, layer, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
+                    scratch) : readBlocks(kernel, layer, q, pages, count, from, fastBlocks, fastBlockCount, blockStates,
+                    scratch);
+        } catch (RuntimeException | Error e) {
+            // Never return while the lane still reads pages: the caller's read lock ends then.
+            try {
+                lane.await(ticket);
+            } catch (RuntimeException | Error other) {
+                e.addSuppressed(other);
+            }
+            throw e;
+        }
+        long there = lane.await(ticket);
+        account(slowHere ? there : here, slowHere ? here : there);
+    }
+
+    /** Adds a window's lane times and updates the expected time per block of each lane. */
+    private void account(long fast, long slow) {
+        fastNanos += fast;
+        slowNanos += slow;
+        if (fastBlockCount > 0) {
+            fastBlockNanos = 0.75 * fastBlockNanos + 0.25 * ((double) fast / fastBlockCount);
+        }
+        if (slowBlockCount > 0) {
+            slowBlockNanos = 0.75 * slowBlockNanos + 0.25 * ((double) slow / slowBlockCount);
+        }
+    }
+
+    /** Reads block {@code b} (positions {@code b*BLOCK ..}) into a fresh state {@code s}. */
+    private static void readBlock(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int count, int b,
+            AttentionState s, int[] scratch) {
+        int p0 = b * BLOCK;
+        int n = Math.min(count, p0 + BLOCK) - p0;
+        System.arraycopy(pages, p0, scratch, 0, n);
+        s.reset();
+        kernel.attendPages(layer, q, scratch, 0, n, s);
+    }
+
+    /** Reads the listed blocks of the window starting at block {@code from}; returns the nanoseconds taken. */
+    private static long readBlocks(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int count, int from,
+            int[] blocks, int blockCount, AttentionState[] states, int[] scratch) {
+        if (blockCount == 0) {
+            return 0;
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < blockCount; i++) {
+            int b = blocks[i];
+            readBlock(kernel, layer, q, pages, count, from + b, states[b], scratch);
+        }
+        return System.nanoTime() - t0;
+    }
+
+    /**
+     * Merges the partial state of block {@code b} into the total (log-sum-exp, the side with the
+     * larger maximum keeping its scale) and keeps its pages' records for their masses.
+     */
+    private void merge(AttentionState block, int b, int count) {
         float[] max = total.max();
         float[] sum = total.sum();
         float[] acc = total.acc();
-        float[] pm = page.max();
-        float[] ps = page.sum();
-        float[] pa = page.acc();
-        int rec = position * queryHeads;
+        float[] bm = block.max();
+        float[] bs = block.sum();
+        float[] ba = block.acc();
         for (int h = 0; h < queryHeads; h++) {
-            float mb = pm[h];
+            float mb = bm[h];
             float ma = max[h];
             int base = h * headDim;
             if (mb <= ma) {
                 float cb = expNonPositive(mb - ma);
-                sum[h] += ps[h] * cb;
-                addScaled(acc, pa, base, base + headDim, cb);
-                pageScaled[rec + h] = ps[h] * cb;
-                pageRef[rec + h] = ma;
+                sum[h] += bs[h] * cb;
+                for (int d = 0; d < headDim; d++) {
+                    acc[base + d] += ba[base + d] * cb;
+                }
             } else {
                 float ca = expNonPositive(ma - mb); // 0 when nothing was merged yet (ma is -inf)
-                sum[h] = sum[h] * ca + ps[h];
+                sum[h] = sum[h] * ca + bs[h];
                 for (int d = 0; d < headDim; d++) {
-                    acc[base + d] = acc[base + d] * ca + pa[base + d];
+                    acc[base + d] = acc[base + d] * ca + ba[base + d];
                 }
                 max[h] = mb;
-                pageScaled[rec + h] = ps[h];
-                pageRef[rec + h] = mb;
             }
         }
-    }
-
-    /** {@code acc[i] += x[i] * c} for {@code i} in {@code [from, to)}: a loop the JIT vectorises. */
-    private static void addScaled(float[] acc, float[] x, int from, int to, float c) {
-        for (int i = from; i < to; i++) {
-            acc[i] += x[i] * c;
-        }
+        int p0 = b * BLOCK;
+        int n = Math.min(count, p0 + BLOCK) - p0;
+        System.arraycopy(block.pageRef(), 0, pageRef, p0 * queryHeads, n * queryHeads);
+        System.arraycopy(block.pageSum(), 0, pageSum, p0 * queryHeads, n * queryHeads);
     }
 
     private static final float LN2_HI = 0.693145751953125f; // ln 2 in its upper 16 bits: n * LN2_HI is exact
@@ -178,7 +276,7 @@ final class LaneReader implements AutoCloseable {
      * {@code exp(x)} for {@code x <= 0} in float arithmetic, within 2 ulp of {@link Math#exp} (0 below
      * {@code -87.3}, where the result would be subnormal; 0 for negative infinity). Pure float
      * operations and {@link Math#fma}, so every thread and every JIT tier computes the same bits;
-     * several times cheaper than {@link Math#exp}, which this merge calls once per page and head.
+     * several times cheaper than {@link Math#exp}, which the merge calls once per block and head.
      */
     static float expNonPositive(float x) {
         if (!(x >= -87.33654f)) {
@@ -197,8 +295,9 @@ final class LaneReader implements AutoCloseable {
     }
 
     /**
-     * Each page's mass: its scaled sum times {@code exp(ref - final max) / final sum}, summed over
-     * heads. The running maximum changes at few pages, so most pages share one {@code exp}.
+     * Each page's mass: its sum times {@code exp(reference - final max) / final sum}, summed over
+     * heads. Within a block the reference is the kernel's running maximum, which changes at few
+     * pages, so most pages share one {@code exp}.
      */
     private void masses(int count, float[] mass) {
         float[] m = total.max();
@@ -215,93 +314,9 @@ final class LaneReader implements AutoCloseable {
                     factor = (float) Math.exp(ref - m[h]) / s[h];
                     lastRef = ref;
                 }
-                mass[i] += pageScaled[i * queryHeads + h] * factor;
+                mass[i] += pageSum[i * queryHeads + h] * factor;
             }
         }
-    }
-
-    /**
-     * One lane, or lanes one after the other: each page is read and merged at once, in page order,
-     * into one reused partial state, which stays in the core's cache (the same arithmetic as the
-     * windowed path, so the same bits).
-     */
-    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int from, int to, byte[] tiers) {
-        AttentionState s = pageStates[0];
-        long fast = 0;
-        long slow = 0;
-        long t = System.nanoTime();
-        for (int i = from; i < to; i++) {
-            s.reset();
-            one[0] = pages[i];
-            kernel.attendPages(layer, q, one, 0, 1, s);
-            merge(s, i);
-            long now = System.nanoTime();
-            if (tiers[i] == 0) {
-                fast += now - t;
-            } else {
-                slow += now - t;
-            }
-            t = now;
-        }
-        account(fast, slow);
-    }
-
-    /** Both lanes at once: each reads its pages of the window into their own partial states. */
-    private void readWindow(KvLayerView layer, float[] q) {
-        if (lane == null) {
-            lane = new Lane(kernel, pageStates);
-            laneCleanable = CLEANER.register(this, lane::stop);
-            lane.thread.start();
-        }
-        // The lane expected to take longer runs on the calling thread, so that the lane thread's
-        // wake-up delay falls on the shorter one (the expectation: each lane's recent time per page).
-        boolean slowHere = slowCount * slowPageNanos >= fastCount * fastPageNanos;
-        long here;
-        long there;
-        int ticket = slowHere ? lane.post(layer, q, fastPages, fastSlots, fastCount)
-                : lane.post(layer, q, slowPages, slowSlots, slowCount);
-        try {
-            here = slowHere ? readEach(kernel, layer, q, slowPages, slowSlots, slowCount, pageStates, one)
-                    : readEach(kernel, layer, q, fastPages, fastSlots, fastCount, pageStates, one);
-        } catch (RuntimeException | Error e) {
-            // Never return while the lane still reads pages: the caller's read lock ends then.
-            try {
-                lane.await(ticket);
-            } catch (RuntimeException | Error other) {
-                e.addSuppressed(other);
-            }
-            throw e;
-        }
-        there = lane.await(ticket);
-        account(slowHere ? there : here, slowHere ? here : there);
-    }
-
-    /** Adds a window's lane times and updates the expected time per page of each lane. */
-    private void account(long fast, long slow) {
-        fastNanos += fast;
-        slowNanos += slow;
-        if (fastCount > 0) {
-            fastPageNanos = 0.75 * fastPageNanos + 0.25 * ((double) fast / fastCount);
-        }
-        if (slowCount > 0) {
-            slowPageNanos = 0.75 * slowPageNanos + 0.25 * ((double) slow / slowCount);
-        }
-    }
-
-    /** Reads each page into its own partial state; returns the nanoseconds taken (0 for no page). */
-    private static long readEach(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int[] slots,
-            int count, AttentionState[] states, int[] one) {
-        if (count == 0) {
-            return 0;
-        }
-        long t0 = System.nanoTime();
-        for (int i = 0; i < count; i++) {
-            AttentionState s = states[slots[i]];
-            s.reset();
-            one[0] = pages[i];
-            kernel.attendPages(layer, q, one, 0, 1, s);
-        }
-        return System.nanoTime() - t0;
     }
 
     /** Pages the last step read from the fast tier. */
@@ -333,21 +348,23 @@ final class LaneReader implements AutoCloseable {
     }
 
     /**
-     * The lane thread and its hand-off: it reads the pages of whichever tier the caller posts. It holds no reference to its reader, so that a
-     * reader that is never closed can still be collected, and then its {@link Cleaner} stops the
-     * thread.
+     * The lane thread and its hand-off: it reads the blocks the caller posts. It holds no reference
+     * to its reader, so that a reader that is never closed can still be collected, and then its
+     * {@link Cleaner} stops the thread.
      */
     private static final class Lane implements Runnable {
         private final DecodeKernel kernel;
         private final AttentionState[] states;
-        private final int[] one = new int[1];
+        private final int[] scratch = new int[BLOCK];
         final Thread thread;
         // Plain fields published by the volatile write of 'posted' (to the lane) or 'done' (back).
         private KvLayerView layer;
         private float[] query;
         private int[] pages;
-        private int[] slots;
         private int count;
+        private int from;
+        private int[] blocks;
+        private int blockCount;
         private long nanos;
         private volatile int posted;
         private volatile int done;
@@ -361,12 +378,14 @@ final class LaneReader implements AutoCloseable {
             this.thread = Thread.ofPlatform().daemon().name("kvplace-lane").unstarted(this);
         }
 
-        int post(KvLayerView layer, float[] q, int[] pages, int[] slots, int count) {
+        int post(KvLayerView layer, float[] q, int[] pages, int count, int from, int[] blocks, int blockCount) {
             this.layer = layer;
             this.query = q;
             this.pages = pages;
-            this.slots = slots;
             this.count = count;
+            this.from = from;
+            this.blocks = blocks;
+            this.blockCount = blockCount;
             failure = null;
             waiter = Thread.currentThread();
             int ticket = posted + 1;
@@ -377,8 +396,8 @@ final class LaneReader implements AutoCloseable {
 
         /** Waits for step {@code ticket}, rethrows its failure, and returns the lane's nanoseconds. */
         long await(int ticket) {
-            // Spin briefly (the slow lane often finishes within microseconds of the fast one), then
-            // park so that a throttled slow lane does not keep a core busy.
+            // Spin briefly (the lane often finishes within microseconds of the caller), then park so
+            // that a throttled lane does not keep a core busy.
             long spinUntil = System.nanoTime() + 20_000L;
             while (done != ticket) {
                 if (System.nanoTime() < spinUntil) {
@@ -390,7 +409,7 @@ final class LaneReader implements AutoCloseable {
             layer = null;
             query = null;
             pages = null;
-            slots = null;
+            blocks = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) {
                 throw e;
@@ -419,7 +438,7 @@ final class LaneReader implements AutoCloseable {
                 }
                 seen = ticket;
                 try {
-                    nanos = readEach(kernel, layer, query, pages, slots, count, states, one);
+                    nanos = readBlocks(kernel, layer, query, pages, count, from, blocks, blockCount, states, scratch);
                 } catch (Throwable t) {
                     failure = t;
                 }

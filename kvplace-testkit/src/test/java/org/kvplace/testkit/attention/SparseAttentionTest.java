@@ -93,6 +93,7 @@ class SparseAttentionTest {
     void shouldStopTheSlowLaneThreadOnCloseAndWhenAnUnclosedInstanceBecomesUnreachable() throws Exception {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5)) {
+            halves(layer);
             SparseAttention closedOne = SparseAttention.builder(Kernels.scalar(), 4, 8, 10).parallelLanes(true).build();
             Thread first = parallelStep(closedOne, layer);
             assertTrue(first.isAlive());
@@ -108,6 +109,18 @@ class SparseAttentionTest {
                 second.join(50);
             }
             assertFalse(second.isAlive(), "the slow-lane thread of an unreachable, never closed instance still runs");
+        }
+    }
+
+    /**
+     * Puts the layer's 10 pages 0-7 in the fast tier and 8-9 in the slow one, so that both lanes get
+     * blocks of pages (blocks of up to 8 pages, each read by the lane of the tier most of its pages
+     * sit in) and, on a first step, the fast lane runs on the calling thread.
+     */
+    private static void halves(TestLayer layer) {
+        assertEquals(10, layer.pageCount());
+        for (int p = 0; p < layer.pageCount(); p++) {
+            layer.setTier(p, p < 8 ? TierKind.FAST : TierKind.SLOW);
         }
     }
 
@@ -136,6 +149,7 @@ class SparseAttentionTest {
                 };
                 SparseAttention attention = SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
                         .parallelLanes(true).build()) {
+            halves(layer);
             float[] q = TestLayer.query(4, 8, 1, 1f);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> attention.attend(layer, q, new float[q.length]));
@@ -172,6 +186,7 @@ class SparseAttentionTest {
                         .parallelLanes(true).build();
                 SparseAttention fresh = SparseAttention.builder(Kernels.scalar(), 4, 8, 10)
                         .parallelLanes(false).build()) {
+            halves(layer);
             float[] q1 = TestLayer.query(4, 8, 1, 1f);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> attention.attend(layer, q1, new float[q1.length]));
