@@ -16,10 +16,11 @@ import org.kvplace.core.memory.TierKind;
  * {@link AttentionState}s by log-sum-exp. After each {@link #attend} it reports the pages read,
  * their tiers and attention mass, and each lane's time.
  *
- * <p><b>Placement never changes the result.</b> Each page is read into a partial state of its own
- * and the partial states merge in the order of the pages, whichever tier and lane read them, so
- * the output and the page masses are bit-for-bit the same wherever the pages sit (and with
- * parallel or sequential lanes). Page selection reads only key metadata, which does not move.
+ * <p><b>Placement never changes the result.</b> The selected pages are cut into blocks of
+ * consecutive pages; each block is read into a partial state of its own and the block states merge
+ * in block order, whichever tier and lane read them, so the output and the page masses are
+ * bit-for-bit the same wherever the pages sit (and with parallel or sequential lanes). Page
+ * selection reads only key metadata, which does not move.
  *
  * <p>Built with {@link #builder}:
  * <pre>{@code
