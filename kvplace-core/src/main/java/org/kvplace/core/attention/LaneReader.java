@@ -111,13 +111,7 @@ final class LaneReader implements AutoCloseable {
             fastBlockCount = 0;
             slowBlockCount = 0;
             for (int b = from; b < to; b++) {
-                int p0 = b * BLOCK;
-                int p1 = Math.min(count, p0 + BLOCK);
-                int slow = 0;
-                for (int i = p0; i < p1; i++) {
-                    slow += tiers[i];
-                }
-                if (2 * slow > p1 - p0) {
+                if (slowMajority(tiers, b, count)) {
                     slowBlocks[slowBlockCount++] = b - from;
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
@@ -150,13 +144,7 @@ final class LaneReader implements AutoCloseable {
             readBlock(kernel, layer, q, pages, count, b, s, scratch);
             merge(s, b, count);
             long now = System.nanoTime();
-            int p0 = b * BLOCK;
-            int p1 = Math.min(count, p0 + BLOCK);
-            int slowPages = 0;
-            for (int i = p0; i < p1; i++) {
-                slowPages += tiers[i];
-            }
-            if (2 * slowPages > p1 - p0) {
+            if (slowMajority(tiers, b, count)) {
                 slow += now - t;
             } else {
                 fast += now - t;
@@ -164,6 +152,17 @@ final class LaneReader implements AutoCloseable {
             t = now;
         }
         account(fast, slow);
+    }
+
+    /** Whether most pages of block {@code b} sit in the slow tier (a tie goes to the fast lane). */
+    private static boolean slowMajority(byte[] tiers, int b, int count) {
+        int p0 = b * BLOCK;
+        int p1 = Math.min(count, p0 + BLOCK);
+        int slow = 0;
+        for (int i = p0; i < p1; i++) {
+            slow += tiers[i];
+        }
+        return 2 * slow > p1 - p0;
     }
 
     /** Both lanes at once: each reads its blocks of the window into their own partial states. */
