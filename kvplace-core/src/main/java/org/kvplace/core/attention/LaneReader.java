@@ -41,7 +41,6 @@ final class LaneReader implements AutoCloseable {
 
     private final DecodeKernel kernel;
     private final int queryHeads;
-    private final int headDim;
     private final boolean parallel;
     private final int window; // blocks whose states are held at once
     private final AttentionState[] blockStates;
@@ -52,6 +51,7 @@ final class LaneReader implements AutoCloseable {
     private final float[] pageSum;
     private final int[] fastBlocks; // block indices (in the window) per lane
     private final int[] slowBlocks;
+    private final boolean[] slowBlock; // per block of the window: read by the slow tier's lane
     private final int[] scratch = new int[BLOCK];
     private int fastBlockCount;
     private int slowBlockCount;
@@ -67,7 +67,6 @@ final class LaneReader implements AutoCloseable {
     LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel) {
         this.kernel = kernel;
         this.queryHeads = queryHeads;
-        this.headDim = headDim;
         this.parallel = parallel;
         int maxBlocks = Math.ceilDiv(maxPages, BLOCK);
         long stateBytes = (long) queryHeads * (headDim + 2 + 2 * BLOCK) * Float.BYTES;
@@ -80,6 +79,7 @@ final class LaneReader implements AutoCloseable {
         this.pageRef = new float[Math.multiplyExact(maxPages, queryHeads)];
         this.pageSum = new float[pageRef.length];
         this.fastBlocks = new int[window];
+        this.slowBlock = new boolean[window];
         this.slowBlocks = new int[window];
     }
 
@@ -111,7 +111,8 @@ final class LaneReader implements AutoCloseable {
             fastBlockCount = 0;
             slowBlockCount = 0;
             for (int b = from; b < to; b++) {
-                if (slowMajority(tiers, b, count)) {
+                slowBlock[b - from] = slowMajority(tiers, b, count);
+                if (slowBlock[b - from]) {
                     slowBlocks[slowBlockCount++] = b - from;
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
@@ -123,7 +124,7 @@ final class LaneReader implements AutoCloseable {
                     merge(blockStates[b - from], b, count);
                 }
             } else {
-                readInOrder(layer, q, pages, count, from, to, tiers);
+                readInOrder(layer, q, pages, count, from, to);
             }
         }
         total.finish(out);
@@ -135,7 +136,7 @@ final class LaneReader implements AutoCloseable {
      * one reused partial state, which stays in the core's cache (the same arithmetic as the windowed
      * path, so the same bits).
      */
-    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int count, int from, int to, byte[] tiers) {
+    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int count, int from, int to) {
         AttentionState s = blockStates[0];
         long fast = 0;
         long slow = 0;
@@ -144,7 +145,7 @@ final class LaneReader implements AutoCloseable {
             readBlock(kernel, layer, q, pages, count, b, s, scratch);
             merge(s, b, count);
             long now = System.nanoTime();
-            if (slowMajority(tiers, b, count)) {
+            if (slowBlock[b - from]) {
                 slow += now - t;
             } else {
                 fast += now - t;
@@ -231,66 +232,13 @@ final class LaneReader implements AutoCloseable {
         return System.nanoTime() - t0;
     }
 
-    /**
-     * Merges the partial state of block {@code b} into the total (log-sum-exp, the side with the
-     * larger maximum keeping its scale) and keeps its pages' records for their masses.
-     */
+    /** Merges the partial state of block {@code b} into the total and keeps its pages' records for their masses. */
     private void merge(AttentionState block, int b, int count) {
-        float[] max = total.max();
-        float[] sum = total.sum();
-        float[] acc = total.acc();
-        float[] bm = block.max();
-        float[] bs = block.sum();
-        float[] ba = block.acc();
-        for (int h = 0; h < queryHeads; h++) {
-            float mb = bm[h];
-            float ma = max[h];
-            int base = h * headDim;
-            if (mb <= ma) {
-                float cb = expNonPositive(mb - ma);
-                sum[h] += bs[h] * cb;
-                for (int d = 0; d < headDim; d++) {
-                    acc[base + d] += ba[base + d] * cb;
-                }
-            } else {
-                float ca = expNonPositive(ma - mb); // 0 when nothing was merged yet (ma is -inf)
-                sum[h] = sum[h] * ca + bs[h];
-                for (int d = 0; d < headDim; d++) {
-                    acc[base + d] = acc[base + d] * ca + ba[base + d];
-                }
-                max[h] = mb;
-            }
-        }
+        total.merge(block);
         int p0 = b * BLOCK;
         int n = Math.min(count, p0 + BLOCK) - p0;
         System.arraycopy(block.pageRef(), 0, pageRef, p0 * queryHeads, n * queryHeads);
         System.arraycopy(block.pageSum(), 0, pageSum, p0 * queryHeads, n * queryHeads);
-    }
-
-    private static final float LN2_HI = 0.693145751953125f; // ln 2 in its upper 16 bits: n * LN2_HI is exact
-    private static final float LN2_LO = 1.4286068203094172321e-06f;
-    private static final float LOG2_E = 1.44269504088896341f;
-
-    /**
-     * {@code exp(x)} for {@code x <= 0} in float arithmetic, within 2 ulp of {@link Math#exp} (0 below
-     * {@code -87.3}, where the result would be subnormal; 0 for negative infinity). Pure float
-     * operations and {@link Math#fma}, so every thread and every JIT tier computes the same bits;
-     * several times cheaper than {@link Math#exp}, which the merge calls once per block and head.
-     */
-    static float expNonPositive(float x) {
-        if (!(x >= -87.33654f)) {
-            return 0f;
-        }
-        int n = Math.round(x * LOG2_E);
-        float r = Math.fma(-n, LN2_LO, Math.fma(-n, LN2_HI, x)); // |r| <= ln(2)/2 (plus rounding)
-        float p = Math.fma(r, 1f / 5040, 1f / 720);
-        p = Math.fma(r, p, 1f / 120);
-        p = Math.fma(r, p, 1f / 24);
-        p = Math.fma(r, p, 1f / 6);
-        p = Math.fma(r, p, 0.5f);
-        p = Math.fma(r, p, 1f);
-        p = Math.fma(r, p, 1f);
-        return p * Float.intBitsToFloat((n + 127) << 23);
     }
 
     /**

@@ -109,7 +109,8 @@ public final class AttentionState {
 
     /**
      * Merges {@code other} (a state over pages disjoint from this one's) into this state by
-     * log-sum-exp; page records are not moved. {@code other} is unchanged.
+     * log-sum-exp; page records are not moved. {@code other} is unchanged. Pure float arithmetic:
+     * the same states merged in the same order give the same bits on every thread and JIT tier.
      *
      * @throws IllegalArgumentException if the shapes differ
      */
@@ -128,13 +129,13 @@ public final class AttentionState {
             // The side with the larger maximum keeps its scale (a factor of exactly 1), so one exp per
             // head; the result is the same, bit for bit, as scaling both sides.
             if (mb <= ma) {
-                float cb = (float) Math.exp(mb - ma);
+                float cb = expNonPositive(mb - ma);
                 sum[h] = sum[h] + other.sum[h] * cb;
                 for (int d = 0; d < headDim; d++) {
                     acc[base + d] = acc[base + d] + other.acc[base + d] * cb;
                 }
             } else {
-                float ca = ma == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(ma - mb);
+                float ca = expNonPositive(ma - mb); // 0 when this state is empty (ma is -inf)
                 sum[h] = sum[h] * ca + other.sum[h];
                 for (int d = 0; d < headDim; d++) {
                     acc[base + d] = acc[base + d] * ca + other.acc[base + d];
@@ -142,6 +143,32 @@ public final class AttentionState {
                 max[h] = mb;
             }
         }
+    }
+
+    private static final float LN2_HI = 0.693145751953125f; // ln 2 in its upper 16 bits: n * LN2_HI is exact
+    private static final float LN2_LO = 1.4286068203094172321e-06f;
+    private static final float LOG2_E = 1.44269504088896341f;
+
+    /**
+     * {@code exp(x)} for {@code x <= 0} in float arithmetic, within 2 ulp of {@link Math#exp} (0 below
+     * {@code -87.3}, where the result would be subnormal; 0 for negative infinity). Pure float
+     * operations and {@link Math#fma}, so every thread and every JIT tier computes the same bits;
+     * several times cheaper than {@link Math#exp}; {@link #merge} calls it once per head.
+     */
+    static float expNonPositive(float x) {
+        if (!(x >= -87.33654f)) {
+            return 0f;
+        }
+        int n = Math.round(x * LOG2_E);
+        float r = Math.fma(-n, LN2_LO, Math.fma(-n, LN2_HI, x)); // |r| <= ln(2)/2 (plus rounding)
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(r, p, 1f / 120);
+        p = Math.fma(r, p, 1f / 24);
+        p = Math.fma(r, p, 1f / 6);
+        p = Math.fma(r, p, 0.5f);
+        p = Math.fma(r, p, 1f);
+        p = Math.fma(r, p, 1f);
+        return p * Float.intBitsToFloat((n + 127) << 23);
     }
 
     /**

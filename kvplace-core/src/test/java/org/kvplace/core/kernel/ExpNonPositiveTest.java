@@ -1,11 +1,11 @@
-package org.kvplace.core.attention;
+package org.kvplace.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The lanes' merge exponential against {@link StrictMath#exp} in double precision. */
+/** The merge exponential of {@link AttentionState} against {@link StrictMath#exp} in double precision. */
 class ExpNonPositiveTest {
 
     private static long ulps(float a, float b) {
@@ -19,7 +19,7 @@ class ExpNonPositiveTest {
         // Every float in [-87.3, 0] with a step of about 1e-4, plus the edges.
         for (float x = 0f; x >= -87.33f; x -= 0.0001f + Math.abs(x) * 1e-6f) {
             float exact = (float) StrictMath.exp(x);
-            long u = ulps(LaneReader.expNonPositive(x), exact);
+            long u = ulps(AttentionState.expNonPositive(x), exact);
             if (u > worst) {
                 worst = u;
                 worstAt = x;
@@ -30,10 +30,10 @@ class ExpNonPositiveTest {
 
     @Test
     void edgesAreExact() {
-        assertEquals(1f, LaneReader.expNonPositive(0f));
-        assertEquals(1f, LaneReader.expNonPositive(-0f));
-        assertEquals(0f, LaneReader.expNonPositive(Float.NEGATIVE_INFINITY));
-        assertEquals(0f, LaneReader.expNonPositive(-100f));
-        assertEquals((float) StrictMath.exp(-1), LaneReader.expNonPositive(-1f), Math.ulp((float) StrictMath.exp(-1)) * 2);
+        assertEquals(1f, AttentionState.expNonPositive(0f));
+        assertEquals(1f, AttentionState.expNonPositive(-0f));
+        assertEquals(0f, AttentionState.expNonPositive(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, AttentionState.expNonPositive(-100f));
+        assertEquals((float) StrictMath.exp(-1), AttentionState.expNonPositive(-1f), Math.ulp((float) StrictMath.exp(-1)) * 2);
     }
 }
