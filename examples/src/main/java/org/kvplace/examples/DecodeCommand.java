@@ -117,6 +117,11 @@ final class DecodeCommand implements Callable<Integer> {
             + " one; nothing moves)")
     String policy = "static";
 
+    @Option(names = "--inclusive", description = "every page keeps its copy in the slow tier: new KV is written to"
+            + " both tiers, a demotion copies nothing, and the two lanes read pages with both copies from whichever"
+            + " tier lets them finish together (the slow tier must hold every page)")
+    boolean inclusive;
+
     @Option(names = "--threads", paramLabel = "N", description = "threads for the matrix-vector products: the"
             + " rows of each product are split over N threads (the decoding thread and N - 1 workers); attention"
             + " stays on the decoding thread. The text is identical for every N (default ${DEFAULT-VALUE})")
@@ -239,11 +244,17 @@ final class DecodeCommand implements Callable<Integer> {
             CacheConfig cc = new CacheConfig(pageTokens,
                     fastBytes >= 0 ? pages(fastBytes, pageBytes) : fastPages,
                     slowBytes >= 0 ? pages(slowBytes, pageBytes) : slowPages,
-                    slowGbps * 1e9, kvType);
+                    slowGbps * 1e9, kvType, inclusive);
             int needed = cc.pagesNeeded(c, maxTokens);
             int fastCap = cc.fastPages() >= 0 ? cc.fastPages() : (needed + 1) / 2;
             int slowCap = cc.slowPages() >= 0 ? cc.slowPages() : needed;
             TierMemory.check(tierOptions(cc, fastBytes, slowBytes, pageTokens), fastCap, slowCap, pageBytes);
+            if (inclusive && slowCap < needed) {
+                throw new UsageException("--inclusive keeps every page in the slow tier: this run needs " + needed
+                        + " pages of " + pageBytes + " bytes there (" + c.layers() + " layers x " + (needed / c.layers())
+                        + " pages of " + pageTokens + " tokens); " + tierOptions(cc, fastBytes, slowBytes, pageTokens)
+                        + " give it " + slowCap);
+            }
             if ((long) fastCap + slowCap < needed) {
                 throw new UsageException("the tiers hold " + fastCap + " + " + slowCap + " pages of " + pageBytes
                         + " bytes; this run needs " + needed + " (" + c.layers() + " layers x "

@@ -15,7 +15,9 @@ import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
+import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
+import org.kvplace.core.sim.PaperSimulator;
 import org.kvplace.core.sim.Simulator;
 import org.kvplace.core.trace.GeneratorConfig;
 import org.kvplace.core.trace.AccessTrace;
@@ -88,6 +90,13 @@ final class LiveCommand implements Callable<Integer> {
             + " 'kvplace decode --record-trace' or 'kvplace simulate --write-trace') instead of generating them;"
             + " the trace gives layers, context and decode lengths")
     String trace;
+
+    @Option(names = "--inclusive", description = "every page keeps its copy in the slow tier (the inclusive model):"
+            + " new KV is written to both tiers, a demotion copies nothing, a promotion of a page the step has just"
+            + " read from the slow tier costs no second slow read, and the two lanes read pages with both copies from"
+            + " whichever tier lets them finish together; the simulated column is then the paper author's"
+            + " inclusive model")
+    boolean inclusive;
 
     @Option(names = "--no-all-fast", description = "skip the all-fast run (the model is then calibrated on the"
             + " first policy)")
@@ -177,7 +186,8 @@ final class LiveCommand implements Callable<Integer> {
         Path tf = traceFile;
         TraceSource source = tf != null ? () -> TraceReader.open(tf) : TraceGenerator.source(gen);
         out.printf(Locale.ROOT, "tiers      fast %,d pages (%.0f%% of the KV), slow throttled to %.4f of this machine's"
-                + " copy bandwidth%n", fastPages, 100.0 * fastPages / pages, ratio);
+                + " copy bandwidth%s%n", fastPages, 100.0 * fastPages / pages, ratio,
+                inclusive ? "; inclusive (every page keeps its slow copy)" : "");
 
         // Warm-up at a small scale, both lanes and the worker, so that no measured run is the JIT's first.
         int warmPrompt = Math.min(prompt, 4096);
@@ -185,23 +195,24 @@ final class LiveCommand implements Callable<Integer> {
         int warmPages = layers * Math.ceilDiv(warmPrompt + 64, pageTokens);
         GeneratorConfig warm = new GeneratorConfig(warmPrompt, 64, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 2);
         for (int i = 0; i < 3; i++) {
-            replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm), 0, 0);
+            replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm), 0, 0,
+                    inclusive);
             replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, "reactive",
-                    TraceGenerator.source(warm), 1e10, 1e10);
+                    TraceGenerator.source(warm), 1e10, 1e10, inclusive);
         }
 
         List<Row> rows = new ArrayList<>();
         double fastRate = 0;
         double slowRate = ratio * MemoryBandwidth.measureCopy(64L << 20, 3);
         if (allFast) {
-            LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0);
+            LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0, false);
             fastRate = r.stats().fastReadBytesPerSecond();
             rows.add(new Row("all-fast", r, Double.NaN));
             err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s, slow tier throttled to %.2f"
                     + " GB/s%n", r.measuredTokensPerSecond(), fastRate / 1e9, slowRate / 1e9);
         }
         for (String p : policies) {
-            LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate);
+            LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate, inclusive);
             if (fastRate == 0) {
                 fastRate = r.stats().fastReadBytesPerSecond();
             }
@@ -223,8 +234,9 @@ final class LiveCommand implements Callable<Integer> {
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             if (!r.policy().equals("all-fast")) {
-                double sim = new Simulator(hw, mp).run(source, Policies.byName(r.policy(), new CostModel(hw, mp)))
-                        .tokensPerSecond();
+                PlacementPolicy policy = Policies.byName(r.policy(), new CostModel(hw, mp));
+                double sim = (inclusive ? new PaperSimulator(hw, mp).run(source, policy)
+                        : new Simulator(hw, mp).run(source, policy)).tokensPerSecond();
                 rows.set(i, new Row(r.policy(), r.result(), sim));
             }
         }
@@ -252,10 +264,10 @@ final class LiveCommand implements Callable<Integer> {
     }
 
     private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double slowRate, String policy,
-            TraceSource source, double modelRate, double boundRate) throws IOException {
+            TraceSource source, double modelRate, double boundRate, boolean inclusive) throws IOException {
         KvPlace.Builder b = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages)
-                        .slowTierPages(pages + shape.layers()).slowTierBandwidth(slowRate))
+                        .slowTierPages(pages + shape.layers()).slowTierBandwidth(slowRate).inclusive(inclusive))
                 .policy(policy);
         if (modelRate > 0) {
             b.modelFastBytesPerSecond(modelRate);

@@ -14,9 +14,11 @@ import org.kvplace.core.cache.TieredKvCache;
  * @param slowBytesPerSecond slow-tier read/write bandwidth in bytes per second, or
  *     {@code Double.POSITIVE_INFINITY} for unthrottled
  * @param elementType element type of the cached keys and values
+ * @param inclusive whether every page keeps its copy in the slow tier
+ *     ({@link TieredKvCache.Builder#inclusive(boolean)}); the slow tier must then hold every page
  */
 public record CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond,
-        ElementType elementType) {
+        ElementType elementType, boolean inclusive) {
 
     /** Validates; messages name the bad value. */
     public CacheConfig {
@@ -33,9 +35,20 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
         Objects.requireNonNull(elementType, "elementType");
     }
 
-    /** F32 keys and values. */
+    /** Exclusive tiers (a page sits in one). */
+    public CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond,
+            ElementType elementType) {
+        this(pageTokens, fastPages, slowPages, slowBytesPerSecond, elementType, false);
+    }
+
+    /** F32 keys and values, exclusive tiers. */
     public CacheConfig(int pageTokens, int fastPages, int slowPages, double slowBytesPerSecond) {
         this(pageTokens, fastPages, slowPages, slowBytesPerSecond, ElementType.F32);
+    }
+
+    /** The same configuration, inclusive or not. */
+    public CacheConfig inclusive(boolean inclusive) {
+        return new CacheConfig(pageTokens, fastPages, slowPages, slowBytesPerSecond, elementType, inclusive);
     }
 
     /** Default: 16-token pages, half of the pages fast, all of them slow, unthrottled, F32. */
@@ -60,17 +73,26 @@ public record CacheConfig(int pageTokens, int fastPages, int slowPages, double s
     /**
      * The cache builder for {@code model} and {@code maxTokens} tokens, configured as
      * {@link #build} builds it (for a {@code KvPlace} engine to own the cache).
+     *
+     * @throws IllegalArgumentException if the cache is inclusive and the slow tier cannot hold every
+     *     page the run needs
      */
     public TieredKvCache.Builder builder(LlamaConfig model, int maxTokens) {
         int needed = pagesNeeded(model, maxTokens);
         int fast = fastPages >= 0 ? fastPages : (needed + 1) / 2;
         int slow = slowPages >= 0 ? slowPages : needed;
+        if (inclusive && slow < needed) {
+            throw new IllegalArgumentException("an inclusive cache keeps every page in the slow tier: " + needed
+                    + " pages of " + pageTokens + " tokens are needed for " + maxTokens + " tokens of " + model.layers()
+                    + " layers, the slow tier has " + slow);
+        }
         return TieredKvCache.builder()
                 .shape(new ModelShape(model.layers(), model.kvHeads(), model.headDim(), maxTokens))
                 .pageTokens(pageTokens)
                 .fastTierPages(fast)
                 .slowTierPages(slow)
                 .slowTierBandwidth(slowBytesPerSecond)
-                .elementType(elementType);
+                .elementType(elementType)
+                .inclusive(inclusive);
     }
 }

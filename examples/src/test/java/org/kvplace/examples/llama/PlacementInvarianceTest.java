@@ -16,7 +16,8 @@ import org.kvplace.testkit.placement.ChaosPolicy;
 /**
  * Placement never changes a result: greedy decoding of stories260K gives bit-for-bit the same logits
  * at every step under every online policy and a chaos policy, for several fast-tier sizes, with the
- * slow tier throttled or not, dense and sparse, with the engine's worker or synchronous migration.
+ * slow tier throttled or not, dense and sparse, with the engine's worker or synchronous migration,
+ * exclusive or inclusive (where the lanes also choose which pages with two copies to read slow).
  */
 class PlacementInvarianceTest extends Stories260KTest {
 
@@ -24,9 +25,9 @@ class PlacementInvarianceTest extends Stories260KTest {
 
     /** One greedy run's logits, step after step, as raw float bits. */
     private List<int[]> logits(int fastPages, double slowBytesPerSecond, int budget, boolean synchronous,
-            String policy, EngineStats[] stats) {
+            boolean inclusive, String policy, EngineStats[] stats) {
         LlamaConfig c = model.config();
-        CacheConfig cc = new CacheConfig(16, fastPages, -1, slowBytesPerSecond);
+        CacheConfig cc = new CacheConfig(16, fastPages, -1, slowBytesPerSecond).inclusive(inclusive);
         KvPlace.Builder b = KvPlace.builder().cache(cc.builder(c, TOKENS + 1)).queryHeads(c.heads())
                 .synchronousMigration(synchronous);
         if (policy.equals("chaos")) {
@@ -81,25 +82,28 @@ class PlacementInvarianceTest extends Stories260KTest {
         EngineStats[] st = new EngineStats[1];
         for (int budget : new int[] {0, 48}) {
             // Warm the kernels first: the reference is then taken by the same compiled code as the others.
-            logits(200, Double.POSITIVE_INFINITY, budget, false, "static", st);
-            List<int[]> reference = logits(200, Double.POSITIVE_INFINITY, budget, false,
+            logits(200, Double.POSITIVE_INFINITY, budget, false, false, "static", st);
+            List<int[]> reference = logits(200, Double.POSITIVE_INFINITY, budget, false, false,
                     "static", st);
             assertEquals(0, st[0].bytesReadSlow(), "the reference reads only the fast tier");
             long moved = 0;
             for (int fastPages : new int[] {6, 17}) {
                 for (double slow : new double[] {Double.POSITIVE_INFINITY, 2e9}) {
                     for (boolean synchronous : slow == 2e9 ? new boolean[] {false} : new boolean[] {false, true}) {
-                        List<String> policies = new ArrayList<>(Policies.ONLINE);
-                        policies.add("chaos");
-                        for (String p : policies) {
-                            List<int[]> got = logits(fastPages, slow, budget, synchronous, p, st);
-                            String what = p + " with " + fastPages + " fast pages, slow tier at " + slow
-                                    + " B/s, budget " + budget + (synchronous ? ", synchronous moves" : "");
-                            assertSameBits(reference, got, what);
-                            if (fastPages > 0) {
-                                assertTrue(st[0].bytesReadSlow() > 0, "slow tier read: " + what + " " + st[0]);
+                        for (boolean inclusive : synchronous ? new boolean[] {false} : new boolean[] {false, true}) {
+                            List<String> policies = new ArrayList<>(Policies.ONLINE);
+                            policies.add("chaos");
+                            for (String p : policies) {
+                                List<int[]> got = logits(fastPages, slow, budget, synchronous, inclusive, p, st);
+                                String what = p + " with " + fastPages + " fast pages, slow tier at " + slow
+                                        + " B/s, budget " + budget + (synchronous ? ", synchronous moves" : "")
+                                        + (inclusive ? ", inclusive" : "");
+                                assertSameBits(reference, got, what);
+                                if (fastPages > 0) {
+                                    assertTrue(st[0].bytesReadSlow() > 0, "slow tier read: " + what + " " + st[0]);
+                                }
+                                moved += st[0].promotions() + st[0].demotions();
                             }
-                            moved += st[0].promotions() + st[0].demotions();
                         }
                     }
                 }

@@ -23,6 +23,12 @@ import org.kvplace.core.memory.TierKind;
  * states fit about a core's second-level cache, each window merging before the next is read; a
  * single lane merges each block as soon as it is read.
  *
+ * <p>Pages with a copy in each tier ({@link KvLayerView#hasSlowCopy}, an inclusive cache) may be
+ * read by either lane: when both lanes read, blocks of such pages move from the fast lane to the
+ * slow one (which reads them through {@link KvLayerView#slowCopies()}) until the two lanes are
+ * expected to finish together, from each lane's recent time per block. Which lane reads a block
+ * never changes its bits.
+ *
  * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
  * lane thread starts on the first step that reads blocks of both tiers and stops in
  * {@link #close()} (or, if the reader is never closed, after it has become unreachable). Confined
@@ -52,6 +58,7 @@ final class LaneReader implements AutoCloseable {
     private final int[] fastBlocks; // block indices (in the window) per lane
     private final int[] slowBlocks;
     private final boolean[] slowBlock; // per block of the window: read by the slow tier's lane
+    private final boolean[] dual; // per position: the page has a copy in each tier
     private final int[] scratch = new int[BLOCK];
     private int fastBlockCount;
     private int slowBlockCount;
@@ -59,8 +66,8 @@ final class LaneReader implements AutoCloseable {
     private int slowCount;
     private long fastNanos;
     private long slowNanos;
-    private double fastBlockNanos = 1;
-    private double slowBlockNanos = 1;
+    private double fastBlockNanos; // 0 until a lane's first measurement
+    private double slowBlockNanos;
     private Lane lane;
     private Cleaner.Cleanable laneCleanable;
 
@@ -81,6 +88,7 @@ final class LaneReader implements AutoCloseable {
         this.fastBlocks = new int[window];
         this.slowBlock = new boolean[window];
         this.slowBlocks = new int[window];
+        this.dual = new boolean[maxPages];
     }
 
     /** Blocks whose partial states are held at once. */
@@ -97,13 +105,16 @@ final class LaneReader implements AutoCloseable {
         total.reset();
         fastNanos = 0;
         slowNanos = 0;
+        boolean anyDual = false;
         int fastPagesRead = 0;
         for (int i = 0; i < count; i++) {
             boolean fast = layer.tier(pages[i]) == TierKind.FAST;
             tiers[i] = (byte) (fast ? 0 : 1);
             fastPagesRead += fast ? 1 : 0;
+            dual[i] = fast && layer.hasSlowCopy(pages[i]);
+            anyDual |= dual[i];
         }
-        fastCount = fastPagesRead;
+        fastCount = fastPagesRead; // balanceLanes moves pages with two copies to the slow count
         slowCount = count - fastPagesRead;
         int blocks = Math.ceilDiv(count, BLOCK);
         for (int from = 0; from < blocks; from += window) {
@@ -118,13 +129,17 @@ final class LaneReader implements AutoCloseable {
                     fastBlocks[fastBlockCount++] = b - from;
                 }
             }
+            boolean slowCopies = parallel && anyDual; // the slow lane reads pages with two copies from the slow one
+            if (slowCopies) {
+                balanceLanes(count, from, tiers);
+            }
             if (parallel && fastBlockCount > 0 && slowBlockCount > 0) {
                 readWindow(layer, q, pages, count, from);
                 for (int b = from; b < to; b++) {
                     merge(blockStates[b - from], b, count);
                 }
             } else {
-                readInOrder(layer, q, pages, count, from, to);
+                readInOrder(layer, slowCopies ? layer.slowCopies() : layer, q, pages, count, from, to);
             }
         }
         total.finish(out);
@@ -132,17 +147,68 @@ final class LaneReader implements AutoCloseable {
     }
 
     /**
-     * One lane, or lanes one after the other: each block is read and merged at once, in order, into
+     * Moves blocks whose pages all have a slow copy (or sit in the slow tier) from the fast lane to
+     * the slow lane until both lanes are expected to take about as long, and marks every page with
+     * both copies in a slow-lane block as read from the slow tier. Before the slow lane has been
+     * timed, one block moves, to time it.
+     */
+    private void balanceLanes(int count, int from, byte[] tiers) {
+        int f = fastBlockCount;
+        int sl = slowBlockCount;
+        int move;
+        if (slowBlockNanos == 0 || fastBlockNanos == 0) {
+            move = f > 1 ? 1 : 0;
+        } else {
+            move = (int) Math.floor((f * fastBlockNanos - sl * slowBlockNanos) / (fastBlockNanos + slowBlockNanos));
+        }
+        for (int i = f - 1; i >= 0 && move > 0; i--) {
+            int b = fastBlocks[i];
+            if (readableFromSlow(from + b, count, tiers)) {
+                slowBlock[b] = true;
+                slowBlocks[slowBlockCount++] = b;
+                fastBlocks[i] = fastBlocks[--fastBlockCount];
+                move--;
+            }
+        }
+        for (int i = 0; i < slowBlockCount; i++) {
+            int p0 = (from + slowBlocks[i]) * BLOCK;
+            int p1 = Math.min(count, p0 + BLOCK);
+            for (int p = p0; p < p1; p++) {
+                if (dual[p] && tiers[p] == 0) {
+                    tiers[p] = 1;
+                    fastCount--;
+                    slowCount++;
+                }
+            }
+        }
+    }
+
+    /** Whether every page of block {@code b} has a slow copy or sits in the slow tier. */
+    private boolean readableFromSlow(int b, int count, byte[] tiers) {
+        int p0 = b * BLOCK;
+        int p1 = Math.min(count, p0 + BLOCK);
+        for (int p = p0; p < p1; p++) {
+            if (!dual[p] && tiers[p] == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * One lane, or lanes one after the other (the slow lane's blocks through {@code slowView}): each
+     * block is read and merged at once, in order, into
      * one reused partial state, which stays in the core's cache (the same arithmetic as the windowed
      * path, so the same bits).
      */
-    private void readInOrder(KvLayerView layer, float[] q, int[] pages, int count, int from, int to) {
+    private void readInOrder(KvLayerView layer, KvLayerView slowView, float[] q, int[] pages, int count, int from,
+            int to) {
         AttentionState s = blockStates[0];
         long fast = 0;
         long slow = 0;
         long t = System.nanoTime();
         for (int b = from; b < to; b++) {
-            readBlock(kernel, layer, q, pages, count, b, s, scratch);
+            readBlock(kernel, slowBlock[b - from] ? slowView : layer, q, pages, count, b, s, scratch);
             merge(s, b, count);
             long now = System.nanoTime();
             if (slowBlock[b - from]) {
@@ -175,12 +241,13 @@ final class LaneReader implements AutoCloseable {
         }
         // The lane expected to take longer runs on the calling thread, so that the lane thread's
         // wake-up delay falls on the shorter one (the expectation: each lane's recent time per block).
-        boolean slowHere = slowBlockCount * slowBlockNanos > fastBlockCount * fastBlockNanos;
+        boolean slowHere = slowBlockCount * Math.max(1, slowBlockNanos) > fastBlockCount * Math.max(1, fastBlockNanos);
         long here;
+        KvLayerView slowView = layer.slowCopies();
         int ticket = slowHere ? lane.post(layer, q, pages, count, from, fastBlocks, fastBlockCount)
-                : lane.post(layer, q, pages, count, from, slowBlocks, slowBlockCount);
+                : lane.post(slowView, q, pages, count, from, slowBlocks, slowBlockCount);
         try {
-            here = slowHere ? readBlocks(kernel, layer, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
+            here = slowHere ? readBlocks(kernel, slowView, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
                     scratch) : readBlocks(kernel, layer, q, pages, count, from, fastBlocks, fastBlockCount, blockStates,
                     scratch);
         } catch (RuntimeException | Error e) {
@@ -201,10 +268,12 @@ final class LaneReader implements AutoCloseable {
         fastNanos += fast;
         slowNanos += slow;
         if (fastBlockCount > 0) {
-            fastBlockNanos = 0.75 * fastBlockNanos + 0.25 * ((double) fast / fastBlockCount);
+            double x = (double) fast / fastBlockCount;
+            fastBlockNanos = fastBlockNanos == 0 ? x : 0.75 * fastBlockNanos + 0.25 * x;
         }
         if (slowBlockCount > 0) {
-            slowBlockNanos = 0.75 * slowBlockNanos + 0.25 * ((double) slow / slowBlockCount);
+            double x = (double) slow / slowBlockCount;
+            slowBlockNanos = slowBlockNanos == 0 ? x : 0.75 * slowBlockNanos + 0.25 * x;
         }
     }
 

@@ -24,8 +24,8 @@ final class CacheMemory {
     /** Most pages one cache can hold: page records are Java arrays indexed by page. */
     static final int MAX_PAGES = Integer.MAX_VALUE - 8;
 
-    /** Heap bytes of page records per page: generation, tier, slot, tokens, owner, free lists. */
-    static final long HEAP_BYTES_PER_PAGE = 4 + 1 + 4 + 4 + 8 + 4 + 4;
+    /** Heap bytes of page records per page: generation, tier, slot, slow copy's slot, tokens, owner, free lists. */
+    static final long HEAP_BYTES_PER_PAGE = 4 + 1 + 4 + 4 + 4 + 8 + 4 + 4;
 
     private CacheMemory() {}
 

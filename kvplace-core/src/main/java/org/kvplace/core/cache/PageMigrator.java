@@ -3,6 +3,7 @@ package org.kvplace.core.cache;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
+import org.kvplace.core.memory.BandwidthThrottle;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.memory.TierSlab;
 
@@ -19,6 +20,10 @@ import org.kvplace.core.memory.TierSlab;
  * when it is freed. If an append slipped in between the two locks, the page is copied again. Slot
  * reservation, release and the flip itself take the {@link PageTable}'s monitor. The copy charges
  * the read to the source tier and the write to the target tier (the slow tier's throttle).
+ *
+ * <p>In an inclusive cache a promotion copies the page into a fast slot the same way and then adds
+ * that slot as the page's fast copy, keeping its slow copy; a demotion copies nothing: it drops the
+ * fast copy under the write lock (the slow copy is always current, appends write both).
  */
 final class PageMigrator {
 
@@ -51,7 +56,18 @@ final class PageMigrator {
      * @throws IllegalArgumentException if the handle names no live page of this cache, or the page
      *     already sits in {@code target}
      */
-    boolean tryMigrate(long page, TierKind target) {
+    boolean tryMigrate(long page, TierKind target, BandwidthThrottle.Wait wait) {
+        return tryMigrate(page, target, wait, true);
+    }
+
+    /**
+     * Moves a page to {@code target}; {@code chargeSource}: whether the copy's read is charged to the
+     * source tier ({@code false} for a promotion whose bytes the link has carried already).
+     */
+    boolean tryMigrate(long page, TierKind target, BandwidthThrottle.Wait wait, boolean chargeSource) {
+        if (table.inclusive() && target == TierKind.SLOW) {
+            return dropFastCopy(page);
+        }
         Sequence owner = table.ownerOf(page);
         StampedLock lock = owner.lock();
         owner.migrationLock().lock();
@@ -68,7 +84,7 @@ final class PageMigrator {
                     return false;
                 }
                 int copiedTokens = table.tokensAt(index);
-                copy(index, newSlot);
+                copy(index, newSlot, wait, chargeSource);
                 long ws = lock.tryConvertToWriteLock(stamp);
                 if (ws == 0L) {
                     lock.unlockRead(stamp);
@@ -79,17 +95,48 @@ final class PageMigrator {
                         throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
                     }
                     if (table.tokensAt(index) != copiedTokens) {
-                        copy(index, newSlot);
+                        copy(index, newSlot, wait, chargeSource);
                     }
                 } else {
                     stamp = ws;
                 }
-                table.flip(index, newSlot);
+                if (table.inclusive()) {
+                    table.addFastCopy(index, newSlot);
+                } else {
+                    table.flip(index, newSlot);
+                }
                 migrations.increment();
                 bytesMigrated.add(pageBytes);
                 return true;
             } finally {
                 lock.unlock(stamp);
+            }
+        } finally {
+            owner.migrationLock().unlock();
+        }
+    }
+
+    /** Inclusive demotion: drops the page's fast copy under the owner's write lock. */
+    private boolean dropFastCopy(long page) {
+        Sequence owner = table.ownerOf(page);
+        StampedLock lock = owner.lock();
+        owner.migrationLock().lock();
+        try {
+            long stamp = lock.writeLock();
+            try {
+                if (owner.isClosed()) {
+                    throw new IllegalArgumentException("unknown or freed page " + Pages.describe(page));
+                }
+                cache.ensureOpen();
+                int index = table.resolveOwned(page, owner);
+                if (table.tierKindAt(index) == TierKind.SLOW) {
+                    throw new IllegalArgumentException("page " + Pages.describe(page) + " is already in tier SLOW");
+                }
+                table.dropFastCopy(index);
+                migrations.increment();
+                return true;
+            } finally {
+                lock.unlockWrite(stamp);
             }
         } finally {
             owner.migrationLock().unlock();
@@ -108,15 +155,17 @@ final class PageMigrator {
     }
 
     /**
-     * Copies page {@code index} into {@code newSlot} of the other tier, charging the read and the
-     * write. Caller holds the owner's lock, so appends cannot change the page meanwhile.
+     * Copies page {@code index} into {@code newSlot} of the other tier, charging the write and,
+     * if {@code chargeSource}, the read. Caller holds the owner's lock, so appends cannot change the page meanwhile.
      */
-    private void copy(int index, int newSlot) {
+    private void copy(int index, int newSlot, BandwidthThrottle.Wait wait, boolean chargeSource) {
         TierSlab from = table.tierAt(index);
         TierSlab to = from == table.slab(TierKind.FAST) ? table.slab(TierKind.SLOW) : table.slab(TierKind.FAST);
         MemorySegment.copy(from.slab(), from.slotOffset(table.slotAt(index)), to.slab(), to.slotOffset(newSlot),
                 pageBytes);
-        from.chargeRead(pageBytes);
-        to.chargeWrite(pageBytes);
+        if (chargeSource) {
+            from.chargeRead(pageBytes, wait);
+        }
+        to.chargeWrite(pageBytes, wait);
     }
 }

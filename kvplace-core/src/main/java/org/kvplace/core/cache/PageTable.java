@@ -15,6 +15,12 @@ import org.kvplace.core.memory.TierSlab;
  * lock instead: its write lock for appends, frees and the flip of a migration, its read lock for
  * readers, which therefore never see a page change tier under them. The table does not own the
  * slabs; the cache closes them.
+ *
+ * <p>In an <em>inclusive</em> table every live page keeps a slot in the slow tier for its whole life
+ * (its slow copy); a page in the fast tier has a fast slot as well, and its tier is then
+ * {@link TierKind#FAST}. A promotion adds the fast slot ({@link #addFastCopy}), a demotion drops it
+ * ({@link #dropFastCopy}), and nothing is ever copied back. In an exclusive table a page has one
+ * slot, in one tier, and moves with {@link #flip}.
  */
 final class PageTable {
 
@@ -25,6 +31,8 @@ final class PageTable {
     private final int[] pageGeneration;
     private final byte[] pageTier;
     private final int[] pageSlot;
+    private final int[] slowCopySlot; // inclusive: the slow copy's slot of a page in the fast tier, else -1
+    private final boolean inclusive;
     private final int[] pageTokenCount;
     private final Sequence[] pageOwner;
     private final int[] freePageIndices;
@@ -32,10 +40,15 @@ final class PageTable {
     private final int[] freeGroupRecords;
     private int freeGroupCount;
 
-    /** A table of {@code total} pages over the two slabs, every page and group record free. */
-    PageTable(TierSlab fast, TierSlab slow, int total) {
+    /**
+     * A table of {@code total} pages over the two slabs, every page and group record free;
+     * {@code inclusive}: every page keeps a slow copy.
+     */
+    PageTable(TierSlab fast, TierSlab slow, int total, boolean inclusive) {
         this.fast = fast;
         this.slow = slow;
+        this.inclusive = inclusive;
+        this.slowCopySlot = new int[total];
         this.pageGeneration = new int[total];
         this.pageTier = new byte[total];
         this.pageSlot = new int[total];
@@ -45,6 +58,7 @@ final class PageTable {
         this.freeGroupRecords = new int[total];
         for (int i = 0; i < total; i++) {
             pageTier[i] = NO_TIER;
+            slowCopySlot[i] = -1;
             freePageIndices[i] = total - 1 - i; // taken from the end: lowest index first
             freeGroupRecords[i] = total - 1 - i;
         }
@@ -116,11 +130,21 @@ final class PageTable {
         return index;
     }
 
+    /** Whether every page keeps a copy in the slow tier. */
+    boolean inclusive() {
+        return inclusive;
+    }
+
     /**
      * Allocates a page for {@code owner}, in {@code preferred} if it has room, else in the other
-     * tier; {@code -1} when both tiers are full (nothing changed).
+     * tier; {@code -1} when both tiers are full (nothing changed). In an inclusive table the page
+     * always takes a slow slot ({@code -1} when the slow tier is full), and a fast slot as well when
+     * {@code preferred} is the fast tier and it has room.
      */
     synchronized long allocate(Sequence owner, TierKind preferred) {
+        if (inclusive) {
+            return allocateInclusive(owner, preferred);
+        }
         TierSlab first = preferred == TierKind.FAST ? fast : slow;
         int slot = first.allocateSlot();
         byte tier = (byte) (first == fast ? 0 : 1);
@@ -132,10 +156,24 @@ final class PageTable {
         if (slot < 0) {
             return -1;
         }
+        return take(owner, tier, slot, -1);
+    }
+
+    private long allocateInclusive(Sequence owner, TierKind preferred) {
+        int slowSlot = slow.allocateSlot();
+        if (slowSlot < 0) {
+            return -1;
+        }
+        int fastSlot = preferred == TierKind.FAST ? fast.allocateSlot() : -1;
+        return fastSlot >= 0 ? take(owner, (byte) 0, fastSlot, slowSlot) : take(owner, (byte) 1, slowSlot, -1);
+    }
+
+    private long take(Sequence owner, byte tier, int slot, int slowCopy) {
         int index = freePageIndices[--freePageCount];
         pageGeneration[index] = Pages.nextGeneration();
         pageTier[index] = tier;
         pageSlot[index] = slot;
+        slowCopySlot[index] = slowCopy;
         pageTokenCount[index] = 0;
         pageOwner[index] = owner;
         return Pages.handle(index, pageGeneration[index]);
@@ -161,6 +199,10 @@ final class PageTable {
     /** Frees a page: returns its slot and retires its handle. Caller holds the owner's write lock. */
     synchronized void free(int index) {
         tierAt(index).freeSlot(pageSlot[index]);
+        if (slowCopySlot[index] >= 0) {
+            slow.freeSlot(slowCopySlot[index]);
+            slowCopySlot[index] = -1;
+        }
         pageTier[index] = NO_TIER;
         pageOwner[index] = null;
         pageTokenCount[index] = 0;
@@ -187,6 +229,46 @@ final class PageTable {
         pageSlot[index] = newSlot;
         pageTier[index] = (byte) (from == fast ? 1 : 0);
         from.freeSlot(oldSlot);
+    }
+
+    /**
+     * Inclusive: gives page {@code index}, which sits in the slow tier only, the fast copy in
+     * {@code fastSlot} (already filled); its slow slot becomes its slow copy. Caller holds the
+     * owner's write lock.
+     */
+    synchronized void addFastCopy(int index, int fastSlot) {
+        if (!inclusive || pageTier[index] != 1) {
+            throw new IllegalStateException("page index " + index + " cannot gain a fast copy (inclusive=" + inclusive
+                    + ", tier " + pageTier[index] + ")");
+        }
+        slowCopySlot[index] = pageSlot[index];
+        pageSlot[index] = fastSlot;
+        pageTier[index] = 0;
+    }
+
+    /**
+     * Inclusive: drops the fast copy of page {@code index}, which then sits in the slow tier only
+     * (its slow copy, always current, becomes its slot); frees the fast slot. Caller holds the owner's
+     * write lock, so no reader is inside the fast slot.
+     */
+    synchronized void dropFastCopy(int index) {
+        if (slowCopySlot[index] < 0 || pageTier[index] != 0) {
+            throw new IllegalStateException("page index " + index + " has no fast copy to drop");
+        }
+        fast.freeSlot(pageSlot[index]);
+        pageSlot[index] = slowCopySlot[index];
+        slowCopySlot[index] = -1;
+        pageTier[index] = 1;
+    }
+
+    /** Whether page {@code index} sits in the fast tier and keeps a slow copy. Caller holds the owner's lock. */
+    boolean hasSlowCopy(int index) {
+        return slowCopySlot[index] >= 0;
+    }
+
+    /** The byte offset of the slow copy of page {@code index} (see {@link #hasSlowCopy}). Caller holds the owner's lock. */
+    long slowCopyOffset(int index) {
+        return slow.slotOffset(slowCopySlot[index]);
     }
 
     /** The slab page {@code index} sits in. Caller holds the owner's lock. */

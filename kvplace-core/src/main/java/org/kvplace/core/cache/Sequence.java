@@ -236,7 +236,30 @@ public final class Sequence implements AutoCloseable {
         read(layer, token, dst, false);
     }
 
+    /**
+     * Copies the stored key of {@code token} of {@code layer} from the page's copy in tier
+     * {@code copy}: a page in the fast tier of an inclusive cache has a copy in each tier, which
+     * must hold the same bytes.
+     *
+     * @throws IllegalArgumentException on a bad layer or length, or if the token's page has no copy in
+     *     {@code copy}
+     * @throws IndexOutOfBoundsException if the token is not stored
+     */
+    public void readKey(int layer, int token, float[] dst, TierKind copy) {
+        read(layer, token, dst, true, Objects.requireNonNull(copy, "copy"));
+    }
+
+    /** Like {@link #readKey(int, int, float[], TierKind)} for the value. */
+    public void readValue(int layer, int token, float[] dst, TierKind copy) {
+        read(layer, token, dst, false, Objects.requireNonNull(copy, "copy"));
+    }
+
     private void read(int layer, int token, float[] dst, boolean key) {
+        read(layer, token, dst, key, null);
+    }
+
+    /** {@code copy}: the tier to read from, or {@code null} for the page's own tier. */
+    private void read(int layer, int token, float[] dst, boolean key, TierKind copy) {
         checks.checkLayer(layer);
         if (dst.length != shape.kvWidth()) {
             throw new IllegalArgumentException("dst length " + dst.length + " != kvHeads*headDim=" + shape.kvWidth());
@@ -249,7 +272,18 @@ public final class Sequence implements AutoCloseable {
                 throw new IndexOutOfBoundsException("token " + token + " out of range [0, " + n
                         + ") for layer " + layer + " of sequence " + id);
             }
-            pages.read(layer, token, dst, key);
+            if (copy != null) {
+                int index = pages.index(layer, token / cache.layout().pageTokens());
+                TierKind tier = cache.pageTable().tierKindAt(index);
+                boolean slowCopy = copy == TierKind.SLOW && tier == TierKind.FAST;
+                if (tier != copy && !(slowCopy && cache.pageTable().hasSlowCopy(index))) {
+                    throw new IllegalArgumentException("token " + token + " of layer " + layer + " of sequence " + id
+                            + " has no copy in tier " + copy + " (its page sits in tier " + tier + " only)");
+                }
+                pages.read(layer, token, dst, key, slowCopy);
+            } else {
+                pages.read(layer, token, dst, key);
+            }
         } finally {
             lock.unlockRead(stamp);
         }

@@ -95,6 +95,15 @@ final class SequencePages {
             bounds.updateGroup(group, h, k, h * headDim, groupStart);
         }
         tier.chargeWrite(layout.tokenBytes());
+        if (table.hasSlowCopy(index)) { // inclusive: the slow copy stays current
+            TierSlab slow = table.slab(TierKind.SLOW);
+            long copy = table.slowCopyOffset(index);
+            for (int h = 0; h < kvHeads; h++) {
+                writeHead(slow.slab(), copy + layout.keyOffset(h, inPage), k, h * headDim);
+                writeHead(slow.slab(), copy + layout.valueOffset(h, inPage), v, h * headDim);
+            }
+            slow.chargeWrite(layout.tokenBytes());
+        }
         table.setTokensAt(index, inPage + 1);
         tokens[layer] = t + 1;
     }
@@ -112,11 +121,20 @@ final class SequencePages {
 
     /** Copies the stored key (or value) of {@code token} of {@code layer} into {@code dst}. */
     void read(int layer, int token, float[] dst, boolean key) {
+        read(layer, token, dst, key, false);
+    }
+
+    /**
+     * Copies the stored key (or value) of {@code token} of {@code layer} into {@code dst}, from the
+     * page's slow copy if {@code slowCopy} and it has one.
+     */
+    void read(int layer, int token, float[] dst, boolean key, boolean slowCopy) {
         int index = Pages.index(pageTable[layer][token / layout.pageTokens()]);
         int inPage = token % layout.pageTokens();
-        TierSlab tier = table.tierAt(index);
+        boolean copy = slowCopy && table.hasSlowCopy(index);
+        TierSlab tier = copy ? table.slab(TierKind.SLOW) : table.tierAt(index);
         MemorySegment slab = tier.slab();
-        long base = tier.slotOffset(table.slotAt(index));
+        long base = copy ? table.slowCopyOffset(index) : tier.slotOffset(table.slotAt(index));
         ElementType type = layout.elementType();
         for (int h = 0; h < kvHeads; h++) {
             long off = base + (key ? layout.keyOffset(h, inPage) : layout.valueOffset(h, inPage));

@@ -7,6 +7,7 @@ import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.Kernels;
 import org.kvplace.core.layout.ElementType;
 import org.kvplace.core.layout.PageLayout;
+import org.kvplace.core.memory.BandwidthThrottle;
 import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.memory.Tier;
 import org.kvplace.core.memory.TierSlab;
@@ -22,6 +23,13 @@ import org.kvplace.core.memory.TierSpec;
  * it copies the bytes to a free slot there and only then switches the page-table entry, so a
  * reader never sees a half-copied page. Per page, the element-wise min and max of the keys of each
  * KV head are kept in metadata that lives in the fast tier.
+ *
+ * <p>A cache built {@linkplain Builder#inclusive(boolean) inclusive} keeps a copy of every page in
+ * the slow tier for the page's whole life: a page in the fast tier is there a second time, every
+ * append writes both copies, a promotion adds the fast copy, a demotion drops it (copying
+ * nothing), and a reader may read a page with both copies from either tier
+ * ({@link org.kvplace.core.kernel.KvLayerView#slowCopies()}), which lets the two lanes of a step
+ * finish together. The slow tier must then hold every page.
  *
  * <p>Pages are named by a {@code long} handle (index and generation); a handle of a freed page is
  * rejected even after its index is reused, and so is a handle of another cache's page: generations
@@ -59,6 +67,7 @@ public final class TieredKvCache implements AutoCloseable {
     private final KeyBounds bounds;
     private final PageTable table;
     private final PageMigrator migrator;
+    private final boolean inclusive;
 
     private final AtomicInteger nextSequenceId = new AtomicInteger();
     private final AtomicInteger liveSequences = new AtomicInteger();
@@ -85,7 +94,7 @@ public final class TieredKvCache implements AutoCloseable {
             f = CacheMemory.slab(TierSpec.unthrottled(TierKind.FAST, pageBytes, Math.max(1, fastPages)));
             s = CacheMemory.slab(new TierSpec(TierKind.SLOW, pageBytes, Math.max(1, slowPages), b.slowBytesPerSecond));
             this.bounds = new KeyBounds(f, total, shape.kvHeads(), shape.headDim(), b.elementType);
-            this.table = new PageTable(f, s, total);
+            this.table = new PageTable(f, s, total, b.inclusive);
         } catch (RuntimeException | Error e) {
             if (f != null) {
                 f.close();
@@ -98,6 +107,7 @@ public final class TieredKvCache implements AutoCloseable {
         this.fast = f;
         this.slow = s;
         this.migrator = new PageMigrator(this, table, pageBytes);
+        this.inclusive = b.inclusive;
         // A tier configured with zero pages still has one slot (slabs cannot be empty): take it.
         if (fastPages == 0) {
             fast.allocateSlot();
@@ -240,9 +250,58 @@ public final class TieredKvCache implements AutoCloseable {
      * @throws IllegalStateException if the cache is closed
      */
     public boolean tryMigrate(long page, TierKind target) {
+        return tryMigrate(page, target, BandwidthThrottle.Wait.PRECISE);
+    }
+
+    /**
+     * Like {@link #tryMigrate(long, TierKind)}, waiting for the slow tier's throttle as {@code wait}
+     * says: {@link BandwidthThrottle.Wait#YIELDING} for a background thread that should leave the
+     * core to the decode threads while the emulated link carries the copy.
+     *
+     * @return {@code true} if the page moved, {@code false} if {@code target} has no free slot (nothing
+     *     changed)
+     * @throws IllegalArgumentException if the handle names no live page of this cache, or the page
+     *     already sits in {@code target}
+     * @throws IllegalStateException if the cache is closed
+     */
+    public boolean tryMigrate(long page, TierKind target, BandwidthThrottle.Wait wait) {
         Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(wait, "wait");
         ensureOpen();
-        return migrator.tryMigrate(page, target);
+        return migrator.tryMigrate(page, target, wait);
+    }
+
+    /**
+     * Promotes a page of an inclusive cache whose bytes an attend of its sequence has just read
+     * from the slow tier: the read that fetched them fills the fast copy, so the slow tier's link is
+     * not charged for them again. (The emulation copies from the slow slab once more, a read of this
+     * machine's memory that the emulated link does not carry.) Otherwise as
+     * {@link #tryMigrate(long, TierKind, BandwidthThrottle.Wait)} with target {@link TierKind#FAST}.
+     *
+     * @return {@code true} if the page gained its fast copy, {@code false} if the fast tier has no
+     *     free slot (nothing changed)
+     * @throws IllegalStateException if the cache is not inclusive, or is closed
+     * @throws IllegalArgumentException if the handle names no live page of this cache, or the page is
+     *     in the fast tier already
+     */
+    public boolean tryPromoteAfterRead(long page, BandwidthThrottle.Wait wait) {
+        Objects.requireNonNull(wait, "wait");
+        ensureOpen();
+        if (!inclusive) {
+            throw new IllegalStateException("tryPromoteAfterRead needs an inclusive cache: in an exclusive one a"
+                    + " promotion moves the page and the link carries it (use tryMigrate)");
+        }
+        return migrator.tryMigrate(page, TierKind.FAST, wait, false);
+    }
+
+    /**
+     * Whether every page keeps a copy in the slow tier ({@link Builder#inclusive(boolean)}).
+     *
+     * @throws IllegalStateException if the cache is closed
+     */
+    public boolean inclusive() {
+        ensureOpen();
+        return inclusive;
     }
 
     /**
@@ -311,6 +370,12 @@ public final class TieredKvCache implements AutoCloseable {
     long allocatePage(Sequence owner, int layer, int token, TierKind preferred) {
         long page = table.allocate(owner, preferred);
         if (page == -1) {
+            if (inclusive) {
+                throw new TierFullException("the slow tier is full: " + slowCapacity + " pages ("
+                        + slowCapacity * layout.pageBytes() + " bytes) of " + layout.pageBytes() + " bytes, and an"
+                        + " inclusive cache keeps every page there; cannot append token " + token + " of layer "
+                        + layer + " of sequence " + owner.id());
+            }
             throw new TierFullException("both tiers are full: fast " + fastCapacity
                     + " pages (" + fastCapacity * layout.pageBytes() + " bytes), slow " + slowCapacity
                     + " pages (" + slowCapacity * layout.pageBytes() + " bytes), pages of " + layout.pageBytes()
@@ -355,7 +420,8 @@ public final class TieredKvCache implements AutoCloseable {
     @Override
     public String toString() {
         return "TieredKvCache[" + shape + ", " + layout.pageTokens() + " tokens/page, " + layout.elementType()
-                + ", fast " + fastCapacity + " pages, slow " + slowCapacity + " pages, kernel " + kernel.name()
+                + ", fast " + fastCapacity + " pages, slow " + slowCapacity + " pages" + (inclusive ? " (inclusive)" : "")
+                + ", kernel " + kernel.name()
                 + (isClosed() ? ", closed" : "") + "]";
     }
 
@@ -371,6 +437,7 @@ public final class TieredKvCache implements AutoCloseable {
         private double slowBytesPerSecond = Double.POSITIVE_INFINITY;
         private double slowRatio = Double.NaN;
         private DecodeKernel kernel;
+        private boolean inclusive;
 
         private Builder() {}
 
@@ -449,6 +516,21 @@ public final class TieredKvCache implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether every page keeps a copy in the slow tier (default {@code false}: a page sits in
+         * exactly one tier). Inclusive: new pages take a slow slot always and a fast slot too when
+         * placed in the fast tier; appends write both copies (the slow tier's write throttle is
+         * charged for every token); a promotion copies the page into a fast slot and keeps the slow
+         * one; a demotion frees the fast slot and copies nothing; the two lanes of an attend choose
+         * which pages with both copies to read from the slow tier, so that both lanes finish
+         * together. The slow tier must hold every page: an append fails with
+         * {@link TierFullException} when it has no free slot, whatever the fast tier has.
+         */
+        public Builder inclusive(boolean inclusive) {
+            this.inclusive = inclusive;
+            return this;
+        }
+
         /** The decode kernel; default {@link Kernels#lookup()}. */
         public Builder kernel(DecodeKernel kernel) {
             this.kernel = Objects.requireNonNull(kernel, "kernel");
@@ -469,7 +551,7 @@ public final class TieredKvCache implements AutoCloseable {
          * anything is allocated: the two slabs and the key metadata (off-heap, from
          * {@code Arena.ofShared()}, which is not counted against {@code -XX:MaxDirectMemorySize})
          * against the machine's physical memory (or the container's limit), the page records
-         * (29 bytes per page) and one sequence's page table against the maximum heap, and the page
+         * (33 bytes per page) and one sequence's page table against the maximum heap, and the page
          * count against the largest Java array. <b>Note:</b> the slabs are zeroed when allocated, so
          * they take physical memory at once; a size within the physical memory but beyond what is
          * free may still make the operating system refuse it (an {@link IllegalArgumentException}

@@ -9,6 +9,7 @@ import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.placement.Lookahead;
 import org.kvplace.core.placement.MigrationPlan;
 import org.kvplace.core.placement.PlacementProtocol;
+import org.kvplace.core.trace.Bits;
 
 /**
  * One sequence decoded through the placement engine: {@link #append}, {@link #attend} and
@@ -22,6 +23,12 @@ import org.kvplace.core.placement.PlacementProtocol;
  * only after its copy is complete, under the sequence's write lock. A move that cannot be carried
  * out (the target tier full, the page freed, the queue full) is counted in
  * {@link EngineStats#failedMoves()} and the policy's view is set back to where the page is.
+ *
+ * <p>On an {@linkplain TieredKvCache#inclusive() inclusive} cache a demotion drops the page's fast
+ * copy (nothing crosses the link, no budget is spent), and a promotion of a page that the attend
+ * just read from the slow tier is charged as the fast copy's write only: the read that fetched the
+ * page fills its fast slot ({@link TieredKvCache#tryPromoteAfterRead}). Other promotions read the
+ * page over the link, within the budget.
  *
  * <p>Threading: one decode thread per sequence ({@code append}, {@code attend} and {@code endStep}
  * are not thread-safe among themselves); different sequences run on different threads at once.
@@ -46,6 +53,7 @@ public final class KvSequence implements AutoCloseable {
     private final int maxTokens;
     private final int pageTokens;
     private final long pageBytes;
+    private final boolean inclusive;
 
     private final MoveQueue queue;
     private final MoveQueue.FailedMoves correctFailed = this::correctFailed;
@@ -69,6 +77,10 @@ public final class KvSequence implements AutoCloseable {
     private long stepSlowLaneNanos;
     private long migratedAtLastStep;
     private long lastEnd;
+    // Pages of the layer last attended that the attend read from the slow tier (bits), for an
+    // inclusive cache's promotions after a slow read; cleared after its plan is queued.
+    private final long[] readSlow;
+    private int readSlowLayer = -1;
 
     private volatile boolean closed;
 
@@ -84,8 +96,10 @@ public final class KvSequence implements AutoCloseable {
         this.maxTokens = shape.maxTokens();
         this.pageTokens = cache.layout().pageTokens();
         this.pageBytes = cache.layout().pageBytes();
+        this.inclusive = cache.inclusive();
         int pages = cache.pagesPerLayer();
         this.reads = new LiveStepReads(pages);
+        this.readSlow = new long[Bits.words(pages)];
         // Room for four plans' worth of moves of every page, within 64K moves (512 KiB).
         int capacity = (int) Math.min(1 << 16, Math.max(1024L, 4L * layers * pages));
         this.queue = new MoveQueue(seq, capacity);
@@ -225,7 +239,14 @@ public final class KvSequence implements AutoCloseable {
         stepModelled += engine.model().layerNanos(f, sl);
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
+        boolean marked = sl > 0 && inclusive;
+        if (marked) {
+            markSlowReads(layer);
+        }
         enqueue(protocol.plan());
+        if (marked) {
+            clearSlowReads();
+        }
         engineNanos += System.nanoTime() - t1;
     }
 
@@ -271,7 +292,7 @@ public final class KvSequence implements AutoCloseable {
         bytesFast += stepBytesFast;
         bytesSlow += stepBytesSlow;
         long migrated = queue.bytesMigrated();
-        long promoted = queue.promotions() * pageBytes;
+        long promoted = queue.linkPromotedBytes();
         stepModelled += engine.model().migrationNanos(promoted - promotedBytesAtLastStep);
         promotedBytesAtLastStep = promoted;
         modelledNanos += stepModelled;
@@ -347,6 +368,24 @@ public final class KvSequence implements AutoCloseable {
 
     // ---- the queue between the decode thread and the migration worker ----
 
+    /** Marks the pages the last attend (of {@code layer}) read from the slow tier. */
+    private void markSlowReads(int layer) {
+        readSlowLayer = layer;
+        for (int i = 0, n = attention.selectedCount(); i < n; i++) {
+            if (attention.pageTier(i) == TierKind.SLOW) {
+                Bits.set(readSlow, attention.selectedPage(i));
+            }
+        }
+    }
+
+    private void clearSlowReads() {
+        for (int i = 0, n = attention.selectedCount(); i < n; i++) {
+            int p = attention.selectedPage(i);
+            readSlow[p >>> 6] = 0L;
+        }
+        readSlowLayer = -1;
+    }
+
     private void enqueue(MigrationPlan plan) {
         for (int i = 0; i < plan.demotions(); i++) {
             push(plan.demotedLayer(i), plan.demotedUnit(i), false);
@@ -360,7 +399,8 @@ public final class KvSequence implements AutoCloseable {
     }
 
     private void push(int layer, int page, boolean promote) {
-        if (!queue.push(layer, page, promote)) {
+        boolean afterSlowRead = promote && layer == readSlowLayer && Bits.get(readSlow, page);
+        if (!queue.push(layer, page, promote, afterSlowRead)) {
             protocol.correct(layer, page, !promote);
         }
     }

@@ -5,6 +5,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import jdk.jfr.EventType;
 import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
+import org.kvplace.core.memory.BandwidthThrottle;
 import org.kvplace.core.memory.TierKind;
 
 /**
@@ -13,8 +14,14 @@ import org.kvplace.core.memory.TierKind;
  * out), a ring of the moves that failed (the carrier produces, the decode thread consumes to correct
  * the policy's view), the byte credit the steps grant, and the counts of what moved.
  *
- * <p>A move is packed in a {@code long}: layer in the high 32 bits, page index shifted left by one,
- * and the lowest bit set for a promotion. Nothing here allocates once built.
+ * <p>A move is packed in a {@code long}: layer in the high 32 bits, page index shifted left by two,
+ * bit 1 set for a promotion of a page the step has just read from the slow tier (in an inclusive
+ * cache its bytes are not carried over the link again), and the lowest bit set for a promotion.
+ * Nothing here allocates once built.
+ *
+ * <p>Credit is spent on the bytes a move carries over the slow tier's link: a page for a promotion
+ * or an exclusive cache's demotion; nothing for an inclusive cache's demotion (the fast copy is
+ * dropped) or a promotion after a slow read.
  */
 final class MoveQueue {
 
@@ -40,6 +47,8 @@ final class MoveQueue {
     private final AtomicLong promotions = new AtomicLong();
     private final AtomicLong demotions = new AtomicLong();
     private final AtomicLong bytesMigrated = new AtomicLong();
+    private final AtomicLong linkPromotedBytes = new AtomicLong();
+    private final boolean inclusive;
     private final AtomicLong failedMoves = new AtomicLong();
     private volatile boolean closed;
 
@@ -47,6 +56,7 @@ final class MoveQueue {
         this.seq = seq;
         this.cache = seq.cache();
         this.pageBytes = cache.layout().pageBytes();
+        this.inclusive = cache.inclusive();
         this.moves = new long[capacity];
         this.failures = new long[capacity];
     }
@@ -55,13 +65,14 @@ final class MoveQueue {
      * Queues a move; returns {@code false} (and counts a failed move) when the ring is full, in which
      * case the caller sets the policy's view back.
      */
-    boolean push(int layer, int page, boolean promote) {
+    boolean push(int layer, int page, boolean promote, boolean afterSlowRead) {
         long t = tail.get();
         if (t - head.get() >= moves.length) {
             failedMoves.incrementAndGet();
             return false;
         }
-        moves[(int) (t % moves.length)] = ((long) layer << 32) | ((long) page << 1) | (promote ? 1L : 0L);
+        moves[(int) (t % moves.length)] = ((long) layer << 32) | ((long) page << 2)
+                | (promote && afterSlowRead && inclusive ? 2L : 0L) | (promote ? 1L : 0L);
         tail.set(t + 1);
         return true;
     }
@@ -72,7 +83,7 @@ final class MoveQueue {
         long t = failuresTail.get();
         for (; h < t; h++) {
             long m = failures[(int) (h % failures.length)];
-            sink.failed((int) (m >>> 32), (int) ((m & 0xFFFF_FFFFL) >>> 1));
+            sink.failed((int) (m >>> 32), (int) ((m & 0xFFFF_FFFFL) >>> 2));
         }
         failuresHead.set(h);
     }
@@ -86,13 +97,17 @@ final class MoveQueue {
         credit.set(Math.min(cap, Math.max(c, 0) + bytes));
     }
 
-    /** Carries out up to {@code max} moves within the credit; the worker's entry. Returns whether any was taken. */
+    /**
+     * Carries out up to {@code max} moves within the credit; the worker's entry. Its copies wait for
+     * the slow link by parking ({@link BandwidthThrottle.Wait#YIELDING}), leaving the cores to the
+     * decode threads and their lanes. Returns whether any was taken.
+     */
     boolean runSome(int max, long sequenceId) {
         if (!consumer.tryLock()) {
             return false;
         }
         try {
-            return run(max, false, sequenceId);
+            return run(max, false, sequenceId, BandwidthThrottle.Wait.YIELDING);
         } finally {
             consumer.unlock();
         }
@@ -102,13 +117,13 @@ final class MoveQueue {
     void runAll(boolean ignoreCredit, long sequenceId) {
         consumer.lock();
         try {
-            run(Integer.MAX_VALUE, ignoreCredit, sequenceId);
+            run(Integer.MAX_VALUE, ignoreCredit, sequenceId, BandwidthThrottle.Wait.PRECISE);
         } finally {
             consumer.unlock();
         }
     }
 
-    private boolean run(int max, boolean ignoreCredit, long sequenceId) {
+    private boolean run(int max, boolean ignoreCredit, long sequenceId, BandwidthThrottle.Wait wait) {
         long h = head.get();
         long t = tail.get();
         int done = 0;
@@ -117,23 +132,32 @@ final class MoveQueue {
                 head.set(t);
                 return true;
             }
-            if (!ignoreCredit && credit.get() < pageBytes) {
-                break;
-            }
             long m = moves[(int) (h % moves.length)];
             int layer = (int) (m >>> 32);
-            int page = (int) ((m & 0xFFFF_FFFFL) >>> 1);
+            int page = (int) ((m & 0xFFFF_FFFFL) >>> 2);
             boolean promote = (m & 1L) != 0;
+            boolean afterRead = (m & 2L) != 0;
+            long linkBytes = afterRead || (inclusive && !promote) ? 0 : pageBytes;
+            if (!ignoreCredit && linkBytes > 0 && credit.get() < linkBytes) {
+                break;
+            }
             boolean ok;
             try {
-                ok = cache.tryMigrate(seq.pageHandle(layer, page), promote ? TierKind.FAST : TierKind.SLOW);
+                long handle = seq.pageHandle(layer, page);
+                ok = afterRead ? cache.tryPromoteAfterRead(handle, wait)
+                        : cache.tryMigrate(handle, promote ? TierKind.FAST : TierKind.SLOW, wait);
             } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
                 ok = false; // freed meanwhile, already there, or the sequence closed
             }
             if (ok) {
-                credit.addAndGet(-pageBytes);
+                credit.addAndGet(-linkBytes);
                 (promote ? promotions : demotions).incrementAndGet();
-                bytesMigrated.addAndGet(pageBytes);
+                if (promote || !inclusive) {
+                    bytesMigrated.addAndGet(pageBytes);
+                }
+                if (promote) {
+                    linkPromotedBytes.addAndGet(linkBytes);
+                }
             } else {
                 failedMoves.incrementAndGet();
                 long ft = failuresTail.get();
@@ -149,7 +173,7 @@ final class MoveQueue {
                 e.page = page;
                 e.promotion = promote;
                 e.done = ok;
-                e.bytes = ok ? pageBytes : 0;
+                e.bytes = ok && (promote || !inclusive) ? pageBytes : 0;
                 e.commit();
             }
             h++;
@@ -177,8 +201,14 @@ final class MoveQueue {
         return demotions.get();
     }
 
+    /** Bytes copied by the moves carried out (an inclusive cache's demotions copy none). */
     long bytesMigrated() {
         return bytesMigrated.get();
+    }
+
+    /** Bytes of promotions that the slow tier's link carried (not those after a slow read). */
+    long linkPromotedBytes() {
+        return linkPromotedBytes.get();
     }
 
     long failedMoves() {

@@ -34,6 +34,25 @@ public interface KvLayerView {
     /** The tier page {@code page} currently sits in. */
     TierKind tier(int page);
 
+    /**
+     * Whether page {@code page} sits in the fast tier and also keeps a copy in the slow tier (an
+     * inclusive cache keeps one of every page), so that a reader may read it from either tier.
+     * Default: {@code false}.
+     */
+    default boolean hasSlowCopy(int page) {
+        return false;
+    }
+
+    /**
+     * The same pages as a slow-tier lane reads them: a page with a slow copy ({@link #hasSlowCopy})
+     * answers that copy ({@link #tier} {@link TierKind#SLOW}, its slab, offset and throttle); every
+     * other page as in this view. Both copies hold the same bytes, so a kernel computes the same
+     * result through either view. Default: this view.
+     */
+    default KvLayerView slowCopies() {
+        return this;
+    }
+
     /** The slab holding page {@code page}. */
     MemorySegment segment(int page);
 

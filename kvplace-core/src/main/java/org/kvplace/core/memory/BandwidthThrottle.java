@@ -14,7 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * until that end. The burst allowance lets the time a caller spends doing the actual copy overlap
  * with the modelled transfer time, so back-to-back transfers achieve {@code B} rather than
  * {@code B} minus the copy cost; an idle link accrues at most {@code burst} nanoseconds of credit.
- * Waits shorter than {@link #PARK_THRESHOLD_NANOS} spin; longer ones park.
+ * How a caller waits is its choice ({@link Wait}): {@link Wait#PRECISE} spins through waits
+ * shorter than {@link #PARK_THRESHOLD_NANOS} and parks through longer ones; {@link Wait#YIELDING}
+ * always parks, leaving the core to other threads.
  *
  * <p>The horizon is kept in picoseconds since the throttle was created, so small transfers are
  * charged exactly (a 128-byte transfer at 450 GB/s costs 284 ps, not a whole nanosecond); it
@@ -24,6 +26,24 @@ import java.util.concurrent.locks.LockSupport;
  * transfers in one direction of one physical link would be.
  */
 public final class BandwidthThrottle {
+
+    /**
+     * How a caller waits for the link.
+     */
+    public enum Wait {
+        /**
+         * Waits shorter than {@link #PARK_THRESHOLD_NANOS} spin, so the caller resumes on time; for
+         * the readers whose time is measured (the lanes of a decode step).
+         */
+        PRECISE,
+        /**
+         * Every wait parks, leaving the core to other threads; the thread may resume late (the
+         * operating system's timer slack, tens of microseconds), and the burst allowance lets the
+         * next transfers make up for that, so a stream of transfers keeps about the configured rate.
+         * For background transfers (page migrations) on a machine with fewer cores than busy threads.
+         */
+        YIELDING
+    }
 
     /** Waits longer than this park the thread (minus a margin); shorter ones spin. */
     public static final long PARK_THRESHOLD_NANOS = 200_000L;
@@ -106,6 +126,17 @@ public final class BandwidthThrottle {
      * @param bytes bytes transferred; zero or negative charges nothing
      */
     public void acquire(long bytes) {
+        acquire(bytes, Wait.PRECISE);
+    }
+
+    /**
+     * Charges a transfer of {@code bytes} and returns once the emulated link has carried it,
+     * waiting as {@code wait} says.
+     *
+     * @param bytes bytes transferred; zero or negative charges nothing
+     * @param wait how to wait
+     */
+    public void acquire(long bytes, Wait wait) {
         if (bytes <= 0) {
             return;
         }
@@ -118,17 +149,19 @@ public final class BandwidthThrottle {
             prev = horizon.get();
             end = Math.max(prev, now - burstPicos) + cost;
         } while (!horizon.compareAndSet(prev, end));
-        awaitUntil(origin + (end + 999) / 1000);
+        awaitUntil(origin + (end + 999) / 1000, wait == Wait.YIELDING);
     }
 
-    private void awaitUntil(long deadline) {
+    private void awaitUntil(long deadline, boolean yielding) {
         long start = System.nanoTime();
         long remaining = deadline - start;
         if (remaining <= 0) {
             return;
         }
         while (remaining > 0) {
-            if (remaining > PARK_THRESHOLD_NANOS) {
+            if (yielding) {
+                LockSupport.parkNanos(remaining);
+            } else if (remaining > PARK_THRESHOLD_NANOS) {
                 LockSupport.parkNanos(remaining - PARK_MARGIN_NANOS);
             } else {
                 Thread.onSpinWait();

@@ -222,9 +222,17 @@ public final class TierSlab implements AutoCloseable {
      * emulated link has carried them.
      */
     public void chargeRead(long bytes) {
+        chargeRead(bytes, BandwidthThrottle.Wait.PRECISE);
+    }
+
+    /**
+     * Counts {@code bytes} as read from this tier and, on a throttled tier, waits as {@code wait}
+     * says until the emulated link has carried them.
+     */
+    public void chargeRead(long bytes, BandwidthThrottle.Wait wait) {
         bytesRead.add(bytes);
         if (readThrottle != null) {
-            readThrottle.acquire(bytes);
+            readThrottle.acquire(bytes, wait);
         }
     }
 
@@ -233,9 +241,17 @@ public final class TierSlab implements AutoCloseable {
      * emulated link has carried them.
      */
     public void chargeWrite(long bytes) {
+        chargeWrite(bytes, BandwidthThrottle.Wait.PRECISE);
+    }
+
+    /**
+     * Counts {@code bytes} as written to this tier and, on a throttled tier, waits as {@code wait}
+     * says until the emulated link has carried them.
+     */
+    public void chargeWrite(long bytes, BandwidthThrottle.Wait wait) {
         bytesWritten.add(bytes);
         if (writeThrottle != null) {
-            writeThrottle.acquire(bytes);
+            writeThrottle.acquire(bytes, wait);
         }
     }
 

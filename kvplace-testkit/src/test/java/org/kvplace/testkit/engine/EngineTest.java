@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.memory.TierKind;
@@ -66,9 +68,26 @@ class EngineTest {
     }
 
     private static void assertIntact(KvSequence s, ModelShape shape, int tokens) {
+        assertIntact(s, shape, tokens, false);
+    }
+
+    /** {@code slowCopies}: read every token from its page's slow copy (an inclusive cache has one of each). */
+    private static void assertIntact(KvSequence s, ModelShape shape, int tokens, boolean slowCopies) {
         float[] got = new float[shape.kvWidth()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int t = 0; t < tokens; t++) {
+                if (slowCopies) {
+                    s.sequence().readKey(l, t, got, TierKind.SLOW);
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(value(s.id(), l, t, 0, i), got[i], "slow copy of key " + i + " of token " + t
+                                + " layer " + l + " sequence " + s.id());
+                    }
+                    s.sequence().readValue(l, t, got, TierKind.SLOW);
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(value(s.id(), l, t, 1, i), got[i], "slow copy of value " + i + " of token " + t
+                                + " layer " + l + " sequence " + s.id());
+                    }
+                }
                 s.sequence().readKey(l, t, got);
                 for (int i = 0; i < got.length; i++) {
                     assertEquals(value(s.id(), l, t, 0, i), got[i], "key " + i + " of token " + t + " layer " + l
@@ -83,14 +102,16 @@ class EngineTest {
         }
     }
 
-    @Test
+    @ParameterizedTest(name = "inclusive={0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(120)
-    void shouldKeepEveryByteWhileEightSequencesMigrateAtOnce() throws InterruptedException {
+    void shouldKeepEveryByteWhileEightSequencesMigrateAtOnce(boolean inclusive) throws InterruptedException {
         ModelShape shape = new ModelShape(2, 2, 8, 2_048);
         int sequences = 8;
         int tokens = 1_500;
         int pagesPerSeq = shape.layers() * (tokens / 16 + 1);
-        try (KvPlace kv = KvPlace.builder().cache(cache(shape, sequences * pagesPerSeq / 4, sequences * pagesPerSeq))
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, sequences * pagesPerSeq / 4, sequences * pagesPerSeq)
+                        .inclusive(inclusive))
                 .queryHeads(4).budgetTokens(256).maxSequences(sequences)
                 .policy(() -> new ChaosPolicy(42, 3)).build()) {
             ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
@@ -122,17 +143,25 @@ class EngineTest {
             assertTrue(all.bytesReadFast() > 0 && all.bytesReadSlow() > 0, all.toString());
             assertTrue(kv.cache().freePages(TierKind.FAST) >= 0);
             for (KvSequence s : seqs) {
-                assertIntact(s, shape, tokens);
+                assertIntact(s, shape, tokens, inclusive);
             }
             // A closed sequence returns its pages and its share: a new one can start.
-            int freeBefore = kv.cache().freePages(TierKind.FAST) + kv.cache().freePages(TierKind.SLOW);
+            int pagesOfSeq0 = shape.layers() * ((tokens + 15) / 16);
+            int fastOfSeq0 = 0;
+            for (int l = 0; l < shape.layers(); l++) {
+                for (int p = 0; p < seqs[0].sequence().pageCount(l); p++) {
+                    fastOfSeq0 += kv.cache().tierOf(seqs[0].sequence().pageHandle(l, p)) == TierKind.FAST ? 1 : 0;
+                }
+            }
+            int fastBefore = kv.cache().freePages(TierKind.FAST);
+            int slowBefore = kv.cache().freePages(TierKind.SLOW);
             seqs[0].close();
-            int freeAfter = kv.cache().freePages(TierKind.FAST) + kv.cache().freePages(TierKind.SLOW);
-            assertEquals(freeBefore + shape.layers() * ((tokens + 15) / 16), freeAfter,
-                    "pages returned by the closed sequence");
+            assertEquals(fastBefore + fastOfSeq0, kv.cache().freePages(TierKind.FAST), "fast slots returned");
+            assertEquals(slowBefore + (inclusive ? pagesOfSeq0 : pagesOfSeq0 - fastOfSeq0),
+                    kv.cache().freePages(TierKind.SLOW), "slow slots returned");
             KvSequence again = kv.newSequence();
             decode(again, shape, 4, 40);
-            assertIntact(again, shape, 40);
+            assertIntact(again, shape, 40, inclusive);
         }
     }
 
@@ -197,6 +226,31 @@ class EngineTest {
             assertTrue(st.attentionNanos() + st.engineNanos() < st.stepNanos(), st.toString());
             assertEquals((double) st.engineNanos() / st.attentionNanos(), st.engineShare(), 1e-12);
             assertIntact(s, shape, 2_000);
+        }
+    }
+
+    @ParameterizedTest(name = "inclusive={0}")
+    @ValueSource(booleans = {false, true})
+    void promotionsOfPagesJustReadFromTheSlowTierCrossTheLinkOnceWhenInclusive(boolean inclusive) {
+        ModelShape shape = new ModelShape(1, 1, 8, 4_096);
+        try (KvPlace kv = KvPlace.builder().cache(cache(shape, 16, 512).inclusive(inclusive).slowTierBandwidth(1e15))
+                .budgetTokens(128).oversample(0).policy("reactive").synchronousMigration(true).build();
+                KvSequence s = kv.newSequence()) {
+            decode(s, shape, 1, 1_500);
+            EngineStats st = s.stats();
+            long pageBytes = kv.cache().layout().pageBytes();
+            long slowRead = kv.cache().tier(TierKind.SLOW).bytesRead();
+            assertTrue(st.promotions() > 200, st.toString());
+            if (inclusive) {
+                // Reactive promotes the pages the step missed, which the slow lane has just read.
+                assertTrue(slowRead <= st.bytesReadSlow(), slowRead + " bytes read from the slow tier, of which "
+                        + st.bytesReadSlow() + " by the lanes: " + st);
+                assertEquals(0, kv.cache().tier(TierKind.SLOW).bytesWritten() % kv.cache().layout().tokenBytes(),
+                        "the slow tier is written tokens (appends), never pages (demotions)");
+            } else {
+                assertTrue(slowRead >= st.promotions() * pageBytes, slowRead + " bytes read: " + st);
+            }
+            assertIntact(s, shape, 1_500, inclusive);
         }
     }
 
