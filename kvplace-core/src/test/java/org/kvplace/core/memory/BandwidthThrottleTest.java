@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class BandwidthThrottleTest {
 
@@ -29,15 +31,16 @@ class BandwidthThrottleTest {
      * A lower bound only: charging X bytes at B bytes/s cannot finish before X/B minus the burst
      * allowance. A loaded machine makes it slower, never faster, so this cannot flake.
      */
-    @Test
-    void shouldNeverDeliverFasterThanConfigured() {
+    @ParameterizedTest
+    @EnumSource(BandwidthThrottle.Wait.class)
+    void shouldNeverDeliverFasterThanConfigured(BandwidthThrottle.Wait wait) {
         double bandwidth = 100e6; // 100 MB/s
         BandwidthThrottle t = BandwidthThrottle.of(bandwidth, 0);
         long chunk = 64 * 1024;
         int chunks = 32; // 2 MiB: 21 ms at 100 MB/s
         long t0 = System.nanoTime();
         for (int i = 0; i < chunks; i++) {
-            t.acquire(chunk);
+            t.acquire(chunk, wait);
         }
         long elapsed = System.nanoTime() - t0;
         long modelled = (long) (chunk * chunks / bandwidth * 1e9);
