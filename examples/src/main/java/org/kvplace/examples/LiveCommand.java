@@ -110,6 +110,9 @@ final class LiveCommand implements Callable<Integer> {
             + " tokens/s as PNG (default kvplace-out/live/throughput.png)")
     String plotFile;
 
+    /** Warm-up rounds at most. */
+    private static final int MAX_WARM_ROUNDS = 10;
+
     LiveCommand(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
@@ -189,17 +192,29 @@ final class LiveCommand implements Callable<Integer> {
                 + " copy bandwidth%s%n", fastPages, 100.0 * fastPages / pages, ratio,
                 inclusive ? "; inclusive (every page keeps its slow copy)" : "");
 
-        // Warm-up at a small scale, both lanes and the worker, so that no measured run is the JIT's first.
+        // Warm-up at a small scale, every policy to be measured, both lanes and the worker, until the
+        // all-fast rate has settled (the kernels and the policies compiled): no measured run is the JIT's.
         int warmPrompt = Math.min(prompt, 4096);
         ModelShape warmShape = new ModelShape(layers, kvHeads, headDim, warmPrompt + 64);
         int warmPages = layers * Math.ceilDiv(warmPrompt + 64, pageTokens);
         GeneratorConfig warm = new GeneratorConfig(warmPrompt, 64, layers, pageTokens, sparsity, 4, 64, 0.5, variation, 2);
-        for (int i = 0; i < 3; i++) {
-            replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm), 0, 0,
-                    inclusive);
-            replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, "reactive",
-                    TraceGenerator.source(warm), 1e10, 1e10, inclusive);
+        double lastRate = 0;
+        int rounds = 0;
+        while (rounds < MAX_WARM_ROUNDS) {
+            rounds++;
+            double rate = replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm),
+                    0, 0, false).measuredTokensPerSecond();
+            for (String p : policies) {
+                replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, p, TraceGenerator.source(warm),
+                        1e10, 1e10, inclusive);
+            }
+            if (rounds >= 3 && Math.abs(rate - lastRate) <= 0.05 * rate) {
+                break;
+            }
+            lastRate = rate;
         }
+        out.printf(Locale.ROOT, "warm-up    %d rounds at %,d context tokens (every policy; until the all-fast rate"
+                + " changed by 5%% or less)%n", rounds, warmPrompt);
 
         List<Row> rows = new ArrayList<>();
         double fastRate = 0;
