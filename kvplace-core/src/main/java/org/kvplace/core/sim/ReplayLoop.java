@@ -65,84 +65,94 @@ final class ReplayLoop {
                 Math.max(0, pricing.fastKvCapacity()));
         PlacementState state = protocol.state();
 
-        int promptUnits = Math.ceilDiv(prompt, g);
-        for (int u = 0; u < promptUnits; u++) {
-            for (int l = 0; l < layers; l++) {
-                protocol.placeNew(l, u, Lookahead.NONE);
+        // A long trace is read ahead on a second thread (the generator or the file's decoder
+        // beside the policy); the steps are the same.
+        PrefetchedTrace ahead = h.steps() >= PrefetchedTrace.MIN_STEPS ? new PrefetchedTrace(trace) : null;
+        try {
+            AccessTrace source = ahead != null ? ahead : trace;
+            int promptUnits = Math.ceilDiv(prompt, g);
+            for (int u = 0; u < promptUnits; u++) {
+                for (int l = 0; l < layers; l++) {
+                    protocol.placeNew(l, u, Lookahead.NONE);
+                }
             }
-        }
 
-        Ring ring = new Ring(trace, h, policy.lookahead(), factor, g);
-        long total = h.steps();
-        double time = 0, allFastTime = 0, boundTime = 0, boundFast = 0;
-        long kvFast = 0, kvSlow = 0, fineKv = 0, migrated = 0, promoted = 0, demoted = 0;
-        double[] layerTime = new double[layers];
-        long[] layerFast = new long[layers];
-        long[] layerAll = new long[layers];
-        for (long s = 0; s < total; s++) {
-            ring.load(s);
-            TraceStep st = ring.step(s);
-            int n = st.position();
-            int l = st.layer();
-            if (l >= layers) {
-                throw new IllegalStateException("step n=" + n + " l=" + l + ": layer " + l + " beyond the model's "
-                        + layers + " layers");
-            }
-            int units = st.unitCount();
-            long readBytes = st.readCount() * unitBytes;
-            long readFast = Bits.countAnd(st.readBits(), state.fastBits(l), Bits.words(units)) * unitBytes;
-            int p = 0, d = 0;
-            pricing.startStep();
-            try {
-                if (n % g == 0) {
-                    protocol.placeNew(l, n / g, ring);
+            Ring ring = new Ring(source, h, policy.lookahead(), factor, g);
+            long total = h.steps();
+            double time = 0, allFastTime = 0, boundTime = 0, boundFast = 0;
+            long kvFast = 0, kvSlow = 0, fineKv = 0, migrated = 0, promoted = 0, demoted = 0;
+            double[] layerTime = new double[layers];
+            long[] layerFast = new long[layers];
+            long[] layerAll = new long[layers];
+            for (long s = 0; s < total; s++) {
+                ring.load(s);
+                TraceStep st = ring.step(s);
+                int n = st.position();
+                int l = st.layer();
+                if (l >= layers) {
+                    throw new IllegalStateException("step n=" + n + " l=" + l + ": layer " + l + " beyond the model's "
+                            + layers + " layers");
+                }
+                int units = st.unitCount();
+                long readBytes = st.readCount() * unitBytes;
+                long readFast = Bits.countAnd(st.readBits(), state.fastBits(l), Bits.words(units)) * unitBytes;
+                int p = 0, d = 0;
+                pricing.startStep();
+                try {
+                    if (n % g == 0) {
+                        protocol.placeNew(l, n / g, ring);
+                        p += protocol.plan().promotions();
+                        d += protocol.plan().demotions();
+                        pricing.planned(protocol.plan(), st, l, unitBytes);
+                    }
+                    protocol.afterReads(st, ring);
                     p += protocol.plan().promotions();
                     d += protocol.plan().demotions();
                     pricing.planned(protocol.plan(), st, l, unitBytes);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    throw new IllegalStateException("at step n=" + n + " l=" + l + ": " + e.getMessage(), e);
                 }
-                protocol.afterReads(st, ring);
-                p += protocol.plan().promotions();
-                d += protocol.plan().demotions();
-                pricing.planned(protocol.plan(), st, l, unitBytes);
-            } catch (IllegalStateException | IllegalArgumentException e) {
-                throw new IllegalStateException("at step n=" + n + " l=" + l + ": " + e.getMessage(), e);
+                assert state.fastUsedBytes() <= state.fastCapacityBytes();
+                double t = pricing.stepTime(readBytes, readFast, writeBytes, state.isFast(l, n / g), p, d, unitBytes);
+                time += t;
+                kvFast += readFast;
+                kvSlow += readBytes - readFast;
+                migrated += pricing.migratedBytes();
+                promoted += p;
+                demoted += d;
+                layerTime[l] += t;
+                layerFast[l] += readFast;
+                layerAll[l] += readBytes;
+                long fineBytes = ring.fineCount(s) * fineUnitBytes;
+                fineKv += fineBytes;
+                allFastTime += pricing.allFastStepTime(fineBytes, writeBytes);
+                boundTime += pricing.boundStepTime(fineBytes, writeBytes);
+                boundFast += pricing.boundFastBytes(fineBytes, writeBytes);
+                if ((s + 1) % PROGRESS_EVERY == 0) {
+                    progress.progress(s + 1, total);
+                }
             }
-            assert state.fastUsedBytes() <= state.fastCapacityBytes();
-            double t = pricing.stepTime(readBytes, readFast, writeBytes, state.isFast(l, n / g), p, d, unitBytes);
-            time += t;
-            kvFast += readFast;
-            kvSlow += readBytes - readFast;
-            migrated += pricing.migratedBytes();
-            promoted += p;
-            demoted += d;
-            layerTime[l] += t;
-            layerFast[l] += readFast;
-            layerAll[l] += readBytes;
-            long fineBytes = ring.fineCount(s) * fineUnitBytes;
-            fineKv += fineBytes;
-            allFastTime += pricing.allFastStepTime(fineBytes, writeBytes);
-            boundTime += pricing.boundStepTime(fineBytes, writeBytes);
-            boundFast += pricing.boundFastBytes(fineBytes, writeBytes);
-            if ((s + 1) % PROGRESS_EVERY == 0) {
-                progress.progress(s + 1, total);
-            }
-        }
-        ring.expectEnd();
-        progress.progress(total, total);
+            ring.expectEnd();
+            progress.progress(total, total);
 
-        double[] layerHit = new double[layers];
-        for (int l = 0; l < layers; l++) {
-            layerHit[l] = layerAll[l] == 0 ? 1 : (double) layerFast[l] / layerAll[l];
+            double[] layerHit = new double[layers];
+            for (int l = 0; l < layers; l++) {
+                layerHit[l] = layerAll[l] == 0 ? 1 : (double) layerFast[l] / layerAll[l];
+            }
+            long weights = total * model.weightBytesPerLayer();
+            int tokens = h.decodeTokens();
+            SimulationResult allFast = new SimulationResult(pricing.allFastName(), "", tokens, allFastTime, weights,
+                    fineKv, 0, 0, 0, 0, new double[0], new double[0], allFastTime, boundTime);
+            long bf = Math.round(boundFast);
+            SimulationResult bound = new SimulationResult(pricing.boundName(), "", tokens, boundTime, weights, bf,
+                    fineKv - bf, 0, 0, 0, new double[0], new double[0], allFastTime, boundTime);
+            SimulationResult result = new SimulationResult(policy.name(), policy.parameters(), tokens, time, weights,
+                    kvFast, kvSlow, migrated, promoted, demoted, layerTime, layerHit, allFastTime, boundTime);
+            return new Replay(result, allFast, bound, total, System.nanoTime() - t0);
+        } finally {
+            if (ahead != null) {
+                ahead.close();
+            }
         }
-        long weights = total * model.weightBytesPerLayer();
-        int tokens = h.decodeTokens();
-        SimulationResult allFast = new SimulationResult(pricing.allFastName(), "", tokens, allFastTime, weights, fineKv,
-                0, 0, 0, 0, new double[0], new double[0], allFastTime, boundTime);
-        long bf = Math.round(boundFast);
-        SimulationResult bound = new SimulationResult(pricing.boundName(), "", tokens, boundTime, weights, bf,
-                fineKv - bf, 0, 0, 0, new double[0], new double[0], allFastTime, boundTime);
-        SimulationResult result = new SimulationResult(policy.name(), policy.parameters(), tokens, time, weights,
-                kvFast, kvSlow, migrated, promoted, demoted, layerTime, layerHit, allFastTime, boundTime);
-        return new Replay(result, allFast, bound, total, System.nanoTime() - t0);
     }
 }

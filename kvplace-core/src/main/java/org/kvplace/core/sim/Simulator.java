@@ -35,7 +35,9 @@ import org.kvplace.core.trace.TraceSource;
  * of {@code (lookahead + 1) * layers} steps; nothing is allocated per step.
  *
  * <p>A simulator keeps nothing of a replay: each {@link #replay} returns its references, step count
- * and wall time. Not thread-safe; one instance runs one replay at a time.
+ * and wall time. Not thread-safe; one instance runs one replay at a time. A trace of 16,384 steps
+ * or more is read ahead on a second thread while the policy runs (same steps, same results; the
+ * trace is left open, positioned at its end).
  */
 public final class Simulator {
 

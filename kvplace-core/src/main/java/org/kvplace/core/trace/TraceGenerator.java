@@ -1,13 +1,21 @@
 package org.kvplace.core.trace;
 
-import org.kvplace.core.trace.Bits;
+import java.util.Arrays;
 
 /**
  * A seeded synthetic trace (see {@link GeneratorConfig} for the model of the read sets). Steps
  * are produced on demand: memory is a few arrays of {@link TraceHeader#maxUnits()} per layer,
  * whatever the number of decode tokens. Equal configs give identical traces. Not thread-safe.
+ *
+ * <p>Each layer draws from its own SplitMix64 stream, whose state only advances by a constant
+ * per draw: the draws do not depend on what they decide, so a step computes them ahead in
+ * chunks and its removals and additions run as branch-free loops over them (the rejection
+ * tests are data, not branches). The trace is the one the draw-by-draw form gives.
  */
 public final class TraceGenerator implements AccessTrace {
+
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;   // SplitMix64's increment
+    private static final int CHUNK = 1024;                     // draws computed ahead at most
 
     private final GeneratorConfig cfg;
     private final TraceHeader header;
@@ -20,8 +28,9 @@ public final class TraceGenerator implements AccessTrace {
     private final boolean[] started;
     private final long[] rng;        // SplitMix64 state per layer
     private final long[] blocked;    // ids dropped this step: kept out of this step's draws
-    private final int[] removed;     // the same ids as a list, to clear `blocked` cheaply
-    private int removedCount;
+    private final long recencyThreshold;   // a draw u is "recent" when (u >>> 11) < this
+    private final long[] ahead = new long[CHUNK];
+    private long state;              // the current layer's stream, during next()
     private long step;
     private boolean closed;
 
@@ -39,10 +48,11 @@ public final class TraceGenerator implements AccessTrace {
         this.fixedSize = new int[layers];
         this.started = new boolean[layers];
         this.rng = new long[layers];
-        this.removed = new int[max];
         this.blocked = new long[Bits.words(max) + 1];
+        // uniform() < bias  <=>  (u >>> 11) * 2^-53 < bias  <=>  (u >>> 11) < ceil(bias * 2^53)
+        this.recencyThreshold = (long) Math.ceil(cfg.recencyBias() * 0x1p53);
         for (int l = 0; l < layers; l++) {
-            rng[l] = cfg.seed() * 0x9E3779B97F4A7C15L + (l + 1) * 0xBF58476D1CE4E5B9L;
+            rng[l] = cfg.seed() * GOLDEN + (l + 1) * 0xBF58476D1CE4E5B9L;
         }
     }
 
@@ -75,68 +85,50 @@ public final class TraceGenerator implements AccessTrace {
         int mid = hi - lo;
         int k = (int) Math.round((1 - cfg.sparsity()) * units);
         int target = Math.max(0, Math.min(mid, k - sinks - recent));
+        long[] m = member[l];
+        long[] fx = fixed[l];
+        int words = Bits.words(units);
+        state = rng[l];
 
         if (!started[l]) {
             started[l] = true;
             if (cfg.stable() > 0) {   // the stable heads' share, drawn once
                 int want = (int) Math.round(cfg.stable() * target);
                 while (fixedSize[l] < want) {
-                    int c = draw(l, lo, hi, mid);
+                    int c = drawStable(m, fx, lo, hi, mid);
                     if (c < 0) {
                         break;
                     }
-                    Bits.set(fixed[l], c);
+                    Bits.set(fx, c);
                     fixedSize[l]++;
                 }
             }
         }
         target = Math.max(0, target - fixedSize[l]);
         double variation = l < cfg.earlyLayers() ? cfg.earlyVariation() : cfg.variation();
-        int remove = stochasticRound(variation * size[l], l);
-        if (cfg.shift() > 0 && uniform(l) < cfg.shift()) {
-            remove = size[l];          // the pattern shifts: the changing part is redrawn
+        int sz = size[l];
+        int remove = stochasticRound(variation * sz);
+        if (cfg.shift() > 0 && uniform() < cfg.shift()) {
+            remove = sz;               // the pattern shifts: the changing part is redrawn
         }
-        for (int i = 0; i < remove && size[l] > 0; i++) {
-            removeRandom(l, lo, hi);
+        int first = Math.min(remove, sz);
+        int removals = first + Math.max(0, sz - first - target);   // then down to the target
+        if (removals > 0) {
+            removeRandom(m, lo, hi, removals);
+            sz -= removals;
         }
-        while (size[l] > target) {
-            removeRandom(l, lo, hi);
+        if (sz < target) {
+            addRandom(m, fx, lo, hi, target - sz, words);
+            sz = target;
         }
-        while (size[l] < target) {
-            int c = -1;
-            // rejection sampling keeps the draw's distribution; after a few misses (a saturated
-            // region) fall back to the next free unit after a uniform point of the middle
-            for (int tries = 0; tries < 16 && c < 0; tries++) {
-                int d;
-                if (uniform(l) < cfg.recencyBias()) {
-                    int q = Math.max(1, mid / 4);
-                    d = hi - 1 - (int) bounded(l, q);
-                } else {
-                    d = lo + (int) bounded(l, mid);
-                }
-                if (!Bits.get(member[l], d) && !Bits.get(blocked, d) && !Bits.get(fixed[l], d)) {
-                    c = d;
-                }
-            }
-            if (c < 0) {
-                int d = lo + (int) bounded(l, mid);
-                int f = nextFree(member[l], fixed[l], d, hi);
-                c = f >= 0 ? f : nextFree(member[l], fixed[l], lo, d);
-                if (c < 0) {          // only just-dropped units are free: let them back in
-                    releaseRemoved(l);
-                    continue;
-                }
-            }
-            add(l, c);
-        }
-        releaseRemoved(l);
+        size[l] = sz;
+        Arrays.fill(blocked, 0, words, 0L);
+        rng[l] = state;
 
         into.reset(n, l, units);
         long[] bits = into.readBits();
-        int words = Bits.words(units);
-        System.arraycopy(member[l], 0, bits, 0, words);
+        System.arraycopy(m, 0, bits, 0, words);
         if (fixedSize[l] > 0) {
-            long[] fx = fixed[l];
             for (int w = 0; w < words; w++) {
                 bits[w] |= fx[w];
             }
@@ -147,50 +139,132 @@ public final class TraceGenerator implements AccessTrace {
         return true;
     }
 
-    private void add(int l, int id) {
-        Bits.set(member[l], id);
-        size[l]++;
-    }
-
-    // Drops a uniformly drawn member (rejection sampling over the middle; after many misses, the
-    // next member after a uniform point). Touches only the layer's small bit set.
-    private void removeRandom(int l, int lo, int hi) {
-        long[] m = member[l];
-        int id = -1;
-        for (int tries = 0; tries < 64 && id < 0; tries++) {
-            int d = lo + (int) bounded(l, hi - lo);
-            if (Bits.get(m, d)) {
-                id = d;
+    // Drops `count` uniformly drawn members: each draws over [lo, hi) until it hits a member (64
+    // draws at most, then the next member after a uniform point). A dropped id is blocked for the
+    // rest of the step.
+    private void removeRandom(long[] m, int lo, int hi, int count) {
+        long[] bl = blocked;
+        long[] z = ahead;
+        int span = hi - lo;
+        long s = state;      // the stream's state before z[0]
+        int i = 0;
+        int filled = 0;
+        int miss = 0;
+        while (count > 0) {
+            if (i == filled) {
+                s += i * GOLDEN;
+                i = 0;
+                filled = Math.min(CHUNK, Math.max(64, 3 * count));
+                fill(s, filled);
+            }
+            int d = lo + bounded(z[i++], span);
+            int wi = d >>> 6;
+            long w = m[wi];
+            long hit = w & (1L << d);
+            m[wi] = w ^ hit;
+            bl[wi] |= hit;
+            int ok = (int) (hit >>> d);              // 1 if d was a member
+            count -= ok;
+            miss = (miss + 1) & (ok - 1);
+            if (miss == 64) {
+                state = s + i * GOLDEN;
+                int c = lo + bounded(nextLong(), span);
+                int id = Bits.nextSet(m, c, hi);
+                if (id < 0) {
+                    id = Bits.nextSet(m, lo, c);
+                }
+                Bits.clear(m, id);
+                Bits.set(bl, id);
+                count--;
+                miss = 0;
+                s = state;
+                i = 0;
+                filled = 0;
             }
         }
-        if (id < 0) {
-            int c = lo + (int) bounded(l, hi - lo);
-            id = Bits.nextSet(m, c, hi);
-            if (id < 0) {
-                id = Bits.nextSet(m, lo, c);
-            }
-        }
-        Bits.clear(m, id);
-        Bits.set(blocked, id);
-        size[l]--;
-        removed[removedCount++] = id;
+        state = s + i * GOLDEN;
     }
 
-    // A free unit of the middle [lo, hi) for the stable part (as the draws of next()), or -1.
-    private int draw(int l, int lo, int hi, int mid) {
+    // Adds `count` members. A try is two draws (whether from the newest quarter of the middle,
+    // then the unit) and takes a unit that is neither a member, stable, nor dropped this step;
+    // rejection keeps the draw's distribution. After 16 failed tries (a saturated region) one
+    // more draw picks the next free unit after a uniform point of the middle; if only dropped
+    // units are free, they are let back in.
+    private void addRandom(long[] m, long[] fx, int lo, int hi, int count, int words) {
+        long[] bl = blocked;
+        long[] z = ahead;
+        int mid = hi - lo;
+        int quarter = Math.max(1, mid / 4);
+        int top = hi - 1;
+        long threshold = recencyThreshold;
+        long s = state;
+        int i = 0;
+        int filled = 0;
+        int miss = 0;
+        while (count > 0) {
+            if (i + 2 > filled) {
+                s += i * GOLDEN;
+                i = 0;
+                filled = Math.min(CHUNK, Math.max(64, 4 * count + 8));
+                fill(s, filled);
+            }
+            long u = z[i];
+            long v = z[i + 1];
+            i += 2;
+            int recentD = top - bounded(v, quarter);
+            int uniformD = lo + bounded(v, mid);
+            int sel = (int) (((u >>> 11) - threshold) >> 63);    // -1: from the newest quarter
+            int d = uniformD ^ ((uniformD ^ recentD) & sel);
+            int wi = d >>> 6;
+            long w = m[wi];
+            long free = ~(w | bl[wi] | fx[wi]) & (1L << d);
+            m[wi] = w | free;
+            int ok = (int) (free >>> d);             // 1 if d was free (and is now a member)
+            count -= ok;
+            miss = (miss + 1) & (ok - 1);
+            if (miss == 16) {
+                state = s + i * GOLDEN;
+                int p = lo + bounded(nextLong(), mid);
+                int f = nextFree(m, fx, p, hi);
+                int c = f >= 0 ? f : nextFree(m, fx, lo, p);
+                if (c < 0) {          // only just-dropped units are free: let them back in
+                    Arrays.fill(bl, 0, words, 0L);
+                } else {
+                    Bits.set(m, c);
+                    count--;
+                }
+                miss = 0;
+                s = state;
+                i = 0;
+                filled = 0;
+            }
+        }
+        state = s + i * GOLDEN;
+    }
+
+    // ahead[0, count) = the stream's next `count` draws after state `s`.
+    private void fill(long s, int count) {
+        long[] z = ahead;
+        for (int i = 0; i < count; i++) {
+            z[i] = mix(s + (i + 1) * GOLDEN);
+        }
+    }
+
+    // A free unit of the middle [lo, hi) for the stable part (as the draws of addRandom), or -1.
+    private int drawStable(long[] m, long[] fx, int lo, int hi, int mid) {
         if (mid <= 0) {
             return -1;
         }
         for (int tries = 0; tries < 16; tries++) {
-            int d = uniform(l) < cfg.recencyBias() ? hi - 1 - (int) bounded(l, Math.max(1, mid / 4))
-                    : lo + (int) bounded(l, mid);
-            if (!Bits.get(fixed[l], d)) {
+            int d = (nextLong() >>> 11) < recencyThreshold ? hi - 1 - bounded(nextLong(), Math.max(1, mid / 4))
+                    : lo + bounded(nextLong(), mid);
+            if (!Bits.get(fx, d)) {
                 return d;
             }
         }
-        int d = lo + (int) bounded(l, mid);
-        int f = nextFree(member[l], fixed[l], d, hi);
-        return f >= 0 ? f : nextFree(member[l], fixed[l], lo, d);
+        int d = lo + bounded(nextLong(), mid);
+        int f = nextFree(m, fx, d, hi);
+        return f >= 0 ? f : nextFree(m, fx, lo, d);
     }
 
     // The first id in [from, to) that is neither a member, stable, nor dropped this step, or -1.
@@ -213,31 +287,28 @@ public final class TraceGenerator implements AccessTrace {
         }
     }
 
-    private void releaseRemoved(int l) {
-        for (int i = 0; i < removedCount; i++) {
-            Bits.clear(blocked, removed[i]);
-        }
-        removedCount = 0;
-    }
-
-    private int stochasticRound(double x, int l) {
+    private int stochasticRound(double x) {
         int f = (int) x;
-        return uniform(l) < x - f ? f + 1 : f;
+        return uniform() < x - f ? f + 1 : f;
     }
 
-    private long nextLong(int l) {
-        long z = (rng[l] += 0x9E3779B97F4A7C15L);
+    private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
 
-    private double uniform(int l) {
-        return (nextLong(l) >>> 11) * 0x1.0p-53;
+    private long nextLong() {
+        return mix(state += GOLDEN);
     }
 
-    private long bounded(int l, int bound) {
-        return ((nextLong(l) >>> 32) * bound) >>> 32;
+    private double uniform() {
+        return (nextLong() >>> 11) * 0x1.0p-53;
+    }
+
+    // A draw scaled to [0, bound) (the upper 32 bits times the bound).
+    private static int bounded(long draw, int bound) {
+        return (int) (((draw >>> 32) * bound) >>> 32);
     }
 
     @Override

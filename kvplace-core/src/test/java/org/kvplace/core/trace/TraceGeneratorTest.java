@@ -197,4 +197,37 @@ class TraceGeneratorTest {
             assertTrue(e.getMessage().contains(key), bad + ": " + e.getMessage());
         }
     }
+
+    // Checksums of whole traces, recorded from the draw-by-draw generator before its draws were
+    // computed ahead in chunks: the chunked form must give the same traces, fallbacks included
+    // (saturated middles, sparse ones, stable shares, shifts, pages).
+    @Test
+    void shouldGiveTheSameTracesAsTheDrawByDrawGenerator() {
+        Object[][] golden = {
+            {"prompt=4000,decode=40,layers=4", 0x73f965394ab9e1eaL},
+            {"prompt=4000,decode=40,layers=4,sparsity=0.4,variation=high", 0x2acc7af1ba50170aL},
+            {"prompt=4000,decode=40,layers=4,stable=0.5,early=2:0.9,shift=0.05", 0x9e17238707f6ba57L},
+            {"prompt=4000,decode=40,layers=2,unit=16", 0x3d2b57bfd63c34d2L},
+            {"prompt=100,decode=300,sparsity=0.02,layers=4,variation=1", 0xb856be8350995777L},
+            {"prompt=50,decode=300,sparsity=0.01,variation=1,recency=1,layers=3", 0xbf17c3e3fb0ec9aL},
+            {"prompt=2000,decode=100,sparsity=0.5,variation=1,shift=0.5,stable=0.3,layers=3,seed=7,recency=0",
+                0x7b59c2f4d7dcc4c5L},
+            {"prompt=3000,decode=60,layers=2,sparsity=0.97,variation=1,sinks=0,recent=0", 0x8c65bb05128e7565L},
+        };
+        for (Object[] g : golden) {
+            GeneratorConfig cfg = GeneratorConfig.parse((String) g[0]);
+            TraceStep st = TraceStep.forHeader(cfg.header());
+            long h = 0;
+            try (TraceGenerator gen = new TraceGenerator(cfg)) {
+                while (gen.next(st)) {
+                    h = h * 31 + st.readCount();
+                    long[] b = st.readBits();
+                    for (int w = 0; w < Bits.words(st.unitCount()); w++) {
+                        h = h * 31 + b[w];
+                    }
+                }
+            }
+            assertEquals((long) g[1], h, (String) g[0]);
+        }
+    }
 }
