@@ -2,7 +2,8 @@ package org.kvplace.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.kvplace.core.cache.ModelShape;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.engine.KvPlace;
@@ -14,16 +15,21 @@ import org.kvplace.core.engine.KvSequence;
  * the page copies themselves. Reactive placement with a small fast tier moves pages every step.
  * Migrations run synchronously in {@code endStep} here: with the worker thread, a decode thread
  * that has to wait for a lock the worker holds gets a queue node from the JDK's lock (a few dozen
- * bytes, now and then), which is the lock's allocation, not the engine's.
+ * bytes, now and then), which is the lock's allocation, not the engine's. On an inclusive cache the
+ * reactive policy's moves cost the link nothing and run at once on the decode thread, so the worker
+ * has nothing to do.
  */
 class EngineAllocationTest {
 
-    @Test
-    void shouldNotAllocatePerStepOnceWarm() {
+    @ParameterizedTest(name = "inclusive={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldNotAllocatePerStepOnceWarm(boolean inclusive) {
         ModelShape shape = new ModelShape(2, 2, 64, 4_096);
         try (KvPlace kv = KvPlace.builder()
-                .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(24).slowTierPages(600))
-                .queryHeads(8).budgetTokens(256).oversample(0).parallelLanes(false).policy("reactive").synchronousMigration(true).build();
+                .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(24).slowTierPages(600)
+                        .inclusive(inclusive))
+                .queryHeads(8).budgetTokens(256).oversample(0).parallelLanes(false).policy("reactive")
+                .synchronousMigration(!inclusive).build();
                 KvSequence seq = kv.newSequence()) {
             float[] k = new float[shape.kvWidth()];
             float[] q = new float[8 * shape.headDim()];

@@ -27,8 +27,10 @@ import org.kvplace.core.trace.Bits;
  * <p>On an {@linkplain TieredKvCache#inclusive() inclusive} cache a demotion drops the page's fast
  * copy (nothing crosses the link, no budget is spent), and a promotion of a page that the attend
  * just read from the slow tier is charged as the fast copy's write only: the read that fetched the
- * page fills its fast slot ({@link TieredKvCache#tryPromoteAfterRead}). Other promotions read the
- * page over the link, within the budget.
+ * page fills its fast slot ({@link TieredKvCache#tryPromoteAfterRead}). These moves, which cost
+ * the link nothing, are carried out at once on the decode thread when the plan is queued (a page
+ * copy at most), ahead of the queued moves that wait for budget. Other promotions read the page
+ * over the link, within the budget, on the worker.
  *
  * <p>Threading: one decode thread per sequence ({@code append}, {@code attend} and {@code endStep}
  * are not thread-safe among themselves); different sequences run on different threads at once.
@@ -71,6 +73,8 @@ public final class KvSequence implements AutoCloseable {
     private long attentionNanos;
     private long engineNanos;
     private long stepModelled;
+    private long copiedAtLastAttend;
+    private long linkPromotedAtLastAttend;
     private long promotedBytesAtLastStep;
     private long stepBytesFast;
     private long stepBytesSlow;
@@ -247,6 +251,15 @@ public final class KvSequence implements AutoCloseable {
         if (marked) {
             clearSlowReads();
         }
+        if (inclusive) {
+            // The moves that cost the link nothing ran just now, serially on this thread: their fast
+            // copies are charged at the fast tier's rate, after the lanes.
+            long link = queue.linkPromotedBytes();
+            long copied = queue.promotedBytes();
+            stepModelled += engine.model().fastNanos(copied - copiedAtLastAttend - (link - linkPromotedAtLastAttend));
+            copiedAtLastAttend = copied;
+            linkPromotedAtLastAttend = link;
+        }
         engineNanos += System.nanoTime() - t1;
     }
 
@@ -400,7 +413,12 @@ public final class KvSequence implements AutoCloseable {
 
     private void push(int layer, int page, boolean promote) {
         boolean afterSlowRead = promote && layer == readSlowLayer && Bits.get(readSlow, page);
-        if (!queue.push(layer, page, promote, afterSlowRead)) {
+        if (queue.isFree(promote, afterSlowRead) && !engine.synchronous()) {
+            // Costs the link nothing: done now, on this thread, not behind moves that wait for budget.
+            if (!queue.runNow(layer, page, promote, afterSlowRead, id())) {
+                correctFailed(layer, page);
+            }
+        } else if (!queue.push(layer, page, promote, afterSlowRead)) {
             protocol.correct(layer, page, !promote);
         }
     }

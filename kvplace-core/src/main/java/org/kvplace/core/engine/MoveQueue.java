@@ -48,6 +48,7 @@ final class MoveQueue {
     private final AtomicLong demotions = new AtomicLong();
     private final AtomicLong bytesMigrated = new AtomicLong();
     private final AtomicLong linkPromotedBytes = new AtomicLong();
+    private final AtomicLong promotedBytes = new AtomicLong();
     private final boolean inclusive;
     private final AtomicLong failedMoves = new AtomicLong();
     private volatile boolean closed;
@@ -71,8 +72,7 @@ final class MoveQueue {
             failedMoves.incrementAndGet();
             return false;
         }
-        moves[(int) (t % moves.length)] = ((long) layer << 32) | ((long) page << 2)
-                | (promote && afterSlowRead && inclusive ? 2L : 0L) | (promote ? 1L : 0L);
+        moves[(int) (t % moves.length)] = encode(layer, page, promote, afterSlowRead);
         tail.set(t + 1);
         return true;
     }
@@ -133,54 +133,89 @@ final class MoveQueue {
                 return true;
             }
             long m = moves[(int) (h % moves.length)];
-            int layer = (int) (m >>> 32);
-            int page = (int) ((m & 0xFFFF_FFFFL) >>> 2);
-            boolean promote = (m & 1L) != 0;
-            boolean afterRead = (m & 2L) != 0;
-            long linkBytes = afterRead || (inclusive && !promote) ? 0 : pageBytes;
-            if (!ignoreCredit && linkBytes > 0 && credit.get() < linkBytes) {
+            if (!ignoreCredit && linkBytes(m) > 0 && credit.get() < linkBytes(m)) {
                 break;
             }
-            boolean ok;
-            try {
-                long handle = seq.pageHandle(layer, page);
-                ok = afterRead ? cache.tryPromoteAfterRead(handle, wait)
-                        : cache.tryMigrate(handle, promote ? TierKind.FAST : TierKind.SLOW, wait);
-            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
-                ok = false; // freed meanwhile, already there, or the sequence closed
-            }
-            if (ok) {
-                credit.addAndGet(-linkBytes);
-                (promote ? promotions : demotions).incrementAndGet();
-                if (promote || !inclusive) {
-                    bytesMigrated.addAndGet(pageBytes);
-                }
-                if (promote) {
-                    linkPromotedBytes.addAndGet(linkBytes);
-                }
-            } else {
-                failedMoves.incrementAndGet();
+            if (!carryOut(m, wait, sequenceId)) {
                 long ft = failuresTail.get();
                 if (ft - failuresHead.get() < failures.length) {
                     failures[(int) (ft % failures.length)] = m;
                     failuresTail.set(ft + 1);
                 }
             }
-            if (MIGRATION_EVENT.isEnabled()) {
-                MigrationEvent e = new MigrationEvent();
-                e.sequence = (int) sequenceId;
-                e.layer = layer;
-                e.page = page;
-                e.promotion = promote;
-                e.done = ok;
-                e.bytes = ok && (promote || !inclusive) ? pageBytes : 0;
-                e.commit();
-            }
             h++;
             head.set(h);
             done++;
         }
         return done > 0;
+    }
+
+    /**
+     * Carries out a move that costs the slow link nothing (an inclusive cache's demotion, or its
+     * promotion of a page the step has just read from the slow tier) at once, on the decode thread,
+     * ahead of the queued moves; returns whether it was done (if not, the caller corrects the
+     * policy's view).
+     */
+    boolean runNow(int layer, int page, boolean promote, boolean afterSlowRead, long sequenceId) {
+        return carryOut(encode(layer, page, promote, afterSlowRead), BandwidthThrottle.Wait.PRECISE, sequenceId);
+    }
+
+    /** Whether a move costs the slow link nothing (see {@link #runNow}). */
+    boolean isFree(boolean promote, boolean afterSlowRead) {
+        return inclusive && (!promote || afterSlowRead);
+    }
+
+    private long encode(int layer, int page, boolean promote, boolean afterSlowRead) {
+        return ((long) layer << 32) | ((long) page << 2) | (promote && afterSlowRead && inclusive ? 2L : 0L)
+                | (promote ? 1L : 0L);
+    }
+
+    /** The bytes move {@code m} carries over the slow link. */
+    private long linkBytes(long m) {
+        boolean promote = (m & 1L) != 0;
+        boolean afterRead = (m & 2L) != 0;
+        return afterRead || (inclusive && !promote) ? 0 : pageBytes;
+    }
+
+    /** Carries out move {@code m} and counts it; returns whether it was done. */
+    private boolean carryOut(long m, BandwidthThrottle.Wait wait, long sequenceId) {
+        int layer = (int) (m >>> 32);
+        int page = (int) ((m & 0xFFFF_FFFFL) >>> 2);
+        boolean promote = (m & 1L) != 0;
+        boolean afterRead = (m & 2L) != 0;
+        long linkBytes = linkBytes(m);
+        boolean ok;
+        try {
+            long handle = seq.pageHandle(layer, page);
+            ok = afterRead ? cache.tryPromoteAfterRead(handle, wait)
+                    : cache.tryMigrate(handle, promote ? TierKind.FAST : TierKind.SLOW, wait);
+        } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+            ok = false; // freed meanwhile, already there, or the sequence closed
+        }
+        if (ok) {
+            credit.addAndGet(-linkBytes);
+            (promote ? promotions : demotions).incrementAndGet();
+            if (promote || !inclusive) {
+                bytesMigrated.addAndGet(pageBytes);
+            }
+            if (promote) {
+                linkPromotedBytes.addAndGet(linkBytes);
+                promotedBytes.addAndGet(pageBytes);
+            }
+        } else {
+            failedMoves.incrementAndGet();
+        }
+        if (MIGRATION_EVENT.isEnabled()) {
+            MigrationEvent e = new MigrationEvent();
+            e.sequence = (int) sequenceId;
+            e.layer = layer;
+            e.page = page;
+            e.promotion = promote;
+            e.done = ok;
+            e.bytes = ok && (promote || !inclusive) ? pageBytes : 0;
+            e.commit();
+        }
+        return ok;
     }
 
     /** Drops the moves not yet carried out; a carrier in progress stops after its current move. */
@@ -204,6 +239,11 @@ final class MoveQueue {
     /** Bytes copied by the moves carried out (an inclusive cache's demotions copy none). */
     long bytesMigrated() {
         return bytesMigrated.get();
+    }
+
+    /** Bytes copied into the fast tier by promotions. */
+    long promotedBytes() {
+        return promotedBytes.get();
     }
 
     /** Bytes of promotions that the slow tier's link carried (not those after a slow read). */

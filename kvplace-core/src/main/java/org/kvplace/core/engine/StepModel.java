@@ -67,6 +67,11 @@ final class StepModel {
         return (long) Math.max(f, sl);
     }
 
+    /** The modelled nanoseconds the fast tier spends on {@code bytes}, or 0 without a calibrated fast rate. */
+    long fastNanos(long bytes) {
+        return fastBytesPerNano > 0 ? (long) (bytes / fastBytesPerNano) : 0;
+    }
+
     /** The modelled nanoseconds the slow link spends on {@code bytes} of migration. */
     long migrationNanos(long bytes) {
         if (!(fastBytesPerNano > 0) || slowBytesPerNano == Double.POSITIVE_INFINITY) {
