@@ -24,7 +24,10 @@ import org.kvplace.examples.llama.LlamaConfig;
 import org.kvplace.examples.llama.LlamaDecoder;
 import org.kvplace.examples.llama.LlamaModel;
 import org.kvplace.examples.llama.Printable;
+import org.kvplace.core.kernel.DecodeKernel;
+import org.kvplace.core.kernel.Kernels;
 import org.kvplace.kernels.MatVec;
+import org.kvplace.kernels.VectorKernelProvider;
 import org.kvplace.examples.llama.Sampler;
 import org.kvplace.examples.llama.Tokenizer;
 import org.kvplace.examples.llama.TraceRecorder;
@@ -47,6 +50,21 @@ import picocli.CommandLine.TypeConversionException;
             + " ./kvplace launcher adds it); -Dkvplace.matvec=scalar forces the scalar loops, e.g.",
             "  KVPLACE_JAVA_OPTS=-Dkvplace.matvec=scalar ./kvplace decode%n"})
 final class DecodeCommand implements Callable<Integer> {
+
+    /**
+     * System property: {@code false} runs the Vector API kernels from the first token (cold: slower
+     * than scalar code until C2 has compiled them) instead of scalar until they are compiled.
+     */
+    static final String WARM_START_PROPERTY = "kvplace.warmstart";
+    private static final boolean WARM_START = warmStart(System.getProperty(WARM_START_PROPERTY, "true"));
+
+    static boolean warmStart(String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(WARM_START_PROPERTY + "=" + value + " is not true or false");
+        };
+    }
 
     static final String DEFAULT_MODEL = "../shared/models/stories260K-f32.gguf";
 
@@ -224,7 +242,7 @@ final class DecodeCommand implements Callable<Integer> {
             throw model.equals(DEFAULT_MODEL) ? new CommandFailure(e.getMessage() + "; pass --model FILE (the default"
                     + " is resolved against the working directory; run from the repository root)") : e;
         }
-        try (LlamaModel m = LlamaModel.load(path)) {
+        try (LlamaModel m = LlamaModel.load(path, WARM_START ? MatVec.warmStart() : MatVec.get())) {
             LlamaConfig c = m.config();
             Tokenizer tok = m.tokenizer();
             int[] promptTokens;
@@ -265,8 +283,8 @@ final class DecodeCommand implements Callable<Integer> {
             err.printf("model      %s: %d layers, dim %d, %d heads / %d KV heads of %d, ffn %d, vocab %d, context %d%n",
                     path.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                     c.vocabSize(), c.contextLength());
-            err.printf("compute    %s on %d thread%s; attention kernel %s%n", MatVec.get(), threads,
-                    threads == 1 ? "" : "s", org.kvplace.core.kernel.Kernels.lookup());
+            err.printf("compute    %s on %d thread%s; attention kernel %s%n",
+                    WARM_START ? MatVec.warmStart() : MatVec.get(), threads, threads == 1 ? "" : "s", kernel());
             err.printf("attention  %s%n", budget == 0 ? "dense"
                     : "sparse: budget " + budget + " tokens of " + pageTokens + "-token pages (sink and newest page"
                     + " always; " + (oversample > 0 ? "two-level selection, groups of "
@@ -423,6 +441,15 @@ final class DecodeCommand implements Callable<Integer> {
         static final Sinks NONE = new Sinks(null, false, null, null);
     }
 
+    /**
+     * The attention kernel of the runs: the library's, but scalar until the Vector API kernel has
+     * been compiled ({@link VectorKernelProvider#warmStart()}), unless {@value #WARM_START_PROPERTY}
+     * is {@code false}.
+     */
+    private static DecodeKernel kernel() {
+        return WARM_START ? VectorKernelProvider.warmStart() : Kernels.lookup();
+    }
+
     private static Run decode(LlamaModel m, Settings s, Sinks sinks) {
         CacheConfig cc = s.cache();
         int tokens = s.tokens();
@@ -431,7 +458,8 @@ final class DecodeCommand implements Callable<Integer> {
         boolean progress = sinks.progress();
         LlamaConfig c = m.config();
         Tokenizer tok = m.tokenizer();
-        KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, s.maxTokens())).queryHeads(c.heads())
+        KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, s.maxTokens()).kernel(kernel()))
+                .queryHeads(c.heads())
                 .oversample(s.oversample()).parallelLanes(s.parallelLanes()).policy(s.policy());
         if (s.budgetTokens() != PageSelection.ALL) {
             engine.budgetTokens(s.budgetTokens());

@@ -62,6 +62,21 @@ public interface MatVec {
         return MatVecs.Holder.INSTANCE;
     }
 
+    /**
+     * {@link #get()} without its cold phase: when {@link #get()} is the Vector API implementation,
+     * an implementation that computes with the scalar one until the Vector API one has been compiled
+     * (a trial on a daemon thread, started by the first call, runs both on random rows and switches
+     * once the vector rows are no slower; see {@code WarmUp}), else {@link #get()} itself. Each dot
+     * product is wholly one implementation's, so results agree with {@link #get()}'s within the
+     * tolerances between the two, but which one a call gets depends on timing: use {@link #get()}
+     * where runs must agree bit for bit. One shared instance per process.
+     *
+     * @return a shared, thread-safe implementation
+     */
+    static MatVec warmStart() {
+        return MatVecs.WarmStartHolder.INSTANCE;
+    }
+
     /** The scalar reference implementation, whatever {@link #get()} chose. */
     static MatVec scalar() {
         return ScalarMatVec.INSTANCE;

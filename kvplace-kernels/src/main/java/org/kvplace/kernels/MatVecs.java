@@ -42,6 +42,13 @@ final class MatVecs {
         System.getLogger(MatVecs.class.getName()).log(System.Logger.Level.WARNING, message);
     }
 
+    static final class WarmStartHolder {
+        static final MatVec INSTANCE = Holder.INSTANCE == ScalarMatVec.INSTANCE ? Holder.INSTANCE
+                : new WarmStartMatVec(ScalarMatVec.INSTANCE, Holder.INSTANCE);
+
+        private WarmStartHolder() {}
+    }
+
     static final class Holder {
         static final MatVec INSTANCE = load(System.getProperty(MatVec.PROPERTY, "auto"));
 

@@ -43,6 +43,23 @@ public final class VectorKernelProvider implements DecodeKernel {
         return Holder.INSTANCE;
     }
 
+    /**
+     * {@link Kernels#lookup()} without its cold phase: when it is this module's Vector API kernel, a
+     * kernel that computes with the scalar reference until the Vector API kernel has been compiled
+     * (the first call starts a trial on a daemon thread that runs both on random pages of that
+     * call's layout and switches once the vector kernel is no slower), else the scalar reference
+     * or whatever {@link Kernels#lookup()} chose otherwise (for example the scalar reference forced
+     * by its property). Each call runs wholly on one of the two, so its result is within the
+     * equivalence tolerances of the provider's, but which kernel a call gets depends on timing: use
+     * {@link #provider()} where runs must agree bit for bit. One shared instance per process; give it
+     * to a cache with {@code TieredKvCache.Builder.kernel}.
+     *
+     * @return a shared, thread-safe kernel
+     */
+    public static DecodeKernel warmStart() {
+        return WarmStartHolder.INSTANCE;
+    }
+
     /** Whether the Vector API kernel is active (the incubator module was present and readable). */
     public static boolean vectorized() {
         return Holder.INSTANCE != Kernels.scalar();
@@ -128,5 +145,15 @@ public final class VectorKernelProvider implements DecodeKernel {
 
     private static final class Holder {
         static final DecodeKernel INSTANCE = create();
+    }
+
+    private static final class WarmStartHolder {
+        static final DecodeKernel INSTANCE = create();
+
+        private static DecodeKernel create() {
+            DecodeKernel chosen = Kernels.lookup();
+            boolean vector = Holder.INSTANCE != Kernels.scalar() && chosen.name().equals(Holder.INSTANCE.name());
+            return vector ? new WarmStartKernel(Kernels.scalar(), Holder.INSTANCE) : chosen;
+        }
     }
 }

@@ -2,6 +2,8 @@ package org.kvplace.examples.llama;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Objects;
+import org.kvplace.kernels.MatVec;
 
 /**
  * A Llama-architecture model loaded from GGUF: configuration, tokenizer and weights viewed in
@@ -28,9 +30,11 @@ public final class LlamaModel implements AutoCloseable {
     final float[] outputNorm;
     final Matrix output;
     private final boolean tiedOutput;
+    private final MatVec ops;
 
-    private LlamaModel(GgufFile f) throws GgufFormatException {
+    private LlamaModel(GgufFile f, MatVec ops) throws GgufFormatException {
         this.file = f;
+        this.ops = ops;
         this.config = LlamaConfig.from(f);
         LlamaConfig.checkBlocks(f); // before the per-layer arrays below are sized by the block count
         this.tokenizer = Tokenizer.from(f);
@@ -75,9 +79,21 @@ public final class LlamaModel implements AutoCloseable {
      * @throws IOException if it cannot be read
      */
     public static LlamaModel load(Path path) throws IOException {
+        return load(path, MatVec.get());
+    }
+
+    /**
+     * Like {@link #load(Path)}, with the matrix-vector implementation {@code ops} for every matrix
+     * (for example {@link MatVec#warmStart()}).
+     *
+     * @throws GgufFormatException if the file is not a supported Llama GGUF
+     * @throws IOException if it cannot be read
+     */
+    public static LlamaModel load(Path path, MatVec ops) throws IOException {
+        Objects.requireNonNull(ops, "ops");
         GgufFile f = GgufFile.open(path);
         try {
-            return new LlamaModel(f);
+            return new LlamaModel(f, ops);
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;
@@ -88,7 +104,7 @@ public final class LlamaModel implements AutoCloseable {
         GgufTensor t = file.tensor(name);
         Matrix m;
         try {
-            m = Matrix.of(t);
+            m = Matrix.of(t, ops);
         } catch (GgufFormatException e) {
             throw file.error(e.getMessage()); // with the file's name
         }
