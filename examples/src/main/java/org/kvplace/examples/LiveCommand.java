@@ -91,12 +91,12 @@ final class LiveCommand implements Callable<Integer> {
             + " the trace gives layers, context and decode lengths")
     String trace;
 
-    @Option(names = "--inclusive", description = "every page keeps its copy in the slow tier (the inclusive model):"
-            + " new KV is written to both tiers, a demotion copies nothing, a promotion of a page the step has just"
-            + " read from the slow tier costs no second slow read, and the two lanes read pages with both copies from"
-            + " whichever tier lets them finish together; the simulated column is then the paper author's"
-            + " inclusive model")
-    boolean inclusive;
+    @Option(names = "--tiers", paramLabel = "MODE", description = "exclusive (a page sits in one tier),"
+            + " inclusive (every page keeps its copy in the slow tier: new KV is written to both, a demotion copies"
+            + " nothing, a promotion of a page the step has just read from the slow tier costs no second slow read,"
+            + " and the two lanes read pages with both copies from whichever tier lets them finish together; the"
+            + " simulated column is then the paper author's inclusive model) or both (default ${DEFAULT-VALUE})")
+    String tiers = "both";
 
     @Option(names = "--no-all-fast", description = "skip the all-fast run (the model is then calibrated on the"
             + " first policy)")
@@ -118,7 +118,8 @@ final class LiveCommand implements Callable<Integer> {
         this.err = err;
     }
 
-    record Row(String policy, LiveReplay.Result result, double simulated) {}
+    /** One measured run: {@code tiers} is exclusive, inclusive or empty (all-fast). */
+    record Row(String policy, String tiers, LiveReplay.Result result, double simulated) {}
 
     @Override
     public Integer call() throws IOException {
@@ -136,6 +137,13 @@ final class LiveCommand implements Callable<Integer> {
         }
         double fastShare = Main.range("--fast-share", this.fastShare, 1e-6, 1);
         double ratio = Main.range("--ratio", this.ratio, 1e-6, 1);
+        List<Boolean> modes = switch (tiers) {
+            case "exclusive" -> List.of(false);
+            case "inclusive" -> List.of(true);
+            case "both" -> List.of(false, true);
+            default -> throw new UsageException("--tiers: expected exclusive, inclusive or both, got '"
+                    + org.kvplace.examples.llama.Printable.escape(tiers) + "'");
+        };
         List<String> policies = List.of(policy.split(","));
         for (String n : policies) {
             try {
@@ -189,8 +197,7 @@ final class LiveCommand implements Callable<Integer> {
         Path tf = traceFile;
         TraceSource source = tf != null ? () -> TraceReader.open(tf) : TraceGenerator.source(gen);
         out.printf(Locale.ROOT, "tiers      fast %,d pages (%.0f%% of the KV), slow throttled to %.4f of this machine's"
-                + " copy bandwidth%s%n", fastPages, 100.0 * fastPages / pages, ratio,
-                inclusive ? "; inclusive (every page keeps its slow copy)" : "");
+                + " copy bandwidth; tiers %s%n", fastPages, 100.0 * fastPages / pages, ratio, tiers);
 
         // Warm-up at a small scale, every policy to be measured, both lanes and the worker, until the
         // all-fast rate has settled (the kernels and the policies compiled): no measured run is the JIT's.
@@ -204,9 +211,11 @@ final class LiveCommand implements Callable<Integer> {
             rounds++;
             double rate = replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm),
                     0, 0, false).measuredTokensPerSecond();
-            for (String p : policies) {
-                replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, p, TraceGenerator.source(warm),
-                        1e10, 1e10, inclusive);
+            for (boolean inclusive : modes) {
+                for (String p : policies) {
+                    replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, p,
+                            TraceGenerator.source(warm), 1e10, 1e10, inclusive);
+                }
             }
             if (rounds >= 3 && Math.abs(rate - lastRate) <= 0.05 * rate) {
                 break;
@@ -222,23 +231,27 @@ final class LiveCommand implements Callable<Integer> {
         if (allFast) {
             LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0, false);
             fastRate = r.stats().fastReadBytesPerSecond();
-            rows.add(new Row("all-fast", r, Double.NaN));
+            rows.add(new Row("all-fast", "", r, Double.NaN));
             err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s, slow tier throttled to %.2f"
                     + " GB/s%n", r.measuredTokensPerSecond(), fastRate / 1e9, slowRate / 1e9);
         }
-        for (String p : policies) {
-            LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate, inclusive);
-            if (fastRate == 0) {
-                fastRate = r.stats().fastReadBytesPerSecond();
+        for (boolean inclusive : modes) {
+            String mode = inclusive ? "inclusive" : "exclusive";
+            for (String p : policies) {
+                LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate,
+                        inclusive);
+                if (fastRate == 0) {
+                    fastRate = r.stats().fastReadBytesPerSecond();
+                }
+                rows.add(new Row(p, mode, r, Double.NaN));
+                err.printf(Locale.ROOT, "%s, %s tiers: %.1f tokens/s%n", p, mode, r.measuredTokensPerSecond());
             }
-            rows.add(new Row(p, r, Double.NaN));
-            err.printf(Locale.ROOT, "%s: %.1f tokens/s%n", p, r.measuredTokensPerSecond());
         }
         if (allFast) {
             // The all-fast run had no calibrated model while it ran: its model is the fast rate alone.
             LiveReplay.Result a = rows.get(0).result();
             long modelled = (long) (a.stats().bytesReadFast() * 1e9 / fastRate);
-            rows.set(0, new Row("all-fast", new LiveReplay.Result("all-fast", a.decodeTokens(), a.measuredNanos(),
+            rows.set(0, new Row("all-fast", "", new LiveReplay.Result("all-fast", a.decodeTokens(), a.measuredNanos(),
                     a.stats().withModelledNanos(modelled), 0), Double.NaN));
         }
         // The simulator on the same reads, with a profile calibrated on this machine: the offline
@@ -250,9 +263,9 @@ final class LiveCommand implements Callable<Integer> {
             Row r = rows.get(i);
             if (!r.policy().equals("all-fast")) {
                 PlacementPolicy policy = Policies.byName(r.policy(), new CostModel(hw, mp));
-                double sim = (inclusive ? new PaperSimulator(hw, mp).run(source, policy)
+                double sim = (r.tiers().equals("inclusive") ? new PaperSimulator(hw, mp).run(source, policy)
                         : new Simulator(hw, mp).run(source, policy)).tokensPerSecond();
-                rows.set(i, new Row(r.policy(), r.result(), sim));
+                rows.set(i, new Row(r.policy(), r.tiers(), r.result(), sim));
             }
         }
         double balanced = rows.stream().mapToDouble(r -> r.result().balancedTokensPerSecond()).filter(Double::isFinite)
@@ -263,7 +276,8 @@ final class LiveCommand implements Callable<Integer> {
             out.println("csv        " + csv);
         }
         if (plot != null) {
-            List<String> names = rows.stream().map(Row::policy).toList();
+            List<String> names = rows.stream().map(r -> r.tiers().isEmpty() || modes.size() == 1 ? r.policy()
+                    : r.policy() + " (" + r.tiers().charAt(0) + ")").toList();
             double[][] v = new double[rows.size()][2];
             double max = 0;
             for (int i = 0; i < rows.size(); i++) {
@@ -293,17 +307,19 @@ final class LiveCommand implements Callable<Integer> {
     }
 
     private static void print(PrintStream out, List<Row> rows, double balanced) {
-        out.printf(Locale.ROOT, "%n%-10s %12s %12s %8s %12s %10s %10s %10s %8s %8s%n", "policy", "measured/s",
-                "modelled/s", "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed", "engine");
+        out.printf(Locale.ROOT, "%n%-10s %-9s %11s %11s %7s %11s %9s %9s %9s %8s %7s%n", "policy", "tiers",
+                "measured/s", "modelled/s", "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed",
+                "engine");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            out.printf(Locale.ROOT, "%-10s %12.1f %12.1f %8.2f %12.1f %10.2f %10.2f %10.3f %8d %7.2f%%%n", r.policy(),
+            out.printf(Locale.ROOT, "%-10s %-9s %11.1f %11.1f %7.2f %11.1f %9.2f %9.2f %9.3f %8d %6.2f%%%n", r.policy(),
+                    r.tiers(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(),
                     x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), r.simulated(), s.bytesReadFast() / GIB,
                     s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves(), 100 * s.engineShare());
         }
-        out.printf(Locale.ROOT, "%-10s %12s %12.1f%n", "balanced", "", balanced);
+        out.printf(Locale.ROOT, "%-10s %-9s %11s %11.1f%n", "balanced", "", "", balanced);
     }
 
     private static final double GIB = 1024.0 * 1024 * 1024;
@@ -311,14 +327,14 @@ final class LiveCommand implements Callable<Integer> {
     private static void writeCsv(Path file, List<Row> rows, double balanced) throws IOException {
         StringBuilder sb = new StringBuilder("policy,measured_tokens_per_s,modelled_tokens_per_s,bytes_fast,bytes_slow,"
                 + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s,simulated_tokens_per_s,"
-                + "engine_share\n");
+                + "engine_share,tiers\n");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.5f%n", r.policy(),
+            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.5f,%s%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
                     s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated(),
-                    s.engineShare()));
+                    s.engineShare(), r.tiers().isEmpty() ? "all-fast" : r.tiers()));
         }
         Outputs.writeString(file, sb.toString());
     }

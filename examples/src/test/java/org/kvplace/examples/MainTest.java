@@ -50,7 +50,7 @@ class MainTest {
     @Test
     void shouldPrintEachCommandsHelpWithItsOptionsAndExitZero() {
         Map<String, List<String>> options = Map.of(
-                "live", List.of("--prompt N", "--fast-share X", "--no-all-fast", "--plot FILE"),
+                "live", List.of("--prompt N", "--fast-share X", "--no-all-fast", "--plot FILE", "--tiers MODE"),
                 "demo", List.of("--tokens N", "--layers L", "--fast-share F", "--ratio R", "--seed S"),
                 "simulate", List.of("--generate SPEC", "--scenario NAME", "--[no-]progress", "--plot DIR"),
                 "decode", List.of("--budget TOKENS", "--oversample N", "--kv-type f32|f16", "--record-trace FILE"),
