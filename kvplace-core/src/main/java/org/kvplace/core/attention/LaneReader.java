@@ -1,6 +1,7 @@
 package org.kvplace.core.attention;
 
 import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
@@ -24,10 +25,12 @@ import org.kvplace.core.memory.TierKind;
  * single lane merges each block as soon as it is read.
  *
  * <p>Pages with a copy in each tier ({@link KvLayerView#hasSlowCopy}, an inclusive cache) may be
- * read by either lane: when both lanes read, blocks of such pages move from the fast lane to the
- * slow one (which reads them through {@link KvLayerView#slowCopies()}) until the two lanes are
- * expected to finish together, from each lane's recent time per block. Which lane reads a block
- * never changes its bits.
+ * read by either lane. A block most of whose pages sit in the fast tier, and all of whose pages
+ * have a slow copy or sit in the slow tier, is <em>shared</em>: once a lane has read its own
+ * blocks, it takes shared blocks, the fast lane from the front of the window's list and the slow
+ * lane (reading through {@link KvLayerView#slowCopies()}) from the back, one at a time, until none
+ * is left; so both lanes finish within a block of each other whatever each block takes. Which lane
+ * reads a block never changes its bits.
  *
  * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
  * lane thread starts on the first step that reads blocks of both tiers and stops in
@@ -59,6 +62,7 @@ final class LaneReader implements AutoCloseable {
     private final int[] slowBlocks;
     private final boolean[] slowBlock; // per block of the window: read by the slow tier's lane
     private final boolean[] dual; // per position: the page has a copy in each tier
+    private final Shared shared; // the window's shared blocks and the lanes' claims on them
     private final int[] scratch = new int[BLOCK];
     private int fastBlockCount;
     private int slowBlockCount;
@@ -89,6 +93,7 @@ final class LaneReader implements AutoCloseable {
         this.slowBlock = new boolean[window];
         this.slowBlocks = new int[window];
         this.dual = new boolean[maxPages];
+        this.shared = new Shared(window);
     }
 
     /** Blocks whose partial states are held at once. */
@@ -114,71 +119,61 @@ final class LaneReader implements AutoCloseable {
             dual[i] = fast && layer.hasSlowCopy(pages[i]);
             anyDual |= dual[i];
         }
-        fastCount = fastPagesRead; // balanceLanes moves pages with two copies to the slow count
+        fastCount = fastPagesRead; // pages with two copies read by the slow lane move to the slow count
         slowCount = count - fastPagesRead;
+        boolean sharing = parallel && anyDual; // the slow lane reads pages with two copies from the slow one
         int blocks = Math.ceilDiv(count, BLOCK);
         for (int from = 0; from < blocks; from += window) {
             int to = Math.min(blocks, from + window);
             fastBlockCount = 0;
             slowBlockCount = 0;
+            int sharedCount = 0;
             for (int b = from; b < to; b++) {
                 slowBlock[b - from] = slowMajority(tiers, b, count);
                 if (slowBlock[b - from]) {
                     slowBlocks[slowBlockCount++] = b - from;
+                } else if (sharing && readableFromSlow(b, count, tiers)) {
+                    shared.blocks[sharedCount++] = b - from;
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
                 }
             }
-            boolean slowCopies = parallel && anyDual; // the slow lane reads pages with two copies from the slow one
-            if (slowCopies) {
-                balanceLanes(count, from, tiers);
-            }
-            if (parallel && fastBlockCount > 0 && slowBlockCount > 0) {
+            shared.reset(sharedCount);
+            if (parallel && slowBlockCount + sharedCount > 0 && fastBlockCount + sharedCount > 0
+                    && slowBlockCount + fastBlockCount + sharedCount > 1) {
                 readWindow(layer, q, pages, count, from);
                 for (int b = from; b < to; b++) {
                     merge(blockStates[b - from], b, count);
                 }
             } else {
-                readInOrder(layer, slowCopies ? layer.slowCopies() : layer, q, pages, count, from, to);
+                for (int i = 0; i < sharedCount; i++) {
+                    fastBlocks[fastBlockCount++] = shared.blocks[i]; // read in order below, by the fast lane
+                }
+                shared.reset(0);
+                readInOrder(layer, sharing ? layer.slowCopies() : layer, q, pages, count, from, to);
+            }
+            if (sharing) {
+                for (int i = 0; i < slowBlockCount; i++) {
+                    markReadSlow(from + slowBlocks[i], count, tiers);
+                }
+                for (int i = shared.slowFrom(); i < shared.count; i++) {
+                    markReadSlow(from + shared.blocks[i], count, tiers);
+                }
             }
         }
         total.finish(out);
         masses(count, mass);
     }
 
-    /**
-     * Moves blocks whose pages all have a slow copy (or sit in the slow tier) from the fast lane to
-     * the slow lane until both lanes are expected to take about as long, and marks every page with
-     * both copies in a slow-lane block as read from the slow tier. Before the slow lane has been
-     * timed, one block moves, to time it.
-     */
-    private void balanceLanes(int count, int from, byte[] tiers) {
-        int f = fastBlockCount;
-        int sl = slowBlockCount;
-        int move;
-        if (slowBlockNanos == 0 || fastBlockNanos == 0) {
-            move = f > 1 ? 1 : 0;
-        } else {
-            move = (int) Math.floor((f * fastBlockNanos - sl * slowBlockNanos) / (fastBlockNanos + slowBlockNanos));
-        }
-        for (int i = f - 1; i >= 0 && move > 0; i--) {
-            int b = fastBlocks[i];
-            if (readableFromSlow(from + b, count, tiers)) {
-                slowBlock[b] = true;
-                slowBlocks[slowBlockCount++] = b;
-                fastBlocks[i] = fastBlocks[--fastBlockCount];
-                move--;
-            }
-        }
-        for (int i = 0; i < slowBlockCount; i++) {
-            int p0 = (from + slowBlocks[i]) * BLOCK;
-            int p1 = Math.min(count, p0 + BLOCK);
-            for (int p = p0; p < p1; p++) {
-                if (dual[p] && tiers[p] == 0) {
-                    tiers[p] = 1;
-                    fastCount--;
-                    slowCount++;
-                }
+    /** Counts the pages with two copies of block {@code b}, which the slow lane read, as read from the slow tier. */
+    private void markReadSlow(int b, int count, byte[] tiers) {
+        int p0 = b * BLOCK;
+        int p1 = Math.min(count, p0 + BLOCK);
+        for (int p = p0; p < p1; p++) {
+            if (dual[p] && tiers[p] == 0) {
+                tiers[p] = 1;
+                fastCount--;
+                slowCount++;
             }
         }
     }
@@ -218,7 +213,7 @@ final class LaneReader implements AutoCloseable {
             }
             t = now;
         }
-        account(fast, slow);
+        account(fast, slow, fastBlockCount, slowBlockCount);
     }
 
     /** Whether most pages of block {@code b} sit in the slow tier (a tie goes to the fast lane). */
@@ -240,16 +235,20 @@ final class LaneReader implements AutoCloseable {
             lane.thread.start();
         }
         // The lane expected to take longer runs on the calling thread, so that the lane thread's
-        // wake-up delay falls on the shorter one (the expectation: each lane's recent time per block).
-        boolean slowHere = slowBlockCount * Math.max(1, slowBlockNanos) > fastBlockCount * Math.max(1, fastBlockNanos);
+        // wake-up delay falls on the shorter one (the expectation: each lane's recent time per block,
+        // the shared blocks counted to the fast lane).
+        boolean slowHere = slowBlockCount * Math.max(1, slowBlockNanos)
+                > (fastBlockCount + shared.count) * Math.max(1, fastBlockNanos);
         long here;
         KvLayerView slowView = layer.slowCopies();
-        int ticket = slowHere ? lane.post(layer, q, pages, count, from, fastBlocks, fastBlockCount)
-                : lane.post(slowView, q, pages, count, from, slowBlocks, slowBlockCount);
+        int ticket = slowHere ? lane.post(layer, q, pages, count, from, fastBlocks, fastBlockCount, shared, false)
+                : lane.post(slowView, q, pages, count, from, slowBlocks, slowBlockCount, shared, true);
         try {
-            here = slowHere ? readBlocks(kernel, slowView, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
-                    scratch) : readBlocks(kernel, layer, q, pages, count, from, fastBlocks, fastBlockCount, blockStates,
-                    scratch);
+            here = slowHere
+                    ? readBlocks(kernel, slowView, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
+                            scratch, shared, true)
+                    : readBlocks(kernel, layer, q, pages, count, from, fastBlocks, fastBlockCount, blockStates,
+                            scratch, shared, false);
         } catch (RuntimeException | Error e) {
             // Never return while the lane still reads pages: the caller's read lock ends then.
             try {
@@ -260,19 +259,20 @@ final class LaneReader implements AutoCloseable {
             throw e;
         }
         long there = lane.await(ticket);
-        account(slowHere ? there : here, slowHere ? here : there);
+        account(slowHere ? there : here, slowHere ? here : there, fastBlockCount + shared.slowFrom(),
+                slowBlockCount + shared.count - shared.slowFrom());
     }
 
-    /** Adds a window's lane times and updates the expected time per block of each lane. */
-    private void account(long fast, long slow) {
+    /** Adds a window's lane times and updates the expected time per block of each lane from the blocks each read. */
+    private void account(long fast, long slow, int fastBlocksRead, int slowBlocksRead) {
         fastNanos += fast;
         slowNanos += slow;
-        if (fastBlockCount > 0) {
-            double x = (double) fast / fastBlockCount;
+        if (fastBlocksRead > 0) {
+            double x = (double) fast / fastBlocksRead;
             fastBlockNanos = fastBlockNanos == 0 ? x : 0.75 * fastBlockNanos + 0.25 * x;
         }
-        if (slowBlockCount > 0) {
-            double x = (double) slow / slowBlockCount;
+        if (slowBlocksRead > 0) {
+            double x = (double) slow / slowBlocksRead;
             slowBlockNanos = slowBlockNanos == 0 ? x : 0.75 * slowBlockNanos + 0.25 * x;
         }
     }
@@ -287,18 +287,79 @@ final class LaneReader implements AutoCloseable {
         kernel.attendPages(layer, q, scratch, 0, n, s);
     }
 
-    /** Reads the listed blocks of the window starting at block {@code from}; returns the nanoseconds taken. */
+    /**
+     * Reads the listed blocks of the window starting at block {@code from}, then shared blocks as long
+     * as any is left (from the back of their list if {@code back}); returns the nanoseconds taken.
+     */
     private static long readBlocks(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int count, int from,
-            int[] blocks, int blockCount, AttentionState[] states, int[] scratch) {
-        if (blockCount == 0) {
-            return 0;
-        }
+            int[] blocks, int blockCount, AttentionState[] states, int[] scratch, Shared shared, boolean back) {
         long t0 = System.nanoTime();
         for (int i = 0; i < blockCount; i++) {
             int b = blocks[i];
             readBlock(kernel, layer, q, pages, count, from + b, states[b], scratch);
         }
+        for (int i = back ? shared.takeBack() : shared.takeFront(); i >= 0;
+                i = back ? shared.takeBack() : shared.takeFront()) {
+            int b = shared.blocks[i];
+            readBlock(kernel, layer, q, pages, count, from + b, states[b], scratch);
+        }
         return System.nanoTime() - t0;
+    }
+
+    /**
+     * The shared blocks of a window (indices into it) and the two lanes' claims on them: the fast
+     * lane takes from the front, the slow lane from the back, each claim one compare-and-set on both
+     * ends packed in one {@code long}, so no block is read twice or left out.
+     */
+    private static final class Shared {
+        final int[] blocks;
+        int count;
+        private final AtomicLong ends = new AtomicLong(); // front << 32 | back (exclusive)
+
+        Shared(int window) {
+            this.blocks = new int[window];
+        }
+
+        /** Starts a window with the first {@code n} entries of {@link #blocks} shared. */
+        void reset(int n) {
+            count = n;
+            ends.set(n & 0xFFFF_FFFFL);
+        }
+
+        /** Claims the next block from the front; its index in {@link #blocks}, or -1 when none is left. */
+        int takeFront() {
+            while (true) {
+                long e = ends.get();
+                int f = (int) (e >>> 32);
+                int b = (int) e;
+                if (f >= b) {
+                    return -1;
+                }
+                if (ends.compareAndSet(e, ((long) (f + 1) << 32) | (b & 0xFFFF_FFFFL))) {
+                    return f;
+                }
+            }
+        }
+
+        /** Claims the next block from the back; its index in {@link #blocks}, or -1 when none is left. */
+        int takeBack() {
+            while (true) {
+                long e = ends.get();
+                int f = (int) (e >>> 32);
+                int b = (int) e;
+                if (f >= b) {
+                    return -1;
+                }
+                if (ends.compareAndSet(e, ((long) f << 32) | ((b - 1) & 0xFFFF_FFFFL))) {
+                    return b - 1;
+                }
+            }
+        }
+
+        /** After both lanes: the shared entries from here on were read by the slow lane. */
+        int slowFrom() {
+            return (int) ends.get();
+        }
     }
 
     /** Merges the partial state of block {@code b} into the total and keeps its pages' records for their masses. */
@@ -381,6 +442,8 @@ final class LaneReader implements AutoCloseable {
         private int from;
         private int[] blocks;
         private int blockCount;
+        private Shared shared;
+        private boolean back;
         private long nanos;
         private volatile int posted;
         private volatile int done;
@@ -394,7 +457,10 @@ final class LaneReader implements AutoCloseable {
             this.thread = Thread.ofPlatform().daemon().name("kvplace-lane").unstarted(this);
         }
 
-        int post(KvLayerView layer, float[] q, int[] pages, int count, int from, int[] blocks, int blockCount) {
+        int post(KvLayerView layer, float[] q, int[] pages, int count, int from, int[] blocks, int blockCount,
+                Shared shared, boolean back) {
+            this.shared = shared;
+            this.back = back;
             this.layer = layer;
             this.query = q;
             this.pages = pages;
@@ -426,6 +492,7 @@ final class LaneReader implements AutoCloseable {
             query = null;
             pages = null;
             blocks = null;
+            shared = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) {
                 throw e;
@@ -454,7 +521,8 @@ final class LaneReader implements AutoCloseable {
                 }
                 seen = ticket;
                 try {
-                    nanos = readBlocks(kernel, layer, query, pages, count, from, blocks, blockCount, states, scratch);
+                    nanos = readBlocks(kernel, layer, query, pages, count, from, blocks, blockCount, states, scratch,
+                            shared, back);
                 } catch (Throwable t) {
                     failure = t;
                 }

@@ -168,7 +168,7 @@ class InclusiveCacheTest {
     }
 
     @Test
-    void shouldReadPagesWithTwoCopiesFromBothLanesWithTheSameBits() {
+    void shouldShareThePagesWithTwoCopiesBetweenBothLanesWithTheSameBits() {
         ModelShape shape = new ModelShape(1, 2, 16, 4_096);
         int pages = 4_096 / 16;
         float[] q = new float[4 * 16];
@@ -197,15 +197,16 @@ class InclusiveCacheTest {
             }
             assertEquals(0, dual.freePages(TierKind.FAST), "every page has both copies");
             a.attend(0, q, expected, one);
-            for (int step = 0; step < 5; step++) {
+            for (int step = 0; step < 10; step++) {
                 b.attend(0, q, got, lanes);
                 assertArrayEquals(expected, got, "step " + step);
                 assertEquals(pages, lanes.fastLanePages() + lanes.slowLanePages());
-                slowLane = lanes.slowLanePages();
+                assertTrue(lanes.slowLanePages() < pages, "the fast lane, on the calling thread, reads some");
+                slowLane = Math.max(slowLane, lanes.slowLanePages());
             }
         }
-        // After the first steps have timed both lanes, the slow one takes a share (32 blocks of 4 KiB
-        // pages: a block takes the slow lane 33 us, so its share is at least a block), never all.
-        assertTrue(slowLane > 0 && slowLane < pages, "slow lane read " + slowLane + " of " + pages + " pages");
+        // Every block is shared; the slow lane takes blocks from the back while the fast lane reads
+        // from the front (32 blocks, about 10-30 us each for the fast lane, 33 us for the slow one).
+        assertTrue(slowLane > 0, "the slow lane read no page with two copies in 10 steps");
     }
 }
