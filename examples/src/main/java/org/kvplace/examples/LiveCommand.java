@@ -307,17 +307,19 @@ final class LiveCommand implements Callable<Integer> {
     }
 
     private static void print(PrintStream out, List<Row> rows, double balanced) {
-        out.printf(Locale.ROOT, "%n%-10s %-9s %11s %11s %7s %11s %9s %9s %9s %8s %7s%n", "policy", "tiers",
+        out.printf(Locale.ROOT, "%n%-10s %-9s %11s %11s %7s %11s %9s %9s %9s %8s %7s %7s%n", "policy", "tiers",
                 "measured/s", "modelled/s", "m/model", "simulated/s", "fast GiB", "slow GiB", "moved GiB", "failed",
-                "engine");
+                "engine", "moves");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            out.printf(Locale.ROOT, "%-10s %-9s %11.1f %11.1f %7.2f %11.1f %9.2f %9.2f %9.3f %8d %6.2f%%%n", r.policy(),
+            out.printf(Locale.ROOT, "%-10s %-9s %11.1f %11.1f %7.2f %11.1f %9.2f %9.2f %9.3f %8d %6.2f%% %6.2f%%%n",
+                    r.policy(),
                     r.tiers(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(),
                     x.measuredTokensPerSecond() / x.modelledTokensPerSecond(), r.simulated(), s.bytesReadFast() / GIB,
-                    s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves(), 100 * s.engineShare());
+                    s.bytesReadSlow() / GIB, s.bytesMigrated() / GIB, s.failedMoves(), 100 * s.engineShare(),
+                    100.0 * s.decodeMoveNanos() / s.attentionNanos());
         }
         out.printf(Locale.ROOT, "%-10s %-9s %11s %11.1f%n", "balanced", "", "", balanced);
     }
@@ -327,14 +329,15 @@ final class LiveCommand implements Callable<Integer> {
     private static void writeCsv(Path file, List<Row> rows, double balanced) throws IOException {
         StringBuilder sb = new StringBuilder("policy,measured_tokens_per_s,modelled_tokens_per_s,bytes_fast,bytes_slow,"
                 + "bytes_migrated,promotions,demotions,failed_moves,balanced_bound_tokens_per_s,simulated_tokens_per_s,"
-                + "engine_share,tiers\n");
+                + "engine_share,tiers,decode_move_share\n");
         for (Row r : rows) {
             LiveReplay.Result x = r.result();
             var s = x.stats();
-            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.5f,%s%n", r.policy(),
+            sb.append(String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.5f,%s,%.5f%n", r.policy(),
                     x.measuredTokensPerSecond(), x.modelledTokensPerSecond(), s.bytesReadFast(), s.bytesReadSlow(),
                     s.bytesMigrated(), s.promotions(), s.demotions(), s.failedMoves(), balanced, r.simulated(),
-                    s.engineShare(), r.tiers().isEmpty() ? "all-fast" : r.tiers()));
+                    s.engineShare(), r.tiers().isEmpty() ? "all-fast" : r.tiers(),
+                    (double) s.decodeMoveNanos() / s.attentionNanos()));
         }
         Outputs.writeString(file, sb.toString());
     }

@@ -6,9 +6,10 @@ package org.kvplace.core.engine;
  * @param steps decode steps ended ({@link KvSequence#endStep()} calls)
  * @param bytesReadFast KV bytes attention read from the fast tier (whole pages)
  * @param bytesReadSlow KV bytes attention read from the slow tier (whole pages)
- * @param promotions pages the migration worker moved slow to fast
- * @param demotions pages the migration worker moved fast to slow
- * @param bytesMigrated bytes the migration worker copied, both directions
+ * @param promotions pages moved slow to fast (by the migration worker or the decode thread)
+ * @param demotions pages moved fast to slow (an inclusive cache's demotion drops the fast copy)
+ * @param bytesMigrated bytes the moves copied, both directions (an inclusive cache's demotions copy
+ *     none)
  * @param failedMoves planned moves that could not be carried out (tier full, page freed, queue
  *     full); the policy's view was corrected for each
  * @param pendingMoves planned moves not yet carried out
@@ -25,11 +26,14 @@ package org.kvplace.core.engine;
  * @param engineNanos the engine's own work on the decode thread: the policy's {@code placeNew} and
  *     {@code plan}, the step's reads handed over, moves queued, the step recorded (moves the decode
  *     thread carries out itself are not counted)
+ * @param decodeMoveNanos time the decode thread spent carrying out moves itself: an inclusive
+ *     cache's moves that cost the link nothing, the queued moves it runs when a new page finds the
+ *     fast tier full, and all moves with synchronous migration
  */
 public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, long promotions, long demotions,
         long bytesMigrated, long failedMoves, long pendingMoves, long newPagesFast, long newPagesSlow,
         long placementFallbacks, long stepNanos, long modelledNanos, long fastLaneNanos, long attentionNanos,
-        long engineNanos) {
+        long engineNanos, long decodeMoveNanos) {
 
     /** The share of KV bytes read from the fast tier, or 1 when nothing was read. */
     public double fastShare() {
@@ -44,7 +48,7 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
                 failedMoves + o.failedMoves, pendingMoves + o.pendingMoves, newPagesFast + o.newPagesFast,
                 newPagesSlow + o.newPagesSlow, placementFallbacks + o.placementFallbacks, stepNanos + o.stepNanos,
                 modelledNanos + o.modelledNanos, fastLaneNanos + o.fastLaneNanos, attentionNanos + o.attentionNanos,
-                engineNanos + o.engineNanos);
+                engineNanos + o.engineNanos, decodeMoveNanos + o.decodeMoveNanos);
     }
 
     /** The totals since {@code before}, an earlier snapshot of the same sequence (pending moves: these). */
@@ -55,14 +59,15 @@ public record EngineStats(long steps, long bytesReadFast, long bytesReadSlow, lo
                 newPagesFast - before.newPagesFast, newPagesSlow - before.newPagesSlow,
                 placementFallbacks - before.placementFallbacks, stepNanos - before.stepNanos,
                 modelledNanos - before.modelledNanos, fastLaneNanos - before.fastLaneNanos,
-                attentionNanos - before.attentionNanos, engineNanos - before.engineNanos);
+                attentionNanos - before.attentionNanos, engineNanos - before.engineNanos,
+                decodeMoveNanos - before.decodeMoveNanos);
     }
 
     /** These totals with another modelled time (for a run modelled after it ran). */
     public EngineStats withModelledNanos(long modelled) {
         return new EngineStats(steps, bytesReadFast, bytesReadSlow, promotions, demotions, bytesMigrated, failedMoves,
                 pendingMoves, newPagesFast, newPagesSlow, placementFallbacks, stepNanos, modelled, fastLaneNanos,
-                attentionNanos, engineNanos);
+                attentionNanos, engineNanos, decodeMoveNanos);
     }
 
     /** The engine's own work as a share of the attention time, or NaN before any attention. */

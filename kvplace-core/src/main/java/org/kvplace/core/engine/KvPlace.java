@@ -69,7 +69,7 @@ public final class KvPlace implements AutoCloseable {
     private final long policyCapacityBytes;
     private final Object lock = new Object();
     private volatile KvSequence[] live = new KvSequence[0];
-    private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private EngineStats closedTotals = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MigrationWorker worker;
     private final boolean synchronous;

@@ -72,6 +72,7 @@ public final class KvSequence implements AutoCloseable {
     private long fastLaneNanos;
     private long attentionNanos;
     private long engineNanos;
+    private long decodeMoveNanos;
     private long stepModelled;
     private long copiedAtLastAttend;
     private long linkPromotedAtLastAttend;
@@ -163,7 +164,9 @@ public final class KvSequence implements AutoCloseable {
         if (fast && cache.freePages(TierKind.FAST) == 0) {
             // The worker lags behind the plan: carry out this sequence's queued moves (the
             // demotions that make room come first) before the page is placed.
+            long m0 = System.nanoTime();
             queue.runAll(true, id());
+            decodeMoveNanos += System.nanoTime() - m0;
             drainFailures();
         }
         seq.append(layer, k, v, fast ? TierKind.FAST : TierKind.SLOW);
@@ -327,7 +330,9 @@ public final class KvSequence implements AutoCloseable {
         stepModelled = 0;
         engineNanos += System.nanoTime() - now;
         if (engine.synchronous()) {
+            long m0 = System.nanoTime();
             queue.runAll(false, id());
+            decodeMoveNanos += System.nanoTime() - m0;
         } else if (queue.pending() > 0) {
             engine.wakeWorker(); // the new grant may let it carry out moves that waited for credit
         }
@@ -337,7 +342,7 @@ public final class KvSequence implements AutoCloseable {
     public EngineStats stats() {
         return new EngineStats(steps, bytesFast, bytesSlow, queue.promotions(), queue.demotions(), queue.bytesMigrated(),
                 queue.failedMoves(), queue.pending(), newFast, newSlow, fallbacks,
-                stepNanos, modelledNanos, fastLaneNanos, attentionNanos, engineNanos);
+                stepNanos, modelledNanos, fastLaneNanos, attentionNanos, engineNanos, decodeMoveNanos);
     }
 
     /** Whether {@link #close()} has been called (or the engine closed). */
@@ -415,7 +420,12 @@ public final class KvSequence implements AutoCloseable {
         boolean afterSlowRead = promote && layer == readSlowLayer && Bits.get(readSlow, page);
         if (queue.isFree(promote, afterSlowRead) && !engine.synchronous()) {
             // Costs the link nothing: done now, on this thread, not behind moves that wait for budget.
-            if (!queue.runNow(layer, page, promote, afterSlowRead, id())) {
+            long m0 = System.nanoTime();
+            boolean ok = queue.runNow(layer, page, promote, afterSlowRead, id());
+            long took = System.nanoTime() - m0;
+            decodeMoveNanos += took;
+            engineNanos -= took; // counted apart from the engine's own work, whose window this is in
+            if (!ok) {
                 correctFailed(layer, page);
             }
         } else if (!queue.push(layer, page, promote, afterSlowRead)) {
