@@ -180,7 +180,7 @@ final class BenchCommand implements Callable<Integer> {
             long weightBytes, MemorySegment buffer, int run) {
         LlamaConfig c = m.config();
         KvPlace built = KvPlace.builder().cache(cc.builder(c, maxTokens)).queryHeads(c.heads()).policy("static")
-                .build();
+                .attentionThreads(Math.min(2, threads)).build();
         try (KvPlace kv = built; KvSequence seq = kv.newSequence();
                 LlamaDecoder d = new LlamaDecoder(m, seq, null, threads)) {
             long f0 = System.nanoTime();

@@ -141,8 +141,9 @@ final class DecodeCommand implements Callable<Integer> {
     boolean inclusive;
 
     @Option(names = "--threads", paramLabel = "N", description = "threads for the matrix-vector products: the"
-            + " rows of each product are split over N threads (the decoding thread and N - 1 workers); attention"
-            + " stays on the decoding thread. The text is identical for every N (default ${DEFAULT-VALUE})")
+            + " rows of each product are split over N threads (the decoding thread and N - 1 workers); from 2 on,"
+            + " attention reads its blocks of pages on two threads once a layer has 4 blocks (32 pages) or more."
+            + " The text is identical for every N (default ${DEFAULT-VALUE})")
     int threads = 1;
 
     @Option(names = "--no-stop", description = "keep going after the model ends a text (EOS or BOS)")
@@ -460,7 +461,8 @@ final class DecodeCommand implements Callable<Integer> {
         Tokenizer tok = m.tokenizer();
         KvPlace.Builder engine = KvPlace.builder().cache(cc.builder(c, s.maxTokens()).kernel(kernel()))
                 .queryHeads(c.heads())
-                .oversample(s.oversample()).parallelLanes(s.parallelLanes()).policy(s.policy());
+                .oversample(s.oversample()).parallelLanes(s.parallelLanes()).policy(s.policy())
+                .attentionThreads(Math.min(2, s.threads()));
         if (s.budgetTokens() != PageSelection.ALL) {
             engine.budgetTokens(s.budgetTokens());
         }

@@ -30,7 +30,9 @@ import org.kvplace.core.memory.TierKind;
  * blocks, it takes shared blocks, the fast lane from the front of the window's list and the slow
  * lane (reading through {@link KvLayerView#slowCopies()}) from the back, one at a time, until none
  * is left; so both lanes finish within a block of each other whatever each block takes. Which lane
- * reads a block never changes its bits.
+ * reads a block never changes its bits. With two threads ({@link SparseAttention.Builder#threads}),
+ * every block not pinned to the slow lane is shared, so the lane thread also reads fast-tier blocks
+ * when the calling thread has not reached them: a step over fast pages only runs on two cores.
  *
  * <p>Ownership: allocates all its scratch in the constructor; {@link #read} does not allocate. The
  * lane thread starts on the first step that reads blocks of both tiers and stops in
@@ -42,6 +44,9 @@ final class LaneReader implements AutoCloseable {
     /** Pages per block: the unit of a partial state and of the lanes' work. */
     static final int BLOCK = 8;
 
+    /** Fast-tier blocks a window needs before the lane thread is asked to share them. */
+    static final int MIN_SHARED_FAST_BLOCKS = 4;
+
     /** Bytes of block states a reader keeps at most (its window), unless one block needs more. */
     static final long WINDOW_BYTES = 512L << 10;
 
@@ -51,6 +56,7 @@ final class LaneReader implements AutoCloseable {
     private final DecodeKernel kernel;
     private final int queryHeads;
     private final boolean parallel;
+    private final boolean shareAll; // every block not pinned to the slow lane is shared: two threads read
     private final int window; // blocks whose states are held at once
     private final AttentionState[] blockStates;
     private final AttentionState total;
@@ -75,8 +81,9 @@ final class LaneReader implements AutoCloseable {
     private Lane lane;
     private Cleaner.Cleanable laneCleanable;
 
-    LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel) {
+    LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel, boolean shareAll) {
         this.kernel = kernel;
+        this.shareAll = shareAll && parallel;
         this.queryHeads = queryHeads;
         this.parallel = parallel;
         int maxBlocks = Math.ceilDiv(maxPages, BLOCK);
@@ -133,13 +140,20 @@ final class LaneReader implements AutoCloseable {
                 if (slowBlock[b - from]) {
                     slowBlocks[slowBlockCount++] = b - from;
                 } else if (sharing && readableFromSlow(b, count, tiers)) {
+                    shared.viaSlow[sharedCount] = true;
+                    shared.blocks[sharedCount++] = b - from;
+                } else if (shareAll) {
+                    shared.viaSlow[sharedCount] = false;
                     shared.blocks[sharedCount++] = b - from;
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
                 }
             }
             shared.reset(sharedCount);
-            if (parallel && slowBlockCount + sharedCount > 0 && fastBlockCount + sharedCount > 0
+            // Fast blocks alone are worth a second thread only when there are a few: handing them over
+            // costs about a wake-up of the lane thread.
+            boolean worthSharing = slowBlockCount > 0 || sharing || sharedCount >= MIN_SHARED_FAST_BLOCKS;
+            if (parallel && worthSharing && slowBlockCount + sharedCount > 0 && fastBlockCount + sharedCount > 0
                     && slowBlockCount + fastBlockCount + sharedCount > 1) {
                 readWindow(layer, q, pages, count, from);
                 for (int b = from; b < to; b++) {
@@ -157,7 +171,9 @@ final class LaneReader implements AutoCloseable {
                     markReadSlow(from + slowBlocks[i], count, tiers);
                 }
                 for (int i = shared.slowFrom(); i < shared.count; i++) {
-                    markReadSlow(from + shared.blocks[i], count, tiers);
+                    if (shared.viaSlow[i]) {
+                        markReadSlow(from + shared.blocks[i], count, tiers);
+                    }
                 }
             }
         }
@@ -241,14 +257,14 @@ final class LaneReader implements AutoCloseable {
                 > (fastBlockCount + shared.count) * Math.max(1, fastBlockNanos);
         long here;
         KvLayerView slowView = layer.slowCopies();
-        int ticket = slowHere ? lane.post(layer, q, pages, count, from, fastBlocks, fastBlockCount, shared, false)
-                : lane.post(slowView, q, pages, count, from, slowBlocks, slowBlockCount, shared, true);
+        int ticket = slowHere ? lane.post(layer, slowView, q, pages, count, from, fastBlocks, fastBlockCount, shared,
+                false) : lane.post(layer, slowView, q, pages, count, from, slowBlocks, slowBlockCount, shared, true);
         try {
             here = slowHere
-                    ? readBlocks(kernel, slowView, q, pages, count, from, slowBlocks, slowBlockCount, blockStates,
-                            scratch, shared, true)
-                    : readBlocks(kernel, layer, q, pages, count, from, fastBlocks, fastBlockCount, blockStates,
-                            scratch, shared, false);
+                    ? readBlocks(kernel, layer, slowView, q, pages, count, from, slowBlocks, slowBlockCount,
+                            blockStates, scratch, shared, true)
+                    : readBlocks(kernel, layer, slowView, q, pages, count, from, fastBlocks, fastBlockCount,
+                            blockStates, scratch, shared, false);
         } catch (RuntimeException | Error e) {
             // Never return while the lane still reads pages: the caller's read lock ends then.
             try {
@@ -288,20 +304,25 @@ final class LaneReader implements AutoCloseable {
     }
 
     /**
-     * Reads the listed blocks of the window starting at block {@code from}, then shared blocks as long
-     * as any is left (from the back of their list if {@code back}); returns the nanoseconds taken.
+     * Reads the listed blocks of the window starting at block {@code from} (through {@code slowView}
+     * if {@code back}, the slow lane, else through {@code layer}), then shared blocks as long as any is
+     * left, from the back of their list if {@code back} (a block shared for its slow copies through
+     * {@code slowView}) or from the front; returns the nanoseconds taken.
      */
-    private static long readBlocks(DecodeKernel kernel, KvLayerView layer, float[] q, int[] pages, int count, int from,
-            int[] blocks, int blockCount, AttentionState[] states, int[] scratch, Shared shared, boolean back) {
+    private static long readBlocks(DecodeKernel kernel, KvLayerView layer, KvLayerView slowView, float[] q,
+            int[] pages, int count, int from, int[] blocks, int blockCount, AttentionState[] states, int[] scratch,
+            Shared shared, boolean back) {
         long t0 = System.nanoTime();
+        KvLayerView own = back ? slowView : layer;
         for (int i = 0; i < blockCount; i++) {
             int b = blocks[i];
-            readBlock(kernel, layer, q, pages, count, from + b, states[b], scratch);
+            readBlock(kernel, own, q, pages, count, from + b, states[b], scratch);
         }
         for (int i = back ? shared.takeBack() : shared.takeFront(); i >= 0;
                 i = back ? shared.takeBack() : shared.takeFront()) {
             int b = shared.blocks[i];
-            readBlock(kernel, layer, q, pages, count, from + b, states[b], scratch);
+            readBlock(kernel, back && shared.viaSlow[i] ? slowView : layer, q, pages, count, from + b, states[b],
+                    scratch);
         }
         return System.nanoTime() - t0;
     }
@@ -313,11 +334,13 @@ final class LaneReader implements AutoCloseable {
      */
     private static final class Shared {
         final int[] blocks;
+        final boolean[] viaSlow; // per entry: shared for its slow copies (else a fast block shared for a second thread)
         int count;
         private final AtomicLong ends = new AtomicLong(); // front << 32 | back (exclusive)
 
         Shared(int window) {
             this.blocks = new int[window];
+            this.viaSlow = new boolean[window];
         }
 
         /** Starts a window with the first {@code n} entries of {@link #blocks} shared. */
@@ -444,6 +467,7 @@ final class LaneReader implements AutoCloseable {
         private int blockCount;
         private Shared shared;
         private boolean back;
+        private KvLayerView slowView;
         private long nanos;
         private volatile int posted;
         private volatile int done;
@@ -457,10 +481,11 @@ final class LaneReader implements AutoCloseable {
             this.thread = Thread.ofPlatform().daemon().name("kvplace-lane").unstarted(this);
         }
 
-        int post(KvLayerView layer, float[] q, int[] pages, int count, int from, int[] blocks, int blockCount,
-                Shared shared, boolean back) {
+        int post(KvLayerView layer, KvLayerView slowView, float[] q, int[] pages, int count, int from, int[] blocks,
+                int blockCount, Shared shared, boolean back) {
             this.shared = shared;
             this.back = back;
+            this.slowView = slowView;
             this.layer = layer;
             this.query = q;
             this.pages = pages;
@@ -493,6 +518,7 @@ final class LaneReader implements AutoCloseable {
             pages = null;
             blocks = null;
             shared = null;
+            slowView = null;
             Throwable t = failure;
             if (t instanceof RuntimeException e) {
                 throw e;
@@ -521,8 +547,8 @@ final class LaneReader implements AutoCloseable {
                 }
                 seen = ticket;
                 try {
-                    nanos = readBlocks(kernel, layer, query, pages, count, from, blocks, blockCount, states, scratch,
-                            shared, back);
+                    nanos = readBlocks(kernel, layer, slowView, query, pages, count, from, blocks, blockCount, states,
+                            scratch, shared, back);
                 } catch (Throwable t) {
                     failure = t;
                 }

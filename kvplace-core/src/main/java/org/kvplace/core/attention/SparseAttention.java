@@ -72,11 +72,14 @@ public final class SparseAttention implements AutoCloseable {
         if (b.oversample < 0) {
             throw new IllegalArgumentException("oversample must be >= 0, got " + b.oversample);
         }
+        if (b.threads < 1 || b.threads > 2) {
+            throw new IllegalArgumentException("threads must be 1 or 2, got " + b.threads);
+        }
         this.queryHeads = b.queryHeads;
         this.headDim = b.headDim;
         this.maxPages = b.maxPages;
         this.budgetTokens = b.budgetTokens;
-        this.parallelLanes = b.parallelLanes;
+        this.parallelLanes = b.parallelLanes || b.threads == 2;
         this.oversample = b.oversample;
         this.twoLevel = oversample == 0 ? null : new TwoLevelScorer(kernel, oversample, maxPages);
         this.selection = new PageSelection(maxPages);
@@ -84,7 +87,7 @@ public final class SparseAttention implements AutoCloseable {
         this.selected = new int[maxPages];
         this.mass = new float[maxPages];
         this.tiers = new byte[maxPages];
-        this.reader = new LaneReader(kernel, queryHeads, headDim, maxPages, parallelLanes);
+        this.reader = new LaneReader(kernel, queryHeads, headDim, maxPages, parallelLanes, b.threads == 2);
     }
 
     /**
@@ -109,6 +112,7 @@ public final class SparseAttention implements AutoCloseable {
         private int budgetTokens = PageSelection.ALL;
         private boolean parallelLanes = true;
         private int oversample;
+        private int threads = 1;
 
         private Builder(DecodeKernel kernel, int queryHeads, int headDim, int maxPages) {
             this.kernel = kernel;
@@ -142,6 +146,23 @@ public final class SparseAttention implements AutoCloseable {
         }
 
         /**
+         * Threads that read a step's pages: {@code 1} (the default) gives the lane thread only the
+         * slow tier's blocks (and blocks with slow copies, to balance the lanes); {@code 2} lets it
+         * take any block the calling thread has not reached yet, so that a step whose pages all sit
+         * in the fast tier is read on two cores (implies parallel lanes). Blocks are read into
+         * partial states of their own and merged in block order, so the result is the same bits
+         * either way. Lane times ({@link #fastLaneNanos()}, {@link #slowLaneNanos()}) are then the
+         * two threads' times.
+         *
+         * @param threads {@code 1} or {@code 2}
+         * @return this builder
+         */
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /**
          * Two-level selection's oversampling factor, or {@code 0} (the default) for flat selection.
          *
          * <p>Two-level selection, for layers that keep page-group metadata
@@ -171,7 +192,8 @@ public final class SparseAttention implements AutoCloseable {
          * The driver.
          *
          * @return a new driver, which the caller closes
-         * @throws IllegalArgumentException if a size is not positive, or the budget or oversample is negative
+         * @throws IllegalArgumentException if a size is not positive, the budget or oversample is negative, or
+         *     threads is not 1 or 2
          */
         public SparseAttention build() {
             return new SparseAttention(this);

@@ -65,6 +65,7 @@ public final class KvPlace implements AutoCloseable {
     private final int oversample;
     private final int maxSequences;
     private final boolean parallelLanes;
+    private final int attentionThreads;
     private final StepModel model;
     private final long policyCapacityBytes;
     private final Object lock = new Object();
@@ -86,6 +87,7 @@ public final class KvPlace implements AutoCloseable {
         this.oversample = b.oversample;
         this.maxSequences = b.maxSequences;
         this.parallelLanes = b.parallelLanes;
+        this.attentionThreads = b.attentionThreads;
         this.model = new StepModel(cache, b.migrationBudgetBytes, b.modelFastBytesPerSecond);
         long share = cache.capacityPages(TierKind.FAST) / maxSequences;
         long reserve = Math.min(cache.shape().layers(), share / 4);
@@ -146,7 +148,7 @@ public final class KvPlace implements AutoCloseable {
                     cache.layout().pageBytes(), policyCapacityBytes, false);
             SparseAttention attention = SparseAttention.builder(cache.kernel(), queryHeads, cache.shape().headDim(),
                     cache.pagesPerLayer()).budgetTokens(budgetTokens).parallelLanes(parallelLanes)
-                    .oversample(oversample).build();
+                    .oversample(oversample).threads(attentionThreads).build();
             Sequence seq = cache.newSequence();
             KvSequence s = new KvSequence(this, seq, attention, protocol);
             KvSequence[] next = Arrays.copyOf(live, live.length + 1);
@@ -261,6 +263,7 @@ public final class KvPlace implements AutoCloseable {
         private int oversample = SparseAttention.DEFAULT_OVERSAMPLE;
         private int maxSequences = 1;
         private boolean parallelLanes = true;
+        private int attentionThreads = 1;
         private boolean synchronousMigration;
         private long migrationBudgetBytes;
         private double modelFastBytesPerSecond;
@@ -336,6 +339,22 @@ public final class KvPlace implements AutoCloseable {
          */
         public Builder parallelLanes(boolean parallelLanes) {
             this.parallelLanes = parallelLanes;
+            return this;
+        }
+
+        /**
+         * Threads that read each attend's pages, {@code 1} (default) or {@code 2}: with two, the lane
+         * thread also reads fast-tier pages the calling thread has not reached, so attention over
+         * fast pages runs on two cores (the result is the same bits; see
+         * {@link SparseAttention.Builder#threads}).
+         *
+         * @throws IllegalArgumentException if {@code threads} is not 1 or 2
+         */
+        public Builder attentionThreads(int threads) {
+            if (threads < 1 || threads > 2) {
+                throw new IllegalArgumentException("attention threads must be 1 or 2, got " + threads);
+            }
+            this.attentionThreads = threads;
             return this;
         }
 

@@ -201,12 +201,12 @@ class InclusiveCacheTest {
                 b.attend(0, q, got, lanes);
                 assertArrayEquals(expected, got, "step " + step);
                 assertEquals(pages, lanes.fastLanePages() + lanes.slowLanePages());
-                assertTrue(lanes.slowLanePages() < pages, "the fast lane, on the calling thread, reads some");
                 slowLane = Math.max(slowLane, lanes.slowLanePages());
             }
         }
         // Every block is shared; the slow lane takes blocks from the back while the fast lane reads
-        // from the front (32 blocks, about 10-30 us each for the fast lane, 33 us for the slow one).
+        // from the front (32 blocks, about 10-30 us each for the fast lane, 33 us for the slow one;
+        // how many each takes depends on when the threads run).
         assertTrue(slowLane > 0, "the slow lane read no page with two copies in 10 steps");
     }
 }

@@ -90,6 +90,40 @@ class SparseAttentionTest {
     }
 
     @Test
+    void shouldReadFastPagesOnTwoThreadsWithTheSameBits() {
+        PageLayout layout = new PageLayout(16, 2, 64, ElementType.F32);
+        java.util.concurrent.atomic.AtomicInteger laneReads = new java.util.concurrent.atomic.AtomicInteger();
+        try (TestLayer layer = new TestLayer(layout, 1_024, 8, 0, TestLayer.Fill.UNIFORM, 0) {
+                    @Override
+                    public synchronized void chargeRead(int page, long bytes) {
+                        if (Thread.currentThread().getName().equals("kvplace-lane")) {
+                            laneReads.incrementAndGet();
+                        }
+                        super.chargeRead(page, bytes);
+                    }
+                };
+                SparseAttention two = SparseAttention.builder(Kernels.scalar(), 4, 64, 64).threads(2).build();
+                SparseAttention one = SparseAttention.builder(Kernels.scalar(), 4, 64, 64).parallelLanes(false).build()) {
+            for (int p = 0; p < layer.pageCount(); p++) {
+                layer.setTier(p, TierKind.FAST);
+            }
+            for (int step = 0; step < 10; step++) {
+                float[] q = TestLayer.query(4, 64, step, 1f);
+                float[] a = new float[q.length];
+                float[] b = new float[q.length];
+                two.attend(layer, q, a);
+                one.attend(layer, q, b);
+                assertArrayEquals(b, a, "step " + step);
+                assertEquals(64, two.fastLanePages());
+            }
+        }
+        // 8 blocks of 8 pages a step: the lane thread takes those the calling thread has not reached.
+        assertTrue(laneReads.get() > 0, "the lane thread read no page in 10 steps");
+        assertThrows(IllegalArgumentException.class,
+                () -> SparseAttention.builder(Kernels.scalar(), 4, 64, 64).threads(3).build());
+    }
+
+    @Test
     void shouldStopTheSlowLaneThreadOnCloseAndWhenAnUnclosedInstanceBecomesUnreachable() throws Exception {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5)) {
