@@ -83,7 +83,7 @@ final class LaneReader implements AutoCloseable {
 
     LaneReader(DecodeKernel kernel, int queryHeads, int headDim, int maxPages, boolean parallel, boolean shareAll) {
         this.kernel = kernel;
-        this.shareAll = shareAll && parallel;
+        this.shareAll = shareAll;
         this.queryHeads = queryHeads;
         this.parallel = parallel;
         int maxBlocks = Math.ceilDiv(maxPages, BLOCK);
@@ -135,6 +135,7 @@ final class LaneReader implements AutoCloseable {
             fastBlockCount = 0;
             slowBlockCount = 0;
             int sharedCount = 0;
+            int sharedFast = 0;
             for (int b = from; b < to; b++) {
                 slowBlock[b - from] = slowMajority(tiers, b, count);
                 if (slowBlock[b - from]) {
@@ -145,6 +146,7 @@ final class LaneReader implements AutoCloseable {
                 } else if (shareAll) {
                     shared.viaSlow[sharedCount] = false;
                     shared.blocks[sharedCount++] = b - from;
+                    sharedFast++;
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
                 }
@@ -152,8 +154,8 @@ final class LaneReader implements AutoCloseable {
             shared.reset(sharedCount);
             // Fast blocks alone are worth a second thread only when there are a few: handing them over
             // costs about a wake-up of the lane thread.
-            boolean worthSharing = slowBlockCount > 0 || sharing || sharedCount >= MIN_SHARED_FAST_BLOCKS;
-            if (parallel && worthSharing && slowBlockCount + sharedCount > 0 && fastBlockCount + sharedCount > 0
+            boolean twoThreads = parallel && (slowBlockCount > 0 || sharing) || sharedFast >= MIN_SHARED_FAST_BLOCKS;
+            if (twoThreads && slowBlockCount + sharedCount > 0 && fastBlockCount + sharedCount > 0
                     && slowBlockCount + fastBlockCount + sharedCount > 1) {
                 readWindow(layer, q, pages, count, from);
                 for (int b = from; b < to; b++) {

@@ -79,7 +79,7 @@ public final class SparseAttention implements AutoCloseable {
         this.headDim = b.headDim;
         this.maxPages = b.maxPages;
         this.budgetTokens = b.budgetTokens;
-        this.parallelLanes = b.parallelLanes || b.threads == 2;
+        this.parallelLanes = b.parallelLanes;
         this.oversample = b.oversample;
         this.twoLevel = oversample == 0 ? null : new TwoLevelScorer(kernel, oversample, maxPages);
         this.selection = new PageSelection(maxPages);
@@ -149,7 +149,9 @@ public final class SparseAttention implements AutoCloseable {
          * Threads that read a step's pages: {@code 1} (the default) gives the lane thread only the
          * slow tier's blocks (and blocks with slow copies, to balance the lanes); {@code 2} lets it
          * take any block the calling thread has not reached yet, so that a step whose pages all sit
-         * in the fast tier is read on two cores (implies parallel lanes). Blocks are read into
+         * in the fast tier is read on two cores, once it has 4
+         * blocks of 8 pages or more (fewer are read on the calling thread: handing
+         * them over would cost more than it saves). Blocks are read into
          * partial states of their own and merged in block order, so the result is the same bits
          * either way. Lane times ({@link #fastLaneNanos()}, {@link #slowLaneNanos()}) are then the
          * two threads' times.
