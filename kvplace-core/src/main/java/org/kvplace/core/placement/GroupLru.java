@@ -154,44 +154,31 @@ final class GroupLru {
             }
         }
         listSize[layer] = out;
+        touchWords(layer, hits, lo, hi, count, stamp);
+    }
+
+    /**
+     * Touches units of {@code layer} that no group holds, given as bit words {@code units[lo, hi)}
+     * ({@code count} units, words {@code lo} and {@code hi - 1} not empty), as one group in ascending
+     * id order.
+     */
+    void touchWords(int layer, long[] units, int lo, int hi, int count, int stamp) {
+        promptOpen = false;
         if (2 * count >= hi - lo) {
             int at = allocDense(hi - lo);
-            System.arraycopy(hits, lo, dense, at, hi - lo);
+            System.arraycopy(units, lo, dense, at, hi - lo);
             addGroup(layer, stamp, true, at - lo, lo, hi, count);
         } else {
             int at = allocSparse(count);
             int k = at;
             for (int w = lo; w < hi; w++) {
-                long h = hits[w];
+                long h = units[w];
                 while (h != 0) {
                     sparse[k++] = (w << 6) + Long.numberOfTrailingZeros(h);
                     h &= h - 1;
                 }
             }
             addGroup(layer, stamp, false, 0, at, k, count);
-        }
-    }
-
-    /** Touches units of {@code layer} that no group holds, {@code ids[0, n)} ascending, as one group. */
-    void touchSorted(int layer, int[] ids, int n, int stamp) {
-        if (n == 0) {
-            return;
-        }
-        promptOpen = false;
-        int lo = ids[0] >>> 6;
-        int hi = (ids[n - 1] >>> 6) + 1;
-        if (2 * n >= hi - lo) {
-            int at = allocDense(hi - lo);
-            Arrays.fill(dense, at, at + hi - lo, 0L);
-            int off = at - lo;
-            for (int i = 0; i < n; i++) {
-                dense[off + (ids[i] >>> 6)] |= 1L << ids[i];
-            }
-            addGroup(layer, stamp, true, off, lo, hi, n);
-        } else {
-            int at = allocSparse(n);
-            System.arraycopy(ids, 0, sparse, at, n);
-            addGroup(layer, stamp, false, 0, at, at + n, n);
         }
     }
 
@@ -256,6 +243,79 @@ final class GroupLru {
             return unit;
         }
         return NONE;
+    }
+
+    /**
+     * Evicts up to {@code wanted} least recently used units, as {@link #evict} one at a time would,
+     * into {@code plan}'s demotions (a word of a group at a time).
+     *
+     * @return the number evicted: {@code wanted} unless the units left were all touched at
+     *     {@code now} or later
+     */
+    int evictInto(int now, int wanted, MigrationPlan plan) {
+        int done = 0;
+        while (done < wanted) {
+            if (promptCount > 0) {
+                int unit = evict(now);
+                if (unit < 0) {
+                    break;
+                }
+                plan.demote(evictedLayer, unit);
+                done++;
+                continue;
+            }
+            if (fifoHead == fifoTail) {
+                break;
+            }
+            int g = fifo[fifoHead];
+            if (gCount[g] == 0) {
+                fifoHead++;
+                release(g);
+                continue;
+            }
+            if (gStamp[g] >= now) {
+                break;
+            }
+            if (!gDense[g]) {
+                int take = Math.min(wanted - done, gCount[g]);
+                for (int i = 0; i < take; i++) {
+                    plan.demote(gLayer[g], sparse[gLo[g]++]);
+                }
+                gCount[g] -= take;
+                done += take;
+                continue;
+            }
+            int off = gOff[g];
+            int w = gLo[g];
+            long x = dense[off + w];
+            int c = Long.bitCount(x);
+            int left = wanted - done;
+            long taken;
+            if (c <= left) {
+                taken = x;
+            } else {
+                taken = 0;
+                long t = x;
+                for (int i = 0; i < left; i++) {
+                    taken |= t & -t;
+                    t &= t - 1;
+                }
+                c = left;
+            }
+            plan.demoteWord(gLayer[g], w, taken);
+            x &= ~taken;
+            dense[off + w] = x;
+            gCount[g] -= c;
+            done += c;
+            if (x == 0 && gCount[g] > 0) {
+                int hi = gHi[g];
+                do {
+                    w++;
+                } while (w < hi && dense[off + w] == 0);
+                gLo[g] = w;
+            }
+        }
+        return done;
     }
 
     /** The layer of the unit the last successful {@link #evict} returned. */

@@ -33,6 +33,22 @@ public final class MigrationPlan {
         demote.add(layer, unit);
     }
 
+    /**
+     * Asks to promote the units {@code word * 64 + i} of {@code layer} for the set bits {@code i}
+     * of {@code bits}, in ascending order: the same as one {@link #promote} per unit.
+     */
+    void promoteWord(int layer, int word, long bits) {
+        promote.addWord(layer, word, bits);
+    }
+
+    /**
+     * Asks to demote the units {@code word * 64 + i} of {@code layer} for the set bits {@code i}
+     * of {@code bits}, in ascending order: the same as one {@link #demote} per unit.
+     */
+    void demoteWord(int layer, int word, long bits) {
+        demote.addWord(layer, word, bits);
+    }
+
     /** Number of promotions. */
     public int promotions() {
         return promote.count;
@@ -115,6 +131,23 @@ public final class MigrationPlan {
                 bits.add(bit);
             }
             count++;
+            flat = false;
+        }
+
+        void addWord(int layer, int w, long b) {
+            if (b == 0) {
+                return;
+            }
+            int n = words.size();
+            if (n > 0 && words.get(n - 1) == w && layers.get(n - 1) == layer
+                    && Long.numberOfTrailingZeros(b) > 63 - Long.numberOfLeadingZeros(bits.get(n - 1))) {
+                bits.set(n - 1, bits.get(n - 1) | b);
+            } else {
+                layers.add(layer);
+                words.add(w);
+                bits.add(b);
+            }
+            count += Long.bitCount(b);
             flat = false;
         }
 

@@ -30,8 +30,8 @@ public final class ReactivePolicy implements PlacementPolicy {
     private final GroupLru lru = new GroupLru();
     private int maxUnits;
     private int now;
-    private int[] misses = new int[0];
     private long[] hits = new long[0];
+    private long[] missed = new long[0];
 
     /** Creates the policy. */
     public ReactivePolicy() {}
@@ -49,11 +49,9 @@ public final class ReactivePolicy implements PlacementPolicy {
                     + " units = " + keys + " unit-layers exceeds the supported " + TraceHeader.MAX_UNIT_LAYERS
                     + " (TraceHeader.MAX_UNIT_LAYERS)");
         }
-        if (misses.length < placement.maxUnits()) {
-            misses = new int[placement.maxUnits()];
-        }
         if (hits.length < Bits.words(placement.maxUnits()) + 1) {
             hits = new long[Bits.words(placement.maxUnits()) + 1];
+            missed = new long[hits.length];
         }
         maxUnits = placement.maxUnits();
         lru.start(placement.layers(), maxUnits);
@@ -81,15 +79,18 @@ public final class ReactivePolicy implements PlacementPolicy {
         long[] r = reads.readBits();
         long[] f = placement.fastBits(layer);
         long[] h = hits;
+        long[] m = missed;
         int words = Bits.words(reads.unitCount());
-        int nm = 0;
         int lo = -1;
         int hi = 0;
         int hc = 0;
+        int mlo = -1;
+        int nm = 0;
         for (int w = 0; w < words; w++) {
             long hit = r[w] & f[w];
             long miss = r[w] & ~f[w];
             h[w] = hit;
+            m[w] = miss;
             if (hit != 0) {
                 if (lo < 0) {
                     lo = w;
@@ -97,28 +98,51 @@ public final class ReactivePolicy implements PlacementPolicy {
                 hi = w + 1;
                 hc += Long.bitCount(hit);
             }
-            while (miss != 0) {
-                misses[nm++] = (w << 6) + Long.numberOfTrailingZeros(miss);
-                miss &= miss - 1;
+            if (miss != 0 && mlo < 0) {
+                mlo = w;
             }
+            nm += Long.bitCount(miss);
         }
         if (hc > 0) {
             lru.touchHits(layer, h, lo, hi, hc, now);
         }
-        long free = placement.fastFreeBytes();
-        long ub = placement.unitBytes();
-        int np = 0;
-        for (; np < nm; np++) {
-            while (free < ub && evict(plan)) {
-                free += ub;
-            }
-            if (free < ub) {
+        if (nm == 0) {
+            return;
+        }
+        // The misses are promoted in ascending order while room lasts; each one that does not
+        // fit first evicts the least recently used unit not read at this step.
+        long room = Math.floorDiv(placement.fastFreeBytes(), placement.unitBytes());
+        int evicted = room >= nm ? 0 : lru.evictInto(now, (int) Math.min(Integer.MAX_VALUE, nm - room), plan);
+        int np = (int) Math.max(0, Math.min(nm, room + evicted));
+        if (np == 0) {
+            return;
+        }
+        int left = np;
+        int w = mlo;
+        while (true) {
+            long x = m[w];
+            int c = Long.bitCount(x);
+            if (c >= left) {
+                if (c > left) {
+                    long keep = 0;
+                    for (int i = 0; i < left; i++) {
+                        keep |= x & -x;
+                        x &= x - 1;
+                    }
+                    m[w] = keep;
+                }
+                plan.promoteWord(layer, w, m[w]);
                 break;
             }
-            plan.promote(layer, misses[np]);
-            free -= ub;
+            plan.promoteWord(layer, w, x);
+            left -= c;
+            w++;
         }
-        lru.touchSorted(layer, misses, np, now);
+        int mhi = w + 1;
+        while (m[mlo] == 0) {
+            mlo++;
+        }
+        lru.touchWords(layer, m, mlo, mhi, np, now);
     }
 
     @Override
