@@ -21,23 +21,22 @@ import org.kvplace.core.trace.StepReads;
  * size {@code c} is the fast tier's room in units; the ghost lists keep {@code |T1| + |B1| <= c}
  * and the whole directory within {@code 2c}. New units enter {@code T1} like a miss.
  *
- * <p>State: four doubly linked lists threaded through one int array of four-int nodes indexed by
- * {@code layer * maxUnits + unit} (previous, next, last-use step, list: 16 bytes per unit). Per read: O(1). No
+ * <p>State: four doubly linked lists threaded through int arrays indexed by
+ * {@code layer * maxUnits + unit} (three ints and one byte per unit). Per read: O(1). No
  * allocation per step. Not thread-safe.
  */
 public final class ArcPolicy implements PlacementPolicy {
 
     private static final byte NONE = 0, T1 = 1, T2 = 2, B1 = 3, B2 = 4;
 
-    // One node of four ints per key, {prev, next, stamp, list}: a list move touches one cache line
-    // of the unit and one of each neighbour instead of one per array.
-    private static final int PREV = 0, NEXT = 1, STAMP = 2, WHERE = 3;
-    private int[] node = new int[0];
+    private int[] prev = new int[0];
+    private int[] next = new int[0];
+    private int[] stamp = new int[0];
+    private byte[] where = new byte[0];
     private final int[] head = new int[5];   // least recently used end
     private final int[] tail = new int[5];   // most recently used end
     private final int[] size = new int[5];
     private int maxUnits;
-    private double perUnit;                  // 1.0 / maxUnits, for a key's layer without a division
     private int c;
     private double target;                   // p: the target size of T1
     private int now;
@@ -57,14 +56,14 @@ public final class ArcPolicy implements PlacementPolicy {
         if (keys >= Integer.MAX_VALUE) {
             throw new IllegalArgumentException("too many units for ARC: " + keys);
         }
-        if (keys > (Integer.MAX_VALUE - 8) / 4) {
-            throw new IllegalArgumentException("too many units for ARC: " + keys + " (at most "
-                    + (Integer.MAX_VALUE - 8) / 4 + ")");
+        if (prev.length < keys) {
+            prev = new int[(int) keys];
+            next = new int[(int) keys];
+            stamp = new int[(int) keys];
+            where = new byte[(int) keys];
         }
-        if (node.length < 4 * keys) {
-            node = new int[(int) (4 * keys)];
-        }
-        Arrays.fill(node, 0, (int) (4 * keys), 0); // NONE, stamp 0
+        Arrays.fill(where, 0, (int) keys, NONE);
+        Arrays.fill(stamp, 0, (int) keys, 0);
         Arrays.fill(head, -1);
         Arrays.fill(tail, -1);
         Arrays.fill(size, 0);
@@ -72,7 +71,6 @@ public final class ArcPolicy implements PlacementPolicy {
             misses = new int[placement.maxUnits()];
         }
         maxUnits = placement.maxUnits();
-        perUnit = 1.0 / Math.max(1, maxUnits);
         c = (int) Math.min(Integer.MAX_VALUE / 2, placement.fastCapacityBytes() / placement.unitBytes());
         target = 0;
         now = 1;
@@ -90,7 +88,7 @@ public final class ArcPolicy implements PlacementPolicy {
             free += placement.unitBytes();
         }
         admitNew(k);
-        node[4 * k + STAMP] = now;
+        stamp[k] = now;
         return true;
     }
 
@@ -109,7 +107,7 @@ public final class ArcPolicy implements PlacementPolicy {
             while (hit != 0) {
                 int k = base + (w << 6) + Long.numberOfTrailingZeros(hit);
                 hit &= hit - 1;
-                node[4 * k + STAMP] = now;
+                stamp[k] = now;
                 unlink(k);
                 append(T2, k);
             }
@@ -122,7 +120,7 @@ public final class ArcPolicy implements PlacementPolicy {
         long ub = placement.unitBytes();
         for (int i = 0; i < nm; i++) {
             int k = base + misses[i];
-            int in = node[4 * k + WHERE];
+            byte in = where[k];
             if (in == B1) {
                 target = Math.min(c, target + Math.max(1.0, (double) size[B2] / size[B1]));
             } else if (in == B2) {
@@ -140,7 +138,7 @@ public final class ArcPolicy implements PlacementPolicy {
             } else {
                 admitNew(k);
             }
-            node[4 * k + STAMP] = now;
+            stamp[k] = now;
             plan.promote(layer, misses[i]);
             free -= ub;
         }
@@ -154,11 +152,11 @@ public final class ArcPolicy implements PlacementPolicy {
     @Override
     public void placementChanged(int layer, int unit, boolean fast) {
         int k = layer * maxUnits + unit;
-        int in = node[4 * k + WHERE];
+        byte in = where[k];
         if (fast && in != T1 && in != T2) {
             unlink(k);
             append(T1, k);
-            node[4 * k + STAMP] = now;
+            stamp[k] = now;
         } else if (!fast && (in == T1 || in == T2)) {
             unlink(k);
             append(in == T1 ? B1 : B2, k);
@@ -167,7 +165,7 @@ public final class ArcPolicy implements PlacementPolicy {
 
     // A unit no ghost list remembers enters T1; the directory is trimmed as ARC prescribes.
     private void admitNew(int k) {
-        if (node[4 * k + WHERE] == B1 || node[4 * k + WHERE] == B2) {
+        if (where[k] == B1 || where[k] == B2) {
             unlink(k);
         }
         if (size[T1] + size[B1] >= c && size[B1] > 0) {
@@ -189,55 +187,46 @@ public final class ArcPolicy implements PlacementPolicy {
 
     private boolean evictFrom(byte list, MigrationPlan plan) {
         int k = head[list];
-        if (k < 0 || node[4 * k + STAMP] >= now) {
+        if (k < 0 || stamp[k] >= now) {
             return false;
         }
         unlink(k);
         append(list == T1 ? B1 : B2, k);
-        int layer = (int) (k * perUnit);
-        if (layer * maxUnits > k) {
-            layer--;
-        } else if ((layer + 1) * maxUnits <= k) {
-            layer++;
-        }
-        plan.demote(layer, k - layer * maxUnits);
+        plan.demote(k / maxUnits, k % maxUnits);
         return true;
     }
 
     private void unlink(int k) {
-        int[] n = node;
-        int l = n[4 * k + WHERE];
+        byte l = where[k];
         if (l == NONE) {
             return;
         }
-        int pv = n[4 * k + PREV], nx = n[4 * k + NEXT];
+        int pv = prev[k], nx = next[k];
         if (pv >= 0) {
-            n[4 * pv + NEXT] = nx;
+            next[pv] = nx;
         } else {
             head[l] = nx;
         }
         if (nx >= 0) {
-            n[4 * nx + PREV] = pv;
+            prev[nx] = pv;
         } else {
             tail[l] = pv;
         }
         size[l]--;
-        n[4 * k + WHERE] = NONE;
+        where[k] = NONE;
     }
 
     private void append(byte l, int k) {
-        int[] n = node;
-        int t = tail[l];
-        n[4 * k + PREV] = t;
-        n[4 * k + NEXT] = -1;
-        if (t >= 0) {
-            n[4 * t + NEXT] = k;
+        prev[k] = tail[l];
+        next[k] = -1;
+        if (tail[l] >= 0) {
+            next[tail[l]] = k;
         } else {
             head[l] = k;
         }
         tail[l] = k;
         size[l]++;
-        n[4 * k + WHERE] = l;
+        where[k] = l;
     }
 
     @Override
