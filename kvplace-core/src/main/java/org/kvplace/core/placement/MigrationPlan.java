@@ -1,6 +1,7 @@
 package org.kvplace.core.placement;
 
 import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
+import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
 
 /**
  * The moves a policy asks for at one step: promotions (slow to fast) and demotions (fast to
@@ -8,74 +9,202 @@ import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
  * promotions, and fails if a move is impossible (unit absent, already in that tier) or if the
  * fast tier would overflow. A plan is a reusable buffer: the driver clears it before each call.
  * Not thread-safe.
+ *
+ * <p>Moves are kept in the order asked for. Internally, consecutive moves of one layer that
+ * ascend within one 64-unit word share an entry (a word of bits), so that the placement applies
+ * them a word at a time; the indexed accessors ({@link #promotedUnit(int)}, ...) list the moves
+ * one by one, in the order asked for, unfolding the entries once per change of the plan.
  */
 public final class MigrationPlan {
 
-    private final IntArrayList promoteLayer = new IntArrayList(256);
-    private final IntArrayList promoteUnit = new IntArrayList(256);
-    private final IntArrayList demoteLayer = new IntArrayList(256);
-    private final IntArrayList demoteUnit = new IntArrayList(256);
+    private final Moves promote = new Moves();
+    private final Moves demote = new Moves();
 
     /** Creates an empty plan. */
     public MigrationPlan() {}
 
     /** Asks to move a unit from the slow to the fast tier. */
     public void promote(int layer, int unit) {
-        promoteLayer.add(layer);
-        promoteUnit.add(unit);
+        promote.add(layer, unit);
     }
 
     /** Asks to move a unit from the fast to the slow tier. */
     public void demote(int layer, int unit) {
-        demoteLayer.add(layer);
-        demoteUnit.add(unit);
+        demote.add(layer, unit);
+    }
+
+    /**
+     * Asks to promote the units {@code word * 64 + i} of {@code layer} for the set bits {@code i}
+     * of {@code bits}, in ascending order: the same as one {@link #promote} per unit.
+     */
+    void promoteWord(int layer, int word, long bits) {
+        promote.addWord(layer, word, bits);
+    }
+
+    /**
+     * Asks to demote the units {@code word * 64 + i} of {@code layer} for the set bits {@code i}
+     * of {@code bits}, in ascending order: the same as one {@link #demote} per unit.
+     */
+    void demoteWord(int layer, int word, long bits) {
+        demote.addWord(layer, word, bits);
     }
 
     /** Number of promotions. */
     public int promotions() {
-        return promoteUnit.size();
+        return promote.count;
     }
 
     /** Number of demotions. */
     public int demotions() {
-        return demoteUnit.size();
+        return demote.count;
     }
 
     /** Layer of promotion {@code i}. */
     public int promotedLayer(int i) {
-        return promoteLayer.get(i);
+        return promote.layer(i);
     }
 
     /** Unit id of promotion {@code i}. */
     public int promotedUnit(int i) {
-        return promoteUnit.get(i);
+        return promote.unit(i);
     }
 
     /** Layer of demotion {@code i}. */
     public int demotedLayer(int i) {
-        return demoteLayer.get(i);
+        return demote.layer(i);
     }
 
     /** Unit id of demotion {@code i}. */
     public int demotedUnit(int i) {
-        return demoteUnit.get(i);
+        return demote.unit(i);
     }
 
     /** Whether the plan asks for nothing. */
     public boolean isEmpty() {
-        return promoteUnit.isEmpty() && demoteUnit.isEmpty();
+        return promote.count == 0 && demote.count == 0;
     }
 
     /** Empties the plan, keeping its buffers. */
     public void clear() {
-        promoteLayer.clear();
-        promoteUnit.clear();
-        demoteLayer.clear();
-        demoteUnit.clear();
+        promote.clear();
+        demote.clear();
+    }
+
+    /** The promotions as word entries, for the placement. */
+    Moves promotionMoves() {
+        return promote;
+    }
+
+    /** The demotions as word entries, for the placement. */
+    Moves demotionMoves() {
+        return demote;
     }
 
     @Override
     public String toString() {
         return "MigrationPlan[promotions=" + promotions() + ", demotions=" + demotions() + "]";
+    }
+
+    /**
+     * Moves of one direction: entries {@code (layer, word, bits)}, each holding the units
+     * {@code word * 64 + i} for the set bits {@code i}, ascending, in the order they were asked
+     * for; a unit below or equal to the entry's highest one starts a new entry.
+     */
+    static final class Moves {
+        private final IntArrayList layers = new IntArrayList(64);
+        private final IntArrayList words = new IntArrayList(64);
+        private final LongArrayList bits = new LongArrayList(64);
+        private final IntArrayList flatLayer = new IntArrayList(256);
+        private final IntArrayList flatUnit = new IntArrayList(256);
+        private int count;
+        private boolean flat = true;
+
+        void add(int layer, int unit) {
+            int n = words.size();
+            int w = unit >> 6;
+            long bit = 1L << unit;
+            if (n > 0 && words.get(n - 1) == w && layers.get(n - 1) == layer && (bits.get(n - 1) >>> unit) == 0) {
+                bits.set(n - 1, bits.get(n - 1) | bit);
+            } else {
+                layers.add(layer);
+                words.add(w);
+                bits.add(bit);
+            }
+            count++;
+            flat = false;
+        }
+
+        void addWord(int layer, int w, long b) {
+            if (b == 0) {
+                return;
+            }
+            int n = words.size();
+            if (n > 0 && words.get(n - 1) == w && layers.get(n - 1) == layer
+                    && Long.numberOfTrailingZeros(b) > 63 - Long.numberOfLeadingZeros(bits.get(n - 1))) {
+                bits.set(n - 1, bits.get(n - 1) | b);
+            } else {
+                layers.add(layer);
+                words.add(w);
+                bits.add(b);
+            }
+            count += Long.bitCount(b);
+            flat = false;
+        }
+
+        /** Number of entries. */
+        int entries() {
+            return words.size();
+        }
+
+        int entryLayer(int e) {
+            return layers.get(e);
+        }
+
+        int entryWord(int e) {
+            return words.get(e);
+        }
+
+        long entryBits(int e) {
+            return bits.get(e);
+        }
+
+        int layer(int i) {
+            unfold();
+            return flatLayer.get(i);
+        }
+
+        int unit(int i) {
+            unfold();
+            return flatUnit.get(i);
+        }
+
+        private void unfold() {
+            if (flat) {
+                return;
+            }
+            flatLayer.clear();
+            flatUnit.clear();
+            for (int e = 0; e < words.size(); e++) {
+                int l = layers.get(e);
+                int base = words.get(e) << 6;
+                long b = bits.get(e);
+                while (b != 0) {
+                    flatLayer.add(l);
+                    flatUnit.add(base + Long.numberOfTrailingZeros(b));
+                    b &= b - 1;
+                }
+            }
+            flat = true;
+        }
+
+        void clear() {
+            layers.clear();
+            words.clear();
+            bits.clear();
+            flatLayer.clear();
+            flatUnit.clear();
+            count = 0;
+            flat = true;
+        }
     }
 }

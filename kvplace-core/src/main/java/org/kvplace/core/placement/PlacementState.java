@@ -77,7 +77,8 @@ public final class PlacementState implements Placement {
     /**
      * Applies a plan: demotions, then promotions. All or nothing: on failure the state is as
      * before the call. A plan that would leave the fast tier over capacity is rejected, unless it
-     * does not add to the fast tier's use (after {@link #force} left it over capacity).
+     * does not add to the fast tier's use (after {@link #force} left it over capacity). Moves are
+     * applied a word of 64 units at a time where the plan holds them so.
      *
      * @throws IllegalStateException naming the first impossible move, or the overflow
      */
@@ -89,39 +90,61 @@ public final class PlacementState implements Placement {
             throw new IllegalStateException("fast tier over capacity after " + p + " promotions and " + d
                     + " demotions: " + after + " > " + capacity + " bytes");
         }
-        for (int i = 0; i < d; i++) {
-            int l = plan.demotedLayer(i);
-            int u = plan.demotedUnit(i);
-            if (!isFast(l, u)) {
-                undo(plan, i, 0);
-                throw new IllegalStateException("demotion of unit " + u + " of layer " + l
-                        + " which is not in the fast tier");
+        MigrationPlan.Moves dm = plan.demotionMoves();
+        int de = dm.entries();
+        for (int e = 0; e < de; e++) {
+            int l = dm.entryLayer(e);
+            int w = dm.entryWord(e);
+            long b = dm.entryBits(e);
+            long have = l >= 0 && l < layers && w >= 0 && w < fast[l].length ? fast[l][w] : 0L;
+            long missing = b & ~have;
+            if (missing != 0) {
+                undo(plan, e, 0);
+                throw new IllegalStateException("demotion of unit " + ((w << 6) + Long.numberOfTrailingZeros(missing))
+                        + " of layer " + l + " which is not in the fast tier");
             }
-            Bits.clear(fast[l], u);
+            fast[l][w] = have & ~b;
         }
-        for (int i = 0; i < p; i++) {
-            int l = plan.promotedLayer(i);
-            int u = plan.promotedUnit(i);
-            String why = l < 0 || l >= layers ? "layer outside [0, " + layers + ")"
-                    : u < 0 || u >= units[l] ? "it does not exist (" + units[l] + " units)"
-                    : Bits.get(fast[l], u) ? "it is already in the fast tier" : null;
-            if (why != null) {
-                undo(plan, d, i);
+        MigrationPlan.Moves pm = plan.promotionMoves();
+        int pe = pm.entries();
+        for (int e = 0; e < pe; e++) {
+            int l = pm.entryLayer(e);
+            int w = pm.entryWord(e);
+            long b = pm.entryBits(e);
+            if (l < 0 || l >= layers) {
+                undo(plan, de, e);
+                throw new IllegalStateException("promotion of unit " + ((w << 6) + Long.numberOfTrailingZeros(b))
+                        + " of layer " + l + ": layer outside [0, " + layers + ")");
+            }
+            // units at or beyond units[l] (or negative) do not exist
+            int n = units[l];
+            int last = (n - 1) >> 6;
+            long absent = w < 0 || w > last ? b : w < last || (n & 63) == 0 ? 0L : b & (-1L << n);
+            long present = absent == b ? 0L : fast[l][w] & b;
+            long bad = absent | present;
+            if (bad != 0) {
+                long first = bad & -bad;
+                int u = (w << 6) + Long.numberOfTrailingZeros(first);
+                undo(plan, de, e);
+                String why = (absent & first) != 0 ? "it does not exist (" + units[l] + " units)"
+                        : "it is already in the fast tier";
                 throw new IllegalStateException("promotion of unit " + u + " of layer " + l + ": " + why);
             }
-            Bits.set(fast[l], u);
+            fast[l][w] |= b;
         }
         used = after;
         lastPromoted = p;
         lastDemoted = d;
     }
 
-    private void undo(MigrationPlan plan, int demotionsDone, int promotionsDone) {
-        for (int i = promotionsDone - 1; i >= 0; i--) {
-            Bits.clear(fast[plan.promotedLayer(i)], plan.promotedUnit(i));
+    private void undo(MigrationPlan plan, int demotionEntriesDone, int promotionEntriesDone) {
+        MigrationPlan.Moves pm = plan.promotionMoves();
+        for (int e = promotionEntriesDone - 1; e >= 0; e--) {
+            fast[pm.entryLayer(e)][pm.entryWord(e)] &= ~pm.entryBits(e);
         }
-        for (int i = demotionsDone - 1; i >= 0; i--) {
-            Bits.set(fast[plan.demotedLayer(i)], plan.demotedUnit(i));
+        MigrationPlan.Moves dm = plan.demotionMoves();
+        for (int e = demotionEntriesDone - 1; e >= 0; e--) {
+            fast[dm.entryLayer(e)][dm.entryWord(e)] |= dm.entryBits(e);
         }
     }
 

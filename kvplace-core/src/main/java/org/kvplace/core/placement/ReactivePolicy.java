@@ -1,6 +1,5 @@
 package org.kvplace.core.placement;
 
-import java.util.Arrays;
 import org.kvplace.core.trace.Bits;
 import org.kvplace.core.trace.StepReads;
 import org.kvplace.core.trace.TraceHeader;
@@ -15,24 +14,24 @@ import org.kvplace.core.trace.TraceHeader;
  * tier, evicting the least recently used unit if needed (a new unit counts as just used).
  * Among units last used at the same step, the one touched first is evicted first.
  *
- * <p>State: exact LRU as an append-only log of {@code (unit, step)} touches plus each fast
- * unit's last-use step ({@code 0} = not in the fast tier); the oldest log entry whose step
- * still matches its unit's last use is the victim. A touch is two sequential writes; the log
- * is compacted in place when it fills, and grown when live entries fill a quarter of it, so it
- * stays within about four times the fast tier's unit count. No allocation per step once the log has grown to that size.
- * Placements of up to {@link TraceHeader#MAX_UNIT_LAYERS} unit-layers are supported (an int each:
- * 512 MiB at the limit); {@link #start} rejects larger ones before allocating.
+ * <p>State: the exact LRU order kept as groups of units touched together ({@code GroupLru}): a
+ * step's hits are one group (one bit set, built word by word) and are cleared word by word from
+ * the older groups of their layer, its promotions another, each new unit a group of one, the
+ * prompt's units one group in (unit, layer) order. Eviction takes the lowest id of the oldest
+ * group, so the order is the one an entry per touch would give, without a log of touches or
+ * stale entries to skip. A step costs about one word operation per read word and per older
+ * group of its layer, plus one operation per move. No allocation per step once the groups'
+ * arenas have grown to the working size.
+ * Placements of up to {@link TraceHeader#MAX_UNIT_LAYERS} unit-layers are supported;
+ * {@link #start} rejects larger ones before allocating.
  */
 public final class ReactivePolicy implements PlacementPolicy {
 
-    private int[] stamp = new int[0];   // last-use step per key, 0 = not in the fast tier
-    private int[] logKey = new int[1024];
-    private int[] logStep = new int[1024];
-    private int head;                    // oldest entry not yet consumed
-    private int tail;                    // next free slot
+    private final GroupLru lru = new GroupLru();
     private int maxUnits;
     private int now;
-    private int[] misses = new int[0];
+    private long[] hits = new long[0];
+    private long[] missed = new long[0];
 
     /** Creates the policy. */
     public ReactivePolicy() {}
@@ -50,15 +49,12 @@ public final class ReactivePolicy implements PlacementPolicy {
                     + " units = " + keys + " unit-layers exceeds the supported " + TraceHeader.MAX_UNIT_LAYERS
                     + " (TraceHeader.MAX_UNIT_LAYERS)");
         }
-        if (stamp.length < keys) {
-            stamp = new int[(int) keys];
-        }
-        Arrays.fill(stamp, 0, (int) keys, 0);
-        if (misses.length < placement.maxUnits()) {
-            misses = new int[placement.maxUnits()];
+        if (hits.length < Bits.words(placement.maxUnits()) + 1) {
+            hits = new long[Bits.words(placement.maxUnits()) + 1];
+            missed = new long[hits.length];
         }
         maxUnits = placement.maxUnits();
-        head = tail = 0;
+        lru.start(placement.layers(), maxUnits);
         now = 1;
     }
 
@@ -72,7 +68,7 @@ public final class ReactivePolicy implements PlacementPolicy {
         if (free < ub) {
             return false;
         }
-        touch(layer * maxUnits + unit);
+        lru.touchOne(layer, unit, now);
         return true;
     }
 
@@ -80,96 +76,90 @@ public final class ReactivePolicy implements PlacementPolicy {
     public void plan(StepReads reads, Lookahead future, Placement placement, MigrationPlan plan) {
         now++;
         int layer = reads.layer();
-        int base = layer * maxUnits;
         long[] r = reads.readBits();
         long[] f = placement.fastBits(layer);
+        long[] h = hits;
+        long[] m = missed;
         int words = Bits.words(reads.unitCount());
+        int lo = -1;
+        int hi = 0;
+        int hc = 0;
+        int mlo = -1;
         int nm = 0;
         for (int w = 0; w < words; w++) {
             long hit = r[w] & f[w];
             long miss = r[w] & ~f[w];
-            while (hit != 0) {
-                int k = base + (w << 6) + Long.numberOfTrailingZeros(hit);
-                hit &= hit - 1;
-                if (stamp[k] != now) {
-                    touch(k);
+            h[w] = hit;
+            m[w] = miss;
+            if (hit != 0) {
+                if (lo < 0) {
+                    lo = w;
                 }
+                hi = w + 1;
+                hc += Long.bitCount(hit);
             }
-            while (miss != 0) {
-                misses[nm++] = (w << 6) + Long.numberOfTrailingZeros(miss);
-                miss &= miss - 1;
+            if (miss != 0 && mlo < 0) {
+                mlo = w;
             }
+            nm += Long.bitCount(miss);
         }
-        long free = placement.fastFreeBytes();
-        long ub = placement.unitBytes();
-        for (int i = 0; i < nm; i++) {
-            while (free < ub && evict(plan)) {
-                free += ub;
-            }
-            if (free < ub) {
+        if (hc > 0) {
+            lru.touchHits(layer, h, lo, hi, hc, now);
+        }
+        if (nm == 0) {
+            return;
+        }
+        // The misses are promoted in ascending order while room lasts; each one that does not
+        // fit first evicts the least recently used unit not read at this step.
+        long room = Math.floorDiv(placement.fastFreeBytes(), placement.unitBytes());
+        int evicted = room >= nm ? 0 : lru.evictInto(now, (int) Math.min(Integer.MAX_VALUE, nm - room), plan);
+        int np = (int) Math.max(0, Math.min(nm, room + evicted));
+        if (np == 0) {
+            return;
+        }
+        int left = np;
+        int w = mlo;
+        while (true) {
+            long x = m[w];
+            int c = Long.bitCount(x);
+            if (c >= left) {
+                if (c > left) {
+                    long keep = 0;
+                    for (int i = 0; i < left; i++) {
+                        keep |= x & -x;
+                        x &= x - 1;
+                    }
+                    m[w] = keep;
+                }
+                plan.promoteWord(layer, w, m[w]);
                 break;
             }
-            plan.promote(layer, misses[i]);
-            touch(base + misses[i]);
-            free -= ub;
+            plan.promoteWord(layer, w, x);
+            left -= c;
+            w++;
         }
+        int mhi = w + 1;
+        while (m[mlo] == 0) {
+            mlo++;
+        }
+        lru.touchWords(layer, m, mlo, mhi, np, now);
     }
 
     @Override
     public void placementChanged(int layer, int unit, boolean fast) {
-        int k = layer * maxUnits + unit;
+        lru.remove(layer, unit);
         if (fast) {
-            touch(k);
-        } else {
-            stamp[k] = 0; // its log entry is stale now and is skipped
+            lru.touchOne(layer, unit, now);
         }
-    }
-
-    private void touch(int k) {
-        stamp[k] = now;
-        if (tail == logKey.length) {
-            makeRoom();
-        }
-        logKey[tail] = k;
-        logStep[tail++] = now;
     }
 
     // Demotes the least recently used unit unless it was used at this step.
     private boolean evict(MigrationPlan plan) {
-        while (head < tail) {
-            int k = logKey[head];
-            int s = logStep[head];
-            if (stamp[k] != s) {
-                head++;              // stale: touched again later, or already evicted
-                continue;
-            }
-            if (s >= now) {
-                return false;
-            }
-            head++;
-            stamp[k] = 0;
-            plan.demote(k / maxUnits, k % maxUnits);
-            return true;
+        int unit = lru.evict(now);
+        if (unit < 0) {
+            return false;
         }
-        return false;
-    }
-
-    // Drops stale entries (keeping order); grows the log when live entries fill a quarter of it,
-    // so that each compaction frees at least three quarters (amortised: under 1.5 reads per touch).
-    private void makeRoom() {
-        int out = 0;
-        for (int i = head; i < tail; i++) {
-            int k = logKey[i];
-            if (stamp[k] == logStep[i]) {
-                logKey[out] = k;
-                logStep[out++] = logStep[i];
-            }
-        }
-        head = 0;
-        tail = out;
-        if (tail > logKey.length / 4) {
-            logKey = Arrays.copyOf(logKey, logKey.length * 2);
-            logStep = Arrays.copyOf(logStep, logStep.length * 2);
-        }
+        plan.demote(lru.evictedLayer(), unit);
+        return true;
     }
 }

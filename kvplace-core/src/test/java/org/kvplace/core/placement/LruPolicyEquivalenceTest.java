@@ -1,0 +1,112 @@
+package org.kvplace.core.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.kvplace.core.trace.TraceStep;
+
+/**
+ * The fast forms of the LRU policies against their first forms, {@link ReactivePolicy} (grouped
+ * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch): the same moves, in the same order, at every call, on random traces that keep part of
+ * each layer's read set from step to step, with and without a live driver's corrections.
+ */
+class LruPolicyEquivalenceTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        // policy, layers, prompt, decode, capacity in units, stable share, corrections
+        "reactive, 1, 40, 300, 20, 0.7, false",
+        "reactive, 1, 200, 400, 120, 0.5, false",
+        "reactive, 3, 150, 300, 200, 0.6, false",
+        "reactive, 4, 700, 150, 900, 0.8, false",
+        "reactive, 4, 700, 150, 2400, 0.3, false",
+        "reactive, 2, 64, 200, 400, 0.5, false",     // everything fits: no eviction
+        "reactive, 5, 300, 120, 600, 0.9, false",
+        "reactive, 3, 150, 300, 200, 0.6, true",
+        "reactive, 2, 500, 200, 300, 0.5, true",
+    })
+    void shouldPlanTheSameMovesAsTheFirstForm(String policy, int layers, int prompt, int decode, int capacity,
+            double stable, boolean corrections) {
+        for (long seed = 1; seed <= 4; seed++) {
+            replay(policy, layers, prompt, decode, capacity, stable, corrections, seed);
+        }
+    }
+
+    private static void replay(String policy, int layers, int prompt, int decode, int capacity, double stable,
+            boolean corrections, long seed) {
+        int maxUnits = prompt + decode;
+        PlacementProtocol a = new PlacementProtocol(fastForm(policy), layers, maxUnits, 1, capacity, !corrections);
+        PlacementProtocol b = new PlacementProtocol(firstForm(policy), layers, maxUnits, 1, capacity, !corrections);
+        for (int u = 0; u < prompt; u++) {
+            for (int l = 0; l < layers; l++) {
+                assertEquals(b.placeNew(l, u, Lookahead.NONE), a.placeNew(l, u, Lookahead.NONE), "prompt u=" + u);
+                assertSamePlan(b.plan(), a.plan(), "prompt u=" + u + " l=" + l);
+            }
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        boolean[][] keep = new boolean[layers][maxUnits];
+        TraceStep st = new TraceStep(maxUnits, false);
+        long moves = 0;
+        for (int n = prompt; n < maxUnits; n++) {
+            for (int l = 0; l < layers; l++) {
+                String at = "seed=" + seed + " n=" + n + " l=" + l;
+                assertEquals(b.placeNew(l, n, Lookahead.NONE), a.placeNew(l, n, Lookahead.NONE), at);
+                assertSamePlan(b.plan(), a.plan(), at + " placeNew");
+                st.reset(n, l, n);
+                for (int u = 0; u < n; u++) {
+                    if (rnd.nextDouble() >= stable) {
+                        keep[l][u] = rnd.nextDouble() < 0.35;
+                    }
+                    if (keep[l][u] || u < 2 || u >= n - 4) {
+                        st.add(u);
+                    }
+                }
+                a.afterReads(st, Lookahead.NONE);
+                b.afterReads(st, Lookahead.NONE);
+                assertSamePlan(b.plan(), a.plan(), at);
+                moves += a.plan().promotions() + a.plan().demotions();
+                if (corrections && rnd.nextInt(16) == 0) {
+                    int cl = rnd.nextInt(layers);
+                    int cu = rnd.nextInt(n);
+                    boolean fast = rnd.nextBoolean();
+                    a.correct(cl, cu, fast);
+                    b.correct(cl, cu, fast);
+                }
+                for (int cl = 0; cl < layers; cl++) {
+                    assertTrue(java.util.Arrays.equals(b.state().fastBits(cl), a.state().fastBits(cl)), at);
+                }
+            }
+        }
+        assertTrue(moves > 0 || capacity >= layers * maxUnits, "the trace moved nothing");
+    }
+
+    private static PlacementPolicy fastForm(String policy) {
+        return switch (policy) {
+            case "reactive" -> new ReactivePolicy();
+            default -> throw new IllegalArgumentException("no first form kept for " + policy);
+        };
+    }
+
+    private static PlacementPolicy firstForm(String policy) {
+        return switch (policy) {
+            case "reactive" -> new ReferenceReactivePolicy();
+            default -> throw new IllegalArgumentException("no first form kept for " + policy);
+        };
+    }
+
+    private static void assertSamePlan(MigrationPlan expected, MigrationPlan actual, String at) {
+        assertEquals(expected.promotions(), actual.promotions(), at + " promotions");
+        assertEquals(expected.demotions(), actual.demotions(), at + " demotions");
+        for (int i = 0; i < expected.promotions(); i++) {
+            assertEquals(expected.promotedLayer(i), actual.promotedLayer(i), at + " promotion " + i);
+            assertEquals(expected.promotedUnit(i), actual.promotedUnit(i), at + " promotion " + i);
+        }
+        for (int i = 0; i < expected.demotions(); i++) {
+            assertEquals(expected.demotedLayer(i), actual.demotedLayer(i), at + " demotion " + i);
+            assertEquals(expected.demotedUnit(i), actual.demotedUnit(i), at + " demotion " + i);
+        }
+    }
+}
