@@ -94,9 +94,7 @@ public final class Matrix {
      */
     public void matvec(float[] x, float[] out) {
         checkMatvec(x, out);
-        for (int r = 0; r < rows; r++) {
-            out[r] = dot(r, x);
-        }
+        matvec(x, out, 0, rows);
     }
 
     /**
@@ -105,6 +103,10 @@ public final class Matrix {
      */
     void matvec(float[] x, float[] out, int from, int to) {
         assert x.length >= cols && out.length >= rows && 0 <= from && from <= to && to <= rows : from + ".." + to;
+        if (type == GgmlType.F32) {
+            ops.dotF32Rows(data, 0, rowBytes, x, cols, out, from, to);
+            return;
+        }
         for (int r = from; r < to; r++) {
             out[r] = dot(r, x);
         }
