@@ -79,16 +79,7 @@ final class PanamaSoftmax {
                 e.intoArray(s, off + i);
                 acc = acc.add(e);
             }
-            // A tree of swaps, not reduceLanes: C2 adds a float vector's lanes one after the other.
-            FloatVector t = acc.add(acc.rearrange(PanamaLaneTree.SWAP1));
-            t = t.add(t.rearrange(PanamaLaneTree.SWAP2));
-            if (LANES >= 8) {
-                t = t.add(t.rearrange(PanamaLaneTree.SWAP4));
-            }
-            if (LANES >= 16) {
-                t = t.add(t.rearrange(PanamaLaneTree.SWAP8));
-            }
-            sum = t.lane(0);
+            sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(s[off + i] - m);
