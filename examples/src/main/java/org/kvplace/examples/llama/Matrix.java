@@ -99,7 +99,9 @@ public final class Matrix {
 
     /**
      * {@code out[r] = row r . x} for the rows {@code from <= r < to}: a part of {@link #matvec} (the
-     * same value for each row). Callers check the arguments ({@link #checkMatvec}); this only asserts.
+     * same value for each row, whatever the range; f32 rows several at a time through
+     * {@code MatVec.dotF32Rows}, within the tolerance of {@link #dot}). Callers check the arguments
+     * ({@link #checkMatvec}); this only asserts.
      */
     void matvec(float[] x, float[] out, int from, int to) {
         assert x.length >= cols && out.length >= rows && 0 <= from && from <= to && to <= rows : from + ".." + to;
