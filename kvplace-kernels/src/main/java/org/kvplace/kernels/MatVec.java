@@ -24,6 +24,30 @@ public interface MatVec {
     /** Sum over {@code i < n} of the f32 at {@code offset + 4i} of {@code w} times {@code x[i]}. */
     float dotF32(MemorySegment w, long offset, float[] x, int n);
 
+    /**
+     * {@code out[r] = } the f32 row at {@code offset + r * rowBytes} of {@code w} times
+     * {@code x[0 .. n)}, for {@code from <= r < to}: {@link #dotF32} of each row, within the same
+     * tolerance (an implementation may sum in another order and compute several rows at once). A
+     * row's value depends only on the row and {@code x}, never on {@code from} and {@code to}, so a
+     * product split into row ranges is bit-identical to the whole. The default calls
+     * {@link #dotF32} row by row.
+     *
+     * @param w the weights
+     * @param offset byte offset of row 0
+     * @param rowBytes bytes from one row to the next, at least {@code 4 * n}
+     * @param x the vector, at least {@code n} floats
+     * @param n elements per row
+     * @param out receives the products at indices {@code from .. to-1}
+     * @param from first row
+     * @param to row after the last
+     */
+    default void dotF32Rows(MemorySegment w, long offset, long rowBytes, float[] x, int n, float[] out, int from,
+            int to) {
+        for (int r = from; r < to; r++) {
+            out[r] = dotF32(w, offset + r * rowBytes, x, n);
+        }
+    }
+
     /** Like {@link #dotF32} for f16 weights (2 bytes each). */
     float dotF16(MemorySegment w, long offset, float[] x, int n);
 

@@ -70,8 +70,10 @@ final class WarmStartMatVec implements MatVec {
                 w.set(ValueLayout.JAVA_BYTE, q8 + b + 2 + i, (byte) (rnd.nextInt(256) - 128));
             }
         }
+        float[] out = new float[ROWS];
         return () -> {
-            float s = 0f;
+            ops.dotF32Rows(w, 0, f32Row, x, cols, out, 0, ROWS);
+            float s = out[ROWS - 1];
             for (int r = 0; r < ROWS; r++) {
                 s += ops.dotF32(w, r * f32Row, x, cols);
                 s += ops.dotF16(w, f16 + r * f16Row, x, cols);
@@ -89,6 +91,12 @@ final class WarmStartMatVec implements MatVec {
     @Override
     public float dotF32(MemorySegment w, long offset, float[] x, int n) {
         return ops(n).dotF32(w, offset, x, n);
+    }
+
+    @Override
+    public void dotF32Rows(MemorySegment w, long offset, long rowBytes, float[] x, int n, float[] out, int from,
+            int to) {
+        ops(n).dotF32Rows(w, offset, rowBytes, x, n, out, from, to);
     }
 
     @Override

@@ -89,4 +89,49 @@ class MatVecTest {
             assertEquals(exact, panama.dotF32(w, 4, x, n), tol, "panama n=" + n);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 16, 17, 31, 64, 100, 172, 1000})
+    void shouldMatchTheScalarRowsAndNotDependOnTheRowRange(int n) {
+        assumeTrue(vectorModule(), "the Vector API matvec runs in the executions that add jdk.incubator.vector");
+        MatVec panama = MatVecs.load("panama");
+        MatVec scalar = MatVecs.load("scalar");
+        int rows = 11; // not a multiple of the four rows done at once
+        long rowBytes = 4L * n + 8; // rows apart by more than their length, at an unaligned offset
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(4 + rows * rowBytes, 64);
+            for (long o = 4; o + 4 <= w.byteSize(); o += 4) {
+                w.set(ScalarMatVec.F32, o, (float) rnd.nextGaussian());
+            }
+            float[] whole = new float[rows];
+            panama.dotF32Rows(w, 4, rowBytes, x, n, whole, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                double exact = 0;
+                double magnitude = 0;
+                for (int i = 0; i < n; i++) {
+                    double p = (double) w.get(ScalarMatVec.F32, 4 + r * rowBytes + 4L * i) * x[i];
+                    exact += p;
+                    magnitude += Math.abs(p);
+                }
+                float tol = (float) (1e-6 * magnitude * Math.sqrt(n) + 1e-6);
+                assertEquals(exact, whole[r], tol, "panama row " + r + " n=" + n);
+                assertEquals(exact, scalar.dotF32(w, 4 + r * rowBytes, x, n), tol, "scalar row " + r + " n=" + n);
+            }
+            // Every split into two ranges gives the same bits as the whole product.
+            for (int split = 0; split <= rows; split++) {
+                float[] parts = new float[rows];
+                panama.dotF32Rows(w, 4, rowBytes, x, n, parts, 0, split);
+                panama.dotF32Rows(w, 4, rowBytes, x, n, parts, split, rows);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(Float.floatToRawIntBits(whole[r]), Float.floatToRawIntBits(parts[r]),
+                            "row " + r + " split at " + split + " n=" + n);
+                }
+            }
+        }
+    }
 }

@@ -12,8 +12,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A product (or two or three products that share their input, such as Q, K and V) is cut into
  * chunks of {@link #chunkRows()} rows; the caller and the workers take chunks from one atomic
  * counter until none is left, so a thread the machine does not schedule for a while delays nobody
- * but its own chunk. Every row is one {@link Matrix#dot} whichever thread computes it, so the
- * results are bit-identical to {@link Matrix#matvec} for every thread count. Products of fewer
+ * but its own chunk. A row's value does not depend on the chunk that holds it (one {@link Matrix#dot},
+ * or for f32 rows {@code MatVec.dotF32Rows}, whose rows never depend on the range), so the results
+ * are bit-identical to {@link Matrix#matvec} for every thread count. Products of fewer
  * than {@link #minParallelWork()} weights run on the caller alone (waking a worker costs more than
  * they take).
  *

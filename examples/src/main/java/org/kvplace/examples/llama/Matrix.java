@@ -94,17 +94,21 @@ public final class Matrix {
      */
     public void matvec(float[] x, float[] out) {
         checkMatvec(x, out);
-        for (int r = 0; r < rows; r++) {
-            out[r] = dot(r, x);
-        }
+        matvec(x, out, 0, rows);
     }
 
     /**
      * {@code out[r] = row r . x} for the rows {@code from <= r < to}: a part of {@link #matvec} (the
-     * same value for each row). Callers check the arguments ({@link #checkMatvec}); this only asserts.
+     * same value for each row, whatever the range; f32 rows several at a time through
+     * {@code MatVec.dotF32Rows}, within the tolerance of {@link #dot}). Callers check the arguments
+     * ({@link #checkMatvec}); this only asserts.
      */
     void matvec(float[] x, float[] out, int from, int to) {
         assert x.length >= cols && out.length >= rows && 0 <= from && from <= to && to <= rows : from + ".." + to;
+        if (type == GgmlType.F32) {
+            ops.dotF32Rows(data, 0, rowBytes, x, cols, out, from, to);
+            return;
+        }
         for (int r = from; r < to; r++) {
             out[r] = dot(r, x);
         }

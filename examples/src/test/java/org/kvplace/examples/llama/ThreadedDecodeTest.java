@@ -36,7 +36,7 @@ class ThreadedDecodeTest extends Stories260KTest {
     }
 
     /**
-     * Each row is one {@link Matrix#dot} on whichever thread, so the split itself changes no bit
+     * A row's value does not depend on the chunk or thread that computes it, so the split itself changes no bit
      * ({@link MatVecPoolTest}); but the Vector API's interpreted and compiled forms of a reduction may
      * add in different orders, so a cold run can differ from a warm one in the last bit, with one
      * thread as with several. Both runs are therefore compared warm: the same greedy tokens, and

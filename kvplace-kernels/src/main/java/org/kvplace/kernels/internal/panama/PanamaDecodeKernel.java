@@ -158,7 +158,9 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         int lanes = PanamaConstants.LANES;
         float[] w = scratch.weights(group * roundUp(layout.pageTokens(), lanes));
         float[] rep = null;
+        float[] pageMax = null;
         if (narrow) {
+            pageMax = scratch.pageMax(group);
             rep = scratch.repeated(queryHeads * lanes);
             PanamaNarrowHeads.repeat(q, queryHeads, headDim, rep);
         }
@@ -191,7 +193,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 int recordBase = record ? i * queryHeads : -1;
                 if (narrow) {
                     attendNarrow(rep, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w, wStride,
-                            state, recordBase, scratch.lanes);
+                            state, recordBase, scratch.lanes, pageMax);
                 } else {
                     attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w,
                             wStride, blocks, state, recordBase);
@@ -207,13 +209,13 @@ public final class PanamaDecodeKernel implements DecodeKernel {
     /** {@link #attendGroup} for heads narrower than a vector ({@link PanamaNarrowHeads}). */
     private static void attendNarrow(float[] rep, int h0, int group, int headDim, float scale, MemorySegment kSeg,
             long kOff, MemorySegment vSeg, long vOff, int tokens, float[] w, int wStride, AttentionState state,
-            int recordBase, float[] lanes) {
+            int recordBase, float[] lanes, float[] pageMax) {
         if (headDim == 8) {
-            PanamaNarrowHeads.scores8(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale);
+            PanamaNarrowHeads.scores8(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale, pageMax);
         } else {
-            PanamaNarrowHeads.scores4(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale);
+            PanamaNarrowHeads.scores4(rep, h0, group, kSeg, kOff, tokens, w, wStride, scale, pageMax);
         }
-        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase);
+        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase, pageMax);
         if (headDim == 8) {
             PanamaNarrowHeads.weightedSums8(state.acc(), h0, group, w, wStride, tokens, vSeg, vOff, lanes);
         } else {
@@ -224,17 +226,18 @@ public final class PanamaDecodeKernel implements DecodeKernel {
     /**
      * Per-head softmax bookkeeping of one page: the page's largest score updates the running maximum
      * (rescaling the accumulator once at most), the scores become numerators in place and their sum
-     * is added; the page record is written when {@code recordBase >= 0}.
+     * is added; the page record is written when {@code recordBase >= 0}. {@code pageMaxes} holds the
+     * heads' largest scores when the scores' kernel found them, else it is {@code null}.
      */
     private static void softmax(int h0, int group, int headDim, int tokens, float[] w, int wStride,
-            AttentionState state, int recordBase) {
+            AttentionState state, int recordBase, float[] pageMaxes) {
         float[] max = state.max();
         float[] sum = state.sum();
         float[] acc = state.acc();
         for (int g = 0; g < group; g++) {
             int h = h0 + g;
             int wOff = g * wStride;
-            float pageMax = PanamaSoftmax.max(w, wOff, tokens);
+            float pageMax = pageMaxes != null ? pageMaxes[g] : PanamaSoftmax.max(w, wOff, tokens);
             float old = max[h];
             if (pageMax > old) {
                 if (old != Float.NEGATIVE_INFINITY) {
@@ -291,7 +294,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 }
             }
         }
-        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase);
+        softmax(h0, group, headDim, tokens, w, wStride, state, recordBase, null);
         float[] acc = state.acc();
         for (int t0 = 0; t0 < tokens && paired > 0; t0 += chunk) {
             int n = Math.min(chunk, tokens - t0);
@@ -321,6 +324,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] positive = new float[0];
         float[] negative = new float[0];
         float[] bounds = new float[8];
+        float[] pageMax = new float[8];
         float[] weights = new float[64];
         float[] repeated = new float[0];
         float[] keys = new float[0];
@@ -336,6 +340,13 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 negative = new float[n];
             }
             return positive;
+        }
+
+        float[] pageMax(int group) {
+            if (pageMax.length < group) {
+                pageMax = new float[group];
+            }
+            return pageMax;
         }
 
         float[] bounds(int group) {

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,6 +31,16 @@ public final class PanamaMatVec extends ScalarMatVec {
             VectorShape.forBitSize(SPECIES.length() * Short.SIZE));
     /** Ints species of {@link #SPECIES}'s shape. */
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
+
+    /** {@code LEADING[k]}: the lanes below {@code k} (16 lanes; unused at other widths). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static final VectorMask<Float>[] LEADING = new VectorMask[17];
+
+    static {
+        for (int k = 0; k <= 16; k++) {
+            LEADING[k] = SPECIES.length() == 16 ? VectorMask.fromLong(SPECIES, (1L << k) - 1) : null;
+        }
+    }
 
     /** Public no-argument constructor for reflective loading. */
     public PanamaMatVec() {}
@@ -74,6 +85,80 @@ public final class PanamaMatVec extends ScalarMatVec {
             sum += w.get(F32, offset + (long) i * Float.BYTES) * x[i];
         }
         return sum;
+    }
+
+    /**
+     * Four rows at a time, one accumulator each sharing every load of {@code x}; the four
+     * accumulators are summed by one transposing tree ({@link PanamaLaneTree}: two joins, then two
+     * swaps) instead of one horizontal reduction per row, whose float adds C2 emits one lane after
+     * the other. Every row's lanes are summed in the same order whichever of the four places it
+     * takes (float addition is commutative), and a last group of fewer rows repeats its last row,
+     * so a row's value never depends on {@code from} and {@code to}. Columns past the last whole
+     * vector are one more vector per row, the row's last 16 columns with the lanes already counted
+     * multiplied by zero.
+     */
+    @Override
+    public void dotF32Rows(MemorySegment w, long offset, long rowBytes, float[] x, int n, float[] out, int from,
+            int to) {
+        int lanes = SPECIES.length();
+        // The tree's masks and shuffles are of the kernels' species, which a test property can narrow.
+        if (lanes != 16 || PanamaConstants.LANES != 16 || n < lanes) {
+            super.dotF32Rows(w, offset, rowBytes, x, n, out, from, to);
+            return;
+        }
+        assert x.length >= n && out.length >= to && rowBytes >= 4L * n : n + " " + rowBytes;
+        int bound = SPECIES.loopBound(n);
+        // Columns past the last whole vector: the row's last 16 columns times x there, with the lanes
+        // of columns already counted zeroed in x (read once per product).
+        int rest = n - bound;
+        long restOff = (long) (n - 16) * Float.BYTES;
+        FloatVector xRest = rest == 0 ? FloatVector.zero(SPECIES)
+                : FloatVector.fromArray(SPECIES, x, n - 16).blend(0f, LEADING[16 - rest]);
+        for (int r = from; r < to; r += 4) {
+            int last = to - 1;
+            long o0 = offset + r * rowBytes;
+            long o1 = offset + Math.min(r + 1, last) * rowBytes;
+            long o2 = offset + Math.min(r + 2, last) * rowBytes;
+            long o3 = offset + Math.min(r + 3, last) * rowBytes;
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            FloatVector a1 = FloatVector.zero(SPECIES);
+            FloatVector a2 = FloatVector.zero(SPECIES);
+            FloatVector a3 = FloatVector.zero(SPECIES);
+            for (int i = 0; i < bound; i += 16) {
+                FloatVector xv = FloatVector.fromArray(SPECIES, x, i);
+                long b = (long) i * Float.BYTES;
+                a0 = FloatVector.fromMemorySegment(SPECIES, w, o0 + b, LE).fma(xv, a0);
+                a1 = FloatVector.fromMemorySegment(SPECIES, w, o1 + b, LE).fma(xv, a1);
+                a2 = FloatVector.fromMemorySegment(SPECIES, w, o2 + b, LE).fma(xv, a2);
+                a3 = FloatVector.fromMemorySegment(SPECIES, w, o3 + b, LE).fma(xv, a3);
+            }
+            if (rest != 0) {
+                a0 = FloatVector.fromMemorySegment(SPECIES, w, o0 + restOff, LE).fma(xRest, a0);
+                a1 = FloatVector.fromMemorySegment(SPECIES, w, o1 + restOff, LE).fma(xRest, a1);
+                a2 = FloatVector.fromMemorySegment(SPECIES, w, o2 + restOff, LE).fma(xRest, a2);
+                a3 = FloatVector.fromMemorySegment(SPECIES, w, o3 + restOff, LE).fma(xRest, a3);
+            }
+            // Lane i of s01 holds a pair of lanes of a0 (i even) or a1 (i odd), s the sums of four lanes
+            // of row i % 4; the swaps then add the four groups of four into lanes 0 .. 3.
+            FloatVector s01 = a0.blend(a1, PanamaLaneTree.BIT0)
+                    .add(a1.blend(a0, PanamaLaneTree.BIT0).rearrange(PanamaLaneTree.SWAP1));
+            FloatVector s23 = a2.blend(a3, PanamaLaneTree.BIT0)
+                    .add(a3.blend(a2, PanamaLaneTree.BIT0).rearrange(PanamaLaneTree.SWAP1));
+            FloatVector s = s01.blend(s23, PanamaLaneTree.BIT1)
+                    .add(s23.blend(s01, PanamaLaneTree.BIT1).rearrange(PanamaLaneTree.SWAP2));
+            s = s.add(s.rearrange(PanamaLaneTree.SWAP8));
+            s = s.add(s.rearrange(PanamaLaneTree.SWAP4));
+            out[r] = s.lane(0);
+            if (r + 1 < to) {
+                out[r + 1] = s.lane(1);
+            }
+            if (r + 2 < to) {
+                out[r + 2] = s.lane(2);
+            }
+            if (r + 3 < to) {
+                out[r + 3] = s.lane(3);
+            }
+        }
     }
 
     @Override

@@ -29,6 +29,8 @@ final class PanamaNarrowHeads {
     // No helper here takes or returns a vector (see PanamaDots).
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final long STEP = (long) LANES * Float.BYTES;
+    /** Scalar reads of rows: the pages are aligned, and the unaligned layout spares the alignment check. */
+    private static final ValueLayout.OfFloat UNALIGNED = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** Spreads the weight of row {@code j * LANES/8 + i/8} of a block over lane {@code i}: heads of 8. */
     private static final VectorShuffle<Float> W8_0 = spread(8, 0);
@@ -68,10 +70,12 @@ final class PanamaNarrowHeads {
      * Scores of query heads {@code h0 .. h0+group-1} (repeated by {@link #repeat} in {@code rep})
      * against {@code tokens} rows of 8 floats at byte offset {@code off}:
      * {@code w[g * wStride + t] = scale * q_g . row_t}. {@code wStride} is at least {@code tokens}
-     * rounded up to {@code LANES} (a block stores all its lanes).
+     * rounded up to {@code LANES} (a block stores all its lanes). {@code max[g]} receives the largest
+     * score of head {@code g} (a block's lanes past its rows repeat scores of its first rows).
      */
     static void scores8(float[] rep, int h0, int group, MemorySegment seg, long off, int tokens, float[] w,
-            int wStride, float scale) {
+            int wStride, float scale, float[] max) {
+        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
         final int perVector = LANES / 8;
         int whole = tokens - tokens % perVector;
         for (int t0 = 0; t0 < whole; t0 += LANES) {
@@ -110,15 +114,27 @@ final class PanamaNarrowHeads {
                         .add(a3.blend(a2, PanamaLaneTree.BIT1).rearrange(PanamaLaneTree.SWAP2));
                 FloatVector s = b0.blend(b1, PanamaLaneTree.BIT2)
                         .add(b1.blend(b0, PanamaLaneTree.BIT2).rearrange(PanamaLaneTree.SWAP4));
-                s.rearrange(PanamaLaneTree.ORDER8).mul(scale).intoArray(w, g * wStride + t0);
+                s = s.rearrange(PanamaLaneTree.ORDER8).mul(scale);
+                s.intoArray(w, g * wStride + t0);
+                // The block's largest score: a tree of swaps and lane-wise maxima, written out.
+                FloatVector m = s.max(s.rearrange(PanamaLaneTree.SWAP1));
+                m = m.max(m.rearrange(PanamaLaneTree.SWAP2));
+                if (LANES >= 8) {
+                    m = m.max(m.rearrange(PanamaLaneTree.SWAP4));
+                }
+                if (LANES >= 16) {
+                    m = m.max(m.rearrange(PanamaLaneTree.SWAP8));
+                }
+                max[g] = Math.max(max[g], m.lane(0));
             }
         }
-        scalarScores(rep, h0, group, 8, seg, off, whole, tokens, w, wStride, scale);
+        scalarScores(rep, h0, group, 8, seg, off, whole, tokens, w, wStride, scale, max);
     }
 
     /** {@link #scores8} for rows of 4 floats. */
     static void scores4(float[] rep, int h0, int group, MemorySegment seg, long off, int tokens, float[] w,
-            int wStride, float scale) {
+            int wStride, float scale, float[] max) {
+        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
         final int perVector = LANES / 4;
         int whole = tokens - tokens % perVector;
         for (int t0 = 0; t0 < whole; t0 += LANES) {
@@ -140,23 +156,35 @@ final class PanamaNarrowHeads {
                         .add(p3.blend(p2, PanamaLaneTree.BIT0).rearrange(PanamaLaneTree.SWAP1));
                 FloatVector s = a0.blend(a1, PanamaLaneTree.BIT1)
                         .add(a1.blend(a0, PanamaLaneTree.BIT1).rearrange(PanamaLaneTree.SWAP2));
-                s.rearrange(PanamaLaneTree.ORDER4).mul(scale).intoArray(w, g * wStride + t0);
+                s = s.rearrange(PanamaLaneTree.ORDER4).mul(scale);
+                s.intoArray(w, g * wStride + t0);
+                // The block's largest score: a tree of swaps and lane-wise maxima, written out.
+                FloatVector m = s.max(s.rearrange(PanamaLaneTree.SWAP1));
+                m = m.max(m.rearrange(PanamaLaneTree.SWAP2));
+                if (LANES >= 8) {
+                    m = m.max(m.rearrange(PanamaLaneTree.SWAP4));
+                }
+                if (LANES >= 16) {
+                    m = m.max(m.rearrange(PanamaLaneTree.SWAP8));
+                }
+                max[g] = Math.max(max[g], m.lane(0));
             }
         }
-        scalarScores(rep, h0, group, 4, seg, off, whole, tokens, w, wStride, scale);
+        scalarScores(rep, h0, group, 4, seg, off, whole, tokens, w, wStride, scale, max);
     }
 
     private static void scalarScores(float[] rep, int h0, int group, int headDim, MemorySegment seg, long off,
-            int from, int tokens, float[] w, int wStride, float scale) {
+            int from, int tokens, float[] w, int wStride, float scale, float[] max) {
         for (int t = from; t < tokens; t++) {
             long o = off + (long) t * headDim * Float.BYTES;
             for (int g = 0; g < group; g++) {
                 int qOff = (h0 + g) * LANES;
                 float s = 0f;
                 for (int d = 0; d < headDim; d++) {
-                    s += rep[qOff + d] * seg.get(ValueLayout.JAVA_FLOAT, o + (long) d * Float.BYTES);
+                    s += rep[qOff + d] * seg.get(UNALIGNED, o + (long) d * Float.BYTES);
                 }
                 w[g * wStride + t] = s * scale;
+                max[g] = Math.max(max[g], s * scale);
             }
         }
     }
@@ -200,8 +228,17 @@ final class PanamaNarrowHeads {
                 s1 = FloatVector.fromMemorySegment(F, seg, rows > 7 * perVector ? o + 7 * STEP : o, NATIVE)
                         .fma(wb.rearrange(W8_7), s1);
             }
-            s0.add(s1).intoArray(lanes, 0);
-            foldRows(acc, (h0 + g) * 8, 8, lanes);
+            FloatVector sum = s0.add(s1);
+            if (LANES == 16) {
+                // The two rows of the vector added in registers, then into the head's 8 floats.
+                FloatVector rows = sum.add(sum.rearrange(PanamaLaneTree.SWAP8));
+                int aOff = (h0 + g) * 8;
+                FloatVector half = (FloatVector) rows.reinterpretShape(FloatVector.SPECIES_256, 0);
+                FloatVector.fromArray(FloatVector.SPECIES_256, acc, aOff).add(half).intoArray(acc, aOff);
+            } else {
+                sum.intoArray(lanes, 0);
+                foldRows(acc, (h0 + g) * 8, 8, lanes);
+            }
         }
     }
 
@@ -254,7 +291,7 @@ final class PanamaNarrowHeads {
                 float wt = w[g * wStride + t];
                 int aOff = (h0 + g) * headDim;
                 for (int d = 0; d < headDim; d++) {
-                    acc[aOff + d] += wt * seg.get(ValueLayout.JAVA_FLOAT, o + (long) d * Float.BYTES);
+                    acc[aOff + d] += wt * seg.get(UNALIGNED, o + (long) d * Float.BYTES);
                 }
             }
         }
