@@ -92,6 +92,9 @@ class MainTest {
         assertTrue(err().contains("kvplace live: --decode needs a value"), err());
         assertTrue(err().contains("Run 'kvplace live --help' for the options."), err());
         err.reset();
+        assertEquals(2, run("live", "--tiers", "fast"));
+        assertTrue(err().contains("--tiers: expected exclusive, inclusive or both, got 'fast'"), err());
+        err.reset();
         assertEquals(2, run("live", "--sparsity", "most"));
         assertTrue(err().contains("kvplace live: --sparsity expects a number, got 'most'"), err());
         err.reset();
