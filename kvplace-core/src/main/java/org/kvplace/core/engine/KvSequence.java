@@ -74,8 +74,7 @@ public final class KvSequence implements AutoCloseable {
     private long engineNanos;
     private long decodeMoveNanos;
     private long stepModelled;
-    private long copiedAtLastAttend;
-    private long linkPromotedAtLastAttend;
+    private long afterReadAtLastAttend;
     private long promotedBytesAtLastStep;
     private long stepBytesFast;
     private long stepBytesSlow;
@@ -257,11 +256,9 @@ public final class KvSequence implements AutoCloseable {
         if (inclusive) {
             // The moves that cost the link nothing ran just now, serially on this thread: their fast
             // copies are charged at the fast tier's rate, after the lanes.
-            long link = queue.linkPromotedBytes();
-            long copied = queue.promotedBytes();
-            stepModelled += engine.model().fastNanos(copied - copiedAtLastAttend - (link - linkPromotedAtLastAttend));
-            copiedAtLastAttend = copied;
-            linkPromotedAtLastAttend = link;
+            long copied = queue.afterReadPromotedBytes();
+            stepModelled += engine.model().fastNanos(copied - afterReadAtLastAttend);
+            afterReadAtLastAttend = copied;
         }
         engineNanos += System.nanoTime() - t1;
     }

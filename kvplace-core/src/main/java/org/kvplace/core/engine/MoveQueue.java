@@ -48,7 +48,7 @@ final class MoveQueue {
     private final AtomicLong demotions = new AtomicLong();
     private final AtomicLong bytesMigrated = new AtomicLong();
     private final AtomicLong linkPromotedBytes = new AtomicLong();
-    private final AtomicLong promotedBytes = new AtomicLong();
+    private final AtomicLong afterReadPromotedBytes = new AtomicLong();
     private final boolean inclusive;
     private final AtomicLong failedMoves = new AtomicLong();
     private volatile boolean closed;
@@ -200,7 +200,9 @@ final class MoveQueue {
             }
             if (promote) {
                 linkPromotedBytes.addAndGet(linkBytes);
-                promotedBytes.addAndGet(pageBytes);
+                if (afterRead) {
+                    afterReadPromotedBytes.addAndGet(pageBytes);
+                }
             }
         } else {
             failedMoves.incrementAndGet();
@@ -241,9 +243,9 @@ final class MoveQueue {
         return bytesMigrated.get();
     }
 
-    /** Bytes copied into the fast tier by promotions. */
-    long promotedBytes() {
-        return promotedBytes.get();
+    /** Bytes copied into the fast tier by promotions after a slow read (which the link did not carry again). */
+    long afterReadPromotedBytes() {
+        return afterReadPromotedBytes.get();
     }
 
     /** Bytes of promotions that the slow tier's link carried (not those after a slow read). */
