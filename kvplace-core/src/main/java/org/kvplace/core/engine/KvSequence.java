@@ -402,18 +402,20 @@ public final class KvSequence implements AutoCloseable {
     }
 
     private void enqueue(MigrationPlan plan) {
+        boolean queued = false;
         for (int i = 0; i < plan.demotions(); i++) {
-            push(plan.demotedLayer(i), plan.demotedUnit(i), false);
+            queued |= push(plan.demotedLayer(i), plan.demotedUnit(i), false);
         }
         for (int i = 0; i < plan.promotions(); i++) {
-            push(plan.promotedLayer(i), plan.promotedUnit(i), true);
+            queued |= push(plan.promotedLayer(i), plan.promotedUnit(i), true);
         }
-        if (!plan.isEmpty()) {
+        if (queued) {
             engine.wakeWorker();
         }
     }
 
-    private void push(int layer, int page, boolean promote) {
+    /** Carries out or queues one move; returns whether it went to the worker's queue. */
+    private boolean push(int layer, int page, boolean promote) {
         boolean afterSlowRead = promote && layer == readSlowLayer && Bits.get(readSlow, page);
         if (queue.isFree(promote, afterSlowRead) && !engine.synchronous()) {
             // Costs the link nothing: done now, on this thread, not behind moves that wait for budget.
@@ -425,9 +427,12 @@ public final class KvSequence implements AutoCloseable {
             if (!ok) {
                 correctFailed(layer, page);
             }
+            return false;
         } else if (!queue.push(layer, page, promote, afterSlowRead)) {
             protocol.correct(layer, page, !promote);
+            return false;
         }
+        return true;
     }
 
     /** Sets the policy's view of every page whose move failed back to the page's real tier. */

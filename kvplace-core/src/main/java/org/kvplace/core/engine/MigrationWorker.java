@@ -5,10 +5,15 @@ import java.util.function.Supplier;
 
 /**
  * The engine's migration thread: takes each live sequence's queued moves in turn, a few at a
- * time, within each sequence's credit; parks when there is nothing to do (woken by a new plan or a
- * new step's grant, else after a millisecond).
+ * time, within each sequence's credit; parks when there is nothing to do, until a sequence queues a
+ * move or a step's grant finds moves waiting for credit (a timed park is only a safety net). It is
+ * not woken for plans whose moves all ran on the decode thread: on two cores every needless wake-up
+ * of a third thread takes a core from a lane.
  */
 final class MigrationWorker {
+
+    /** The longest the worker parks without being woken. */
+    private static final long IDLE_PARK_NANOS = 100_000_000L;
 
     /** Moves taken from one sequence before the worker turns to the next. */
     private static final int BATCH = 8;
@@ -66,7 +71,7 @@ final class MigrationWorker {
                 }
             }
             if (!any) {
-                LockSupport.parkNanos(1_000_000L);
+                LockSupport.parkNanos(IDLE_PARK_NANOS);
             }
         }
     }
