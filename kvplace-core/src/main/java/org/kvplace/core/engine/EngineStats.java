@@ -19,7 +19,8 @@ package org.kvplace.core.engine;
  * @param stepNanos measured time of all steps, from one {@code endStep} to the next
  * @param modelledNanos the cost model's time of all steps (0 without a calibrated fast-tier rate):
  *     per layer the slower of the two lanes' modelled reads, plus the promotions' slow-link time,
- *     plus (inclusive tiers) the fast copies the decode thread made at the fast tier's rate
+ *     plus (inclusive tiers) the fast copies the decode thread made at the fast tier's rate (the
+ *     calibrated rate, or the lanes' measured one: {@link KvPlace.Builder#modelFastRateFromLanes})
  * @param fastLaneNanos time the fast lanes spent reading (with {@code bytesReadFast}, the fast tier's
  *     measured read rate, to calibrate the model)
  * @param attentionNanos wall time of the attention calls on the decode thread: page selection, both

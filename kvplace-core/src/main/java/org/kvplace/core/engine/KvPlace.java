@@ -58,6 +58,12 @@ import org.kvplace.core.placement.Policies;
  */
 public final class KvPlace implements AutoCloseable {
 
+    /**
+     * Bytes a sequence's fast lanes read before their measured rate models the fast tier
+     * ({@link Builder#modelFastRateFromLanes}).
+     */
+    public static final long LANE_RATE_MIN_BYTES = 64L << 20;
+
     private final TieredKvCache cache;
     private final Supplier<PlacementPolicy> policies;
     private final int queryHeads;
@@ -88,7 +94,7 @@ public final class KvPlace implements AutoCloseable {
         this.maxSequences = b.maxSequences;
         this.parallelLanes = b.parallelLanes;
         this.attentionThreads = b.attentionThreads;
-        this.model = new StepModel(cache, b.migrationBudgetBytes, b.modelFastBytesPerSecond);
+        this.model = new StepModel(cache, b.migrationBudgetBytes, b.modelFastBytesPerSecond, b.modelFastRateFromLanes);
         long share = cache.capacityPages(TierKind.FAST) / maxSequences;
         long reserve = Math.min(cache.shape().layers(), share / 4);
         this.policyCapacityBytes = (share - reserve) * cache.layout().pageBytes();
@@ -267,6 +273,7 @@ public final class KvPlace implements AutoCloseable {
         private boolean synchronousMigration;
         private long migrationBudgetBytes;
         private double modelFastBytesPerSecond;
+        private boolean modelFastRateFromLanes;
 
         private Builder() {}
 
@@ -405,14 +412,34 @@ public final class KvPlace implements AutoCloseable {
         }
 
         /**
+         * Models the fast tier of each sequence's steps at the read rate its own fast lanes have
+         * measured so far (the bytes they read over the time they took), once they have read
+         * {@link #LANE_RATE_MIN_BYTES}; the steps before that, and the policies' cost model, use
+         * {@link #modelFastBytesPerSecond}, which this needs. Default off (the calibrated rate
+         * throughout). For emulated tiers, where both tiers are this machine's memory: the fast
+         * lane then shares the caches and the memory bus with the slow lane and reads slower than
+         * in a run with every page in the fast tier, so a rate calibrated on such a run overstates
+         * it. A step is modelled with the rate measured before it, never with its own.
+         */
+        public Builder modelFastRateFromLanes(boolean on) {
+            this.modelFastRateFromLanes = on;
+            return this;
+        }
+
+        /**
          * Builds the cache and starts the engine.
          *
-         * @throws IllegalStateException if no cache was configured
+         * @throws IllegalStateException if no cache was configured, or lane rates were asked for
+         *     without a calibrated fast rate
          * @throws IllegalArgumentException if queryHeads is not a multiple of the KV heads
          */
         public KvPlace build() {
             if (cache == null) {
                 throw new IllegalStateException("KvPlace.builder() needs cache(TieredKvCache.builder()...)");
+            }
+            if (modelFastRateFromLanes && modelFastBytesPerSecond == 0) {
+                throw new IllegalStateException("modelFastRateFromLanes(true) needs modelFastBytesPerSecond(rate) for"
+                        + " the steps before the lanes have read " + LANE_RATE_MIN_BYTES + " bytes");
             }
             TieredKvCache c = cache.build();
             try {

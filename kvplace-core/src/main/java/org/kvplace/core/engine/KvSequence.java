@@ -238,11 +238,13 @@ public final class KvSequence implements AutoCloseable {
         reads.fill(seq.tokens(layer) - 1, layer, pages, attention);
         long f = attention.fastLanePages() * pageBytes;
         long sl = attention.slowLanePages() * pageBytes;
+        // The rate of the lanes before this attend: a step is not modelled by its own measurement.
+        double fastRate = engine.model().fastRate(bytesFast + stepBytesFast, fastLaneNanos);
         stepBytesFast += f;
         stepBytesSlow += sl;
         stepSlowLaneNanos += attention.slowLaneNanos();
         fastLaneNanos += attention.fastLaneNanos();
-        stepModelled += engine.model().layerNanos(f, sl);
+        stepModelled += engine.model().layerNanos(f, sl, fastRate);
         drainFailures();
         protocol.afterReads(reads, Lookahead.NONE);
         boolean marked = sl > 0 && inclusive;
@@ -257,7 +259,7 @@ public final class KvSequence implements AutoCloseable {
             // The moves that cost the link nothing ran just now, serially on this thread: their fast
             // copies are charged at the fast tier's rate, after the lanes.
             long copied = queue.afterReadPromotedBytes();
-            stepModelled += engine.model().fastNanos(copied - afterReadAtLastAttend);
+            stepModelled += engine.model().fastNanos(copied - afterReadAtLastAttend, fastRate);
             afterReadAtLastAttend = copied;
         }
         engineNanos += System.nanoTime() - t1;

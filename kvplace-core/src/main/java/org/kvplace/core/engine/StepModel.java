@@ -18,17 +18,37 @@ final class StepModel {
     private final long fixedBudget;
     private final double slowBytesPerNano;
     private final double fastBytesPerNano;
+    private final boolean laneRate;
 
     /**
      * @param fixedBudget bytes a step grants, or {@code 0} for the slow link's idle time
      * @param fastBytesPerSecond the fast tier's calibrated read rate, or {@code 0} for no modelled times
+     * @param laneRate whether the fast tier is modelled at the rate a sequence's fast lanes have
+     *     measured (see {@link #fastRate}), {@code fastBytesPerSecond} until they have read enough
      */
-    StepModel(TieredKvCache cache, long fixedBudget, double fastBytesPerSecond) {
+    StepModel(TieredKvCache cache, long fixedBudget, double fastBytesPerSecond, boolean laneRate) {
         this.pageBytes = cache.layout().pageBytes();
         this.fixedBudget = fixedBudget;
         double bps = cache.tier(TierKind.SLOW).spec().bytesPerSecond();
         this.slowBytesPerNano = Double.isFinite(bps) && bps > 0 ? bps / 1e9 : Double.POSITIVE_INFINITY;
         this.fastBytesPerNano = fastBytesPerSecond / 1e9;
+        this.laneRate = laneRate;
+    }
+
+    /**
+     * The fast tier's rate, bytes per nanosecond, that a sequence's next step is modelled at: the
+     * calibrated rate, or with lane rates the rate of the sequence's fast lanes so far
+     * ({@code laneBytes} read in {@code laneNanos}) once they have read
+     * {@link KvPlace#LANE_RATE_MIN_BYTES}; {@code 0} without a calibrated rate (no modelled times).
+     */
+    double fastRate(long laneBytes, long laneNanos) {
+        if (!(fastBytesPerNano > 0)) {
+            return 0;
+        }
+        if (laneRate && laneBytes >= KvPlace.LANE_RATE_MIN_BYTES && laneNanos > 0) {
+            return (double) laneBytes / laneNanos;
+        }
+        return fastBytesPerNano;
     }
 
     /**
@@ -57,19 +77,22 @@ final class StepModel {
         return Math.max(pageBytes, (long) (idle * slowBytesPerNano));
     }
 
-    /** The modelled nanoseconds of one layer's two lanes, or 0 without a calibrated fast rate. */
-    long layerNanos(long fastBytes, long slowBytes) {
-        if (!(fastBytesPerNano > 0)) {
+    /**
+     * The modelled nanoseconds of one layer's two lanes with the fast tier at {@code fastRate} bytes
+     * per nanosecond ({@link #fastRate}), or 0 without a calibrated fast rate ({@code fastRate} 0).
+     */
+    long layerNanos(long fastBytes, long slowBytes, double fastRate) {
+        if (!(fastRate > 0)) {
             return 0;
         }
-        double f = fastBytes / fastBytesPerNano;
+        double f = fastBytes / fastRate;
         double sl = slowBytesPerNano == Double.POSITIVE_INFINITY ? 0 : slowBytes / slowBytesPerNano;
         return (long) Math.max(f, sl);
     }
 
-    /** The modelled nanoseconds the fast tier spends on {@code bytes}, or 0 without a calibrated fast rate. */
-    long fastNanos(long bytes) {
-        return fastBytesPerNano > 0 ? (long) (bytes / fastBytesPerNano) : 0;
+    /** The modelled nanoseconds the fast tier spends on {@code bytes} at {@code fastRate}, or 0 without one. */
+    long fastNanos(long bytes, double fastRate) {
+        return fastRate > 0 ? (long) (bytes / fastRate) : 0;
     }
 
     /** The modelled nanoseconds the slow link spends on {@code bytes} of migration. */
