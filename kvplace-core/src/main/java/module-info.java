@@ -4,8 +4,6 @@
  * org.kvplace.core.kernel.DecodeKernel} is provided by {@code org.kvplace.kernels}.
  */
 module org.kvplace.core {
-    requires org.eclipse.collections.api;
-    requires org.eclipse.collections.impl;
     requires jdk.jfr;
     requires HdrHistogram;
     requires jdk.management;

@@ -1,7 +1,7 @@
 package org.kvplace.core.placement;
 
-import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
-import org.eclipse.collections.impl.list.mutable.primitive.LongArrayList;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The moves a policy asks for at one step: promotions (slow to fast) and demotions (fast to
@@ -111,24 +111,25 @@ public final class MigrationPlan {
      * for; a unit below or equal to the entry's highest one starts a new entry.
      */
     static final class Moves {
-        private final IntArrayList layers = new IntArrayList(64);
-        private final IntArrayList words = new IntArrayList(64);
-        private final LongArrayList bits = new LongArrayList(64);
-        private final IntArrayList flatLayer = new IntArrayList(256);
-        private final IntArrayList flatUnit = new IntArrayList(256);
+        // Entries (layer, word, bits), growing as needed; kept between steps.
+        private int[] layers = new int[64];
+        private int[] words = new int[64];
+        private long[] bits = new long[64];
+        private int entries;
+        // The moves one by one, unfolded from the entries when an indexed accessor asks.
+        private int[] flatLayer = new int[256];
+        private int[] flatUnit = new int[256];
         private int count;
         private boolean flat = true;
 
         void add(int layer, int unit) {
-            int n = words.size();
+            int n = entries;
             int w = unit >> 6;
             long bit = 1L << unit;
-            if (n > 0 && words.get(n - 1) == w && layers.get(n - 1) == layer && (bits.get(n - 1) >>> unit) == 0) {
-                bits.set(n - 1, bits.get(n - 1) | bit);
+            if (n > 0 && words[n - 1] == w && layers[n - 1] == layer && (bits[n - 1] >>> unit) == 0) {
+                bits[n - 1] |= bit;
             } else {
-                layers.add(layer);
-                words.add(w);
-                bits.add(bit);
+                append(layer, w, bit);
             }
             count++;
             flat = false;
@@ -138,59 +139,76 @@ public final class MigrationPlan {
             if (b == 0) {
                 return;
             }
-            int n = words.size();
-            if (n > 0 && words.get(n - 1) == w && layers.get(n - 1) == layer
-                    && Long.numberOfTrailingZeros(b) > 63 - Long.numberOfLeadingZeros(bits.get(n - 1))) {
-                bits.set(n - 1, bits.get(n - 1) | b);
+            int n = entries;
+            if (n > 0 && words[n - 1] == w && layers[n - 1] == layer
+                    && Long.numberOfTrailingZeros(b) > 63 - Long.numberOfLeadingZeros(bits[n - 1])) {
+                bits[n - 1] |= b;
             } else {
-                layers.add(layer);
-                words.add(w);
-                bits.add(b);
+                append(layer, w, b);
             }
             count += Long.bitCount(b);
             flat = false;
         }
 
+        private void append(int layer, int w, long b) {
+            if (entries == words.length) {
+                int size = 2 * entries;
+                layers = Arrays.copyOf(layers, size);
+                words = Arrays.copyOf(words, size);
+                bits = Arrays.copyOf(bits, size);
+            }
+            layers[entries] = layer;
+            words[entries] = w;
+            bits[entries] = b;
+            entries++;
+        }
+
         /** Number of entries. */
         int entries() {
-            return words.size();
+            return entries;
         }
 
         int entryLayer(int e) {
-            return layers.get(e);
+            return layers[Objects.checkIndex(e, entries)];
         }
 
         int entryWord(int e) {
-            return words.get(e);
+            return words[Objects.checkIndex(e, entries)];
         }
 
         long entryBits(int e) {
-            return bits.get(e);
+            return bits[Objects.checkIndex(e, entries)];
         }
 
         int layer(int i) {
+            Objects.checkIndex(i, count);
             unfold();
-            return flatLayer.get(i);
+            return flatLayer[i];
         }
 
         int unit(int i) {
+            Objects.checkIndex(i, count);
             unfold();
-            return flatUnit.get(i);
+            return flatUnit[i];
         }
 
         private void unfold() {
             if (flat) {
                 return;
             }
-            flatLayer.clear();
-            flatUnit.clear();
-            for (int e = 0; e < words.size(); e++) {
-                int l = layers.get(e);
-                int base = words.get(e) << 6;
-                long b = bits.get(e);
+            if (flatLayer.length < count) {
+                int size = Math.max(count, 2 * flatLayer.length);
+                flatLayer = new int[size];
+                flatUnit = new int[size];
+            }
+            int i = 0;
+            for (int e = 0; e < entries; e++) {
+                int l = layers[e];
+                int base = words[e] << 6;
+                long b = bits[e];
                 while (b != 0) {
-                    flatLayer.add(l);
-                    flatUnit.add(base + Long.numberOfTrailingZeros(b));
+                    flatLayer[i] = l;
+                    flatUnit[i++] = base + Long.numberOfTrailingZeros(b);
                     b &= b - 1;
                 }
             }
@@ -198,11 +216,7 @@ public final class MigrationPlan {
         }
 
         void clear() {
-            layers.clear();
-            words.clear();
-            bits.clear();
-            flatLayer.clear();
-            flatUnit.clear();
+            entries = 0;
             count = 0;
             flat = true;
         }
