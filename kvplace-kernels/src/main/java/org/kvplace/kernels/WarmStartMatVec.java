@@ -9,77 +9,135 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@link MatVec} that answers with the scalar implementation until the Vector API one has been
- * compiled: the first call starts a trial ({@link WarmUp}) of both on random rows of that call's
- * length, in all three weight types, and switches once the vector rows are no slower. Each dot
- * product runs wholly on one implementation. Thread-safe.
+ * compiled, for each weight type on its own: the first dot product of a type (F32, whose
+ * {@code dotF32Rows} goes with it, F16 or Q8_0) starts a trial ({@link WarmUp}) of both
+ * implementations of that type on random rows of that call's length, and switches that type once
+ * the vector rows are no slower. A model of one weight type thus compiles and times only that
+ * type's products: on two cores every method the trial compiles takes the C2 thread, and a core,
+ * from the decode that is starting. Each dot product runs wholly on one implementation.
+ * Thread-safe.
  */
 final class WarmStartMatVec implements MatVec {
 
-    /** Rows per type and round of the trial. */
+    /** Rows per round of a trial. */
     private static final int ROWS = 64;
-    /** Rounds before the times count: 12,800 calls of each dot product (C2 is due after 5,000). */
+    /**
+     * Rounds before the times count: 12,800 calls of the type's dot product (C2 is due after
+     * 5,000), and as many row blocks of {@code dotF32Rows} for F32.
+     */
     private static final int MIN_ROUNDS = 200;
+
+    private enum Type { F32, F16, Q8_0 }
 
     private final MatVec scalar;
     private final MatVec vector;
-    private final AtomicBoolean started = new AtomicBoolean();
-    private volatile MatVec active;
+    private final Trial f32;
+    private final Trial f16;
+    private final Trial q8;
 
     WarmStartMatVec(MatVec scalar, MatVec vector) {
         this.scalar = Objects.requireNonNull(scalar, "scalar");
         this.vector = Objects.requireNonNull(vector, "vector");
-        this.active = scalar;
+        this.f32 = new Trial(Type.F32);
+        this.f16 = new Trial(Type.F16);
+        this.q8 = new Trial(Type.Q8_0);
     }
 
-    /** Whether calls go to the Vector API implementation now. */
+    /** Whether F32 products go to the Vector API implementation now. */
     boolean switched() {
-        return active == vector;
+        return f32.active == vector;
     }
 
-    private MatVec ops(int n) {
-        MatVec m = active;
-        if (m == scalar && !started.get() && started.compareAndSet(false, true)) {
-            int cols = Math.max(32, (n + 31) / 32 * 32); // Q8_0 rows are whole blocks of 32
-            WarmUp.start("kvplace-matvec-warm-up", MIN_ROUNDS, batch(scalar, cols), batch(vector, cols), () -> active = vector);
+    /** Whether F32, F16 and Q8_0 products go to the Vector API implementation now, in that order. */
+    boolean[] switchedTypes() {
+        return new boolean[] {f32.active == vector, f16.active == vector, q8.active == vector};
+    }
+
+    /** Whether the trials of F32, F16 and Q8_0, in that order, have started. */
+    boolean[] trialsStarted() {
+        return new boolean[] {f32.started.get(), f16.started.get(), q8.started.get()};
+    }
+
+    /** The implementation of one weight type, and its trial. */
+    private final class Trial {
+        private final Type type;
+        private final AtomicBoolean started = new AtomicBoolean();
+        private volatile MatVec active;
+
+        Trial(Type type) {
+            this.type = type;
+            this.active = scalar;
         }
-        return m;
+
+        /** The implementation the next product of {@code n} weights goes to, starting the trial on a first call. */
+        MatVec ops(int n) {
+            MatVec m = active;
+            if (m == scalar && !started.get() && started.compareAndSet(false, true)) {
+                int cols = Math.max(32, (n + 31) / 32 * 32); // Q8_0 rows are whole blocks of 32
+                WarmUp.start("kvplace-matvec-warm-up-" + type.name().toLowerCase(java.util.Locale.ROOT), MIN_ROUNDS,
+                        batch(scalar, type, cols), batch(vector, type, cols), () -> active = vector);
+            }
+            return m;
+        }
     }
 
-    /** One round: {@link #ROWS} rows of {@code cols} weights in F32, F16 and Q8_0. */
-    private static WarmUp.Batch batch(MatVec ops, int cols) {
+    /** One round: {@link #ROWS} rows of {@code cols} weights of {@code type}. */
+    private static WarmUp.Batch batch(MatVec ops, Type type, int cols) {
         SplittableRandom rnd = new SplittableRandom(13);
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) {
             x[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-        long f32Row = (long) cols * Float.BYTES;
-        long f16Row = (long) cols * Short.BYTES;
-        long q8Row = (long) cols / 32 * 34;
-        MemorySegment w = Arena.ofAuto().allocate(ROWS * (f32Row + f16Row + q8Row), 64);
-        for (long i = 0; i < ROWS * f32Row; i += Float.BYTES) {
-            w.set(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) (rnd.nextDouble() * 2 - 1));
-        }
-        long f16 = ROWS * f32Row;
-        for (long i = 0; i < ROWS * f16Row; i += Short.BYTES) {
-            w.set(ValueLayout.JAVA_SHORT_UNALIGNED, f16 + i, Float.floatToFloat16((float) (rnd.nextDouble() * 2 - 1)));
-        }
-        long q8 = f16 + ROWS * f16Row;
-        for (long b = 0; b < ROWS * q8Row; b += 34) {
-            w.set(ValueLayout.JAVA_SHORT_UNALIGNED, q8 + b, Float.floatToFloat16(0.01f));
-            for (int i = 0; i < 32; i++) {
-                w.set(ValueLayout.JAVA_BYTE, q8 + b + 2 + i, (byte) (rnd.nextInt(256) - 128));
+        long rowBytes = switch (type) {
+            case F32 -> (long) cols * Float.BYTES;
+            case F16 -> (long) cols * Short.BYTES;
+            case Q8_0 -> (long) cols / 32 * 34;
+        };
+        MemorySegment w = Arena.ofAuto().allocate(ROWS * rowBytes, 64);
+        switch (type) {
+            case F32 -> {
+                for (long i = 0; i < ROWS * rowBytes; i += Float.BYTES) {
+                    w.set(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) (rnd.nextDouble() * 2 - 1));
+                }
+            }
+            case F16 -> {
+                for (long i = 0; i < ROWS * rowBytes; i += Short.BYTES) {
+                    w.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) (rnd.nextDouble() * 2 - 1)));
+                }
+            }
+            case Q8_0 -> {
+                for (long b = 0; b < ROWS * rowBytes; b += 34) {
+                    w.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, Float.floatToFloat16(0.01f));
+                    for (int i = 0; i < 32; i++) {
+                        w.set(ValueLayout.JAVA_BYTE, b + 2 + i, (byte) (rnd.nextInt(256) - 128));
+                    }
+                }
             }
         }
         float[] out = new float[ROWS];
-        return () -> {
-            ops.dotF32Rows(w, 0, f32Row, x, cols, out, 0, ROWS);
-            float s = out[ROWS - 1];
-            for (int r = 0; r < ROWS; r++) {
-                s += ops.dotF32(w, r * f32Row, x, cols);
-                s += ops.dotF16(w, f16 + r * f16Row, x, cols);
-                s += ops.dotQ8(w, q8 + r * q8Row, x, cols);
-            }
-            return s;
+        return switch (type) {
+            case F32 -> () -> {
+                ops.dotF32Rows(w, 0, rowBytes, x, cols, out, 0, ROWS);
+                float s = out[ROWS - 1];
+                for (int r = 0; r < ROWS; r++) {
+                    s += ops.dotF32(w, r * rowBytes, x, cols);
+                }
+                return s;
+            };
+            case F16 -> () -> {
+                float s = 0f;
+                for (int r = 0; r < ROWS; r++) {
+                    s += ops.dotF16(w, r * rowBytes, x, cols);
+                }
+                return s;
+            };
+            case Q8_0 -> () -> {
+                float s = 0f;
+                for (int r = 0; r < ROWS; r++) {
+                    s += ops.dotQ8(w, r * rowBytes, x, cols);
+                }
+                return s;
+            };
         };
     }
 
@@ -90,23 +148,23 @@ final class WarmStartMatVec implements MatVec {
 
     @Override
     public float dotF32(MemorySegment w, long offset, float[] x, int n) {
-        return ops(n).dotF32(w, offset, x, n);
+        return f32.ops(n).dotF32(w, offset, x, n);
     }
 
     @Override
     public void dotF32Rows(MemorySegment w, long offset, long rowBytes, float[] x, int n, float[] out, int from,
             int to) {
-        ops(n).dotF32Rows(w, offset, rowBytes, x, n, out, from, to);
+        f32.ops(n).dotF32Rows(w, offset, rowBytes, x, n, out, from, to);
     }
 
     @Override
     public float dotF16(MemorySegment w, long offset, float[] x, int n) {
-        return ops(n).dotF16(w, offset, x, n);
+        return f16.ops(n).dotF16(w, offset, x, n);
     }
 
     @Override
     public float dotQ8(MemorySegment w, long offset, float[] x, int n) {
-        return ops(n).dotQ8(w, offset, x, n);
+        return q8.ops(n).dotQ8(w, offset, x, n);
     }
 
     @Override
@@ -116,6 +174,8 @@ final class WarmStartMatVec implements MatVec {
 
     @Override
     public String toString() {
-        return vector + " (scalar until it is compiled" + (switched() ? "; switched" : "") + ")";
+        boolean[] t = switchedTypes();
+        return vector + " (scalar until it is compiled" + (t[0] ? "; F32 switched" : "") + (t[1] ? "; F16 switched" : "")
+                + (t[2] ? "; Q8_0 switched" : "") + ")";
     }
 }

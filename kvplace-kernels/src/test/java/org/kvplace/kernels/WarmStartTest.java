@@ -22,9 +22,21 @@ class WarmStartTest {
 
     private static final float TOLERANCE = 1e-5f;
 
+    /**
+     * Spends {@code nanos} of this thread's CPU time: the trial compares CPU times, so a spin timed
+     * by the wall clock would take less CPU than asked whenever the machine descheduled the thread.
+     */
     private static void spin(long nanos) {
-        long end = System.nanoTime() + nanos;
-        while (System.nanoTime() - end < 0) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!threads.isCurrentThreadCpuTimeSupported()) {
+            long end = System.nanoTime() + nanos;
+            while (System.nanoTime() - end < 0) {
+                Thread.onSpinWait();
+            }
+            return;
+        }
+        long end = threads.getCurrentThreadCpuTime() + nanos;
+        while (threads.getCurrentThreadCpuTime() - end < 0) {
             Thread.onSpinWait();
         }
     }
@@ -135,6 +147,39 @@ class WarmStartTest {
             }
             assertTrue(m.switched(), "switched within the deadline");
             assertEquals(v, m.dotF32(w, 0, x, n), TOLERANCE);
+        }
+    }
+
+    @Test
+    void shouldTrialOnlyTheWeightTypesInUse() throws InterruptedException {
+        MatVec vector = MatVec.get();
+        assumeTrue(!vector.name().equals("scalar"), "the Vector API matvec runs in the executions that add its module");
+        WarmStartMatVec m = new WarmStartMatVec(MatVec.scalar(), vector);
+        try (Arena arena = Arena.ofConfined()) {
+            int n = 64; // two Q8_0 blocks of 34 bytes
+            MemorySegment w = arena.allocate(2 * 34, 64);
+            float[] x = new float[n];
+            for (int b = 0; b < 2; b++) {
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, Float.floatToFloat16(0.5f + b));
+                for (int i = 0; i < 32; i++) {
+                    w.set(ValueLayout.JAVA_BYTE, 34L * b + 2 + i, (byte) (i * 7 - 100));
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                x[i] = (i % 5 - 2) * 0.91f;
+            }
+            float s = MatVec.scalar().dotQ8(w, 0, x, n);
+            assertArrayEquals(new boolean[] {false, false, false}, m.trialsStarted());
+            assertEquals(s, m.dotQ8(w, 0, x, n), "scalar before the trial has run");
+            assertArrayEquals(new boolean[] {false, false, true}, m.trialsStarted(), "only the Q8_0 trial started");
+            long deadline = System.nanoTime() + (WarmUp.DEADLINE_SECONDS + 10) * 1_000_000_000L;
+            while (!m.switchedTypes()[2] && System.nanoTime() - deadline < 0) {
+                assertEquals(s, m.dotQ8(w, 0, x, n), TOLERANCE, "within the equivalence tolerance");
+                Thread.sleep(5);
+            }
+            assertArrayEquals(new boolean[] {false, false, true}, m.switchedTypes(), "Q8_0 switched, F32 and F16 not");
+            assertArrayEquals(new boolean[] {false, false, true}, m.trialsStarted(), "no other trial started");
+            assertEquals(vector.dotQ8(w, 0, x, n), m.dotQ8(w, 0, x, n), TOLERANCE);
         }
     }
 }
