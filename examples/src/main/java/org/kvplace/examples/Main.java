@@ -10,8 +10,10 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
 import org.kvplace.examples.llama.Printable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,7 +70,7 @@ public final class Main {
 
     /** Parses and runs {@code args}; returns the exit status. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cl = commandLine(out, err);
+        CommandLine cl = commandLine(out, err, args.length == 0 ? null : args[0]);
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {
@@ -84,18 +86,46 @@ public final class Main {
         }
     }
 
+    /** A subcommand: its class (whose {@code @Command} names it) and how to make one. */
+    private record Subcommand(Class<?> type, BiFunction<PrintStream, PrintStream, Object> make) {
+        String name() {
+            return type.getAnnotation(Command.class).name();
+        }
+    }
+
+    /** The subcommands, in the order of the command list. */
+    private static final List<Subcommand> SUBCOMMANDS = List.of(
+            new Subcommand(LiveCommand.class, LiveCommand::new),
+            new Subcommand(DemoCommand.class, DemoCommand::new),
+            new Subcommand(SimulateCommand.class, SimulateCommand::new),
+            new Subcommand(DecodeCommand.class, DecodeCommand::new),
+            new Subcommand(MakeModelCommand.class, MakeModelCommand::new),
+            new Subcommand(BenchCommand.class, BenchCommand::new),
+            new Subcommand(TraceCommand.class, TraceCommand::new),
+            new Subcommand(TwoLevelCommand.class, TwoLevelCommand::new));
+
     /** The command line with every subcommand, printing to {@code out} and {@code err}. */
     static CommandLine commandLine(PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(new Kvplace(err))
-                .addSubcommand(new LiveCommand(out, err))
-                .addSubcommand(new DemoCommand(out, err))
-                .addSubcommand(new SimulateCommand(out, err))
-                .addSubcommand(new DecodeCommand(out, err))
-                .addSubcommand(new MakeModelCommand(out, err))
-                .addSubcommand(new BenchCommand(out, err))
-                .addSubcommand(new TraceCommand(out, err))
-                .addSubcommand(new TwoLevelCommand(out, err))
-                .addSubcommand(new CommandLine.HelpCommand());
+        return commandLine(out, err, null);
+    }
+
+    /**
+     * The command line for a run whose first argument is {@code first} ({@code null} for none): with
+     * that subcommand alone when {@code first} names one, else with every subcommand (the list, the
+     * help command, a mistyped name's suggestions). Building a subcommand's model is picocli's
+     * reflection over its options; a run needs only its own, and start-up is part of every run.
+     */
+    static CommandLine commandLine(PrintStream out, PrintStream err, String first) {
+        CommandLine cl = new CommandLine(new Kvplace(err));
+        boolean one = SUBCOMMANDS.stream().anyMatch(c -> c.name().equals(first));
+        for (Subcommand c : SUBCOMMANDS) {
+            if (!one || c.name().equals(first)) {
+                cl.addSubcommand(c.make().apply(out, err));
+            }
+        }
+        if (!one) {
+            cl.addSubcommand(new CommandLine.HelpCommand());
+        }
         // after the subcommands: a converter registered here reaches the subcommands added so far
         cl.registerConverter(Integer.class, Main::parseInt)
                 .registerConverter(int.class, Main::parseInt)

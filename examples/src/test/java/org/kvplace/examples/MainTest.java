@@ -155,4 +155,19 @@ class MainTest {
         assertEquals(StandardCharsets.UTF_8,
                 Main.outputCharset(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void aRunBuildsOnlyTheCommandItNames() {
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(List.of("decode"), List.copyOf(Main.commandLine(o, e, "decode").getSubcommands().keySet()));
+        List<String> all = List.of("live", "demo", "simulate", "decode", "make-model", "bench", "trace", "two-level",
+                "help");
+        assertEquals(all, List.copyOf(Main.commandLine(o, e, null).getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine(o, e, "decod").getSubcommands().keySet()),
+                "a mistyped name gets the whole list, for picocli's suggestions");
+        assertEquals(all, List.copyOf(Main.commandLine(o, e, "help").getSubcommands().keySet()));
+        assertEquals(2, run("decod"));
+        assertTrue(err().contains("unknown command 'decod'"), err());
+    }
 }
