@@ -10,7 +10,8 @@ import org.kvplace.core.layout.PageLayout;
 
 /**
  * A decode kernel that answers with the scalar reference until the Vector API kernel has been
- * compiled, then with the Vector API kernel: the first call starts a trial on a daemon thread
+ * compiled, then with the Vector API kernel: a call {@link WarmUp#START_DELAY_NANOS} after the
+ * first starts a trial on a daemon thread
  * ({@link WarmUp}) that runs both kernels on random pages of that call's layout and query size and
  * switches (one volatile write) once the vector kernel is no slower than the scalar one. Each call
  * runs wholly on one of the two, so its result is one of theirs, within the equivalence tolerances
@@ -28,12 +29,24 @@ final class WarmStartKernel implements DecodeKernel {
     private final DecodeKernel scalar;
     private final DecodeKernel vector;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final WarmUp.Delay delay;
     private volatile DecodeKernel active;
 
     WarmStartKernel(DecodeKernel scalar, DecodeKernel vector) {
+        this(scalar, vector, WarmUp.START_DELAY_NANOS);
+    }
+
+    /** With the trial starting {@code delayNanos} after the first call ({@link WarmUp#START_DELAY_NANOS}). */
+    WarmStartKernel(DecodeKernel scalar, DecodeKernel vector, long delayNanos) {
         this.scalar = Objects.requireNonNull(scalar, "scalar");
         this.vector = Objects.requireNonNull(vector, "vector");
         this.active = scalar;
+        this.delay = new WarmUp.Delay(delayNanos);
+    }
+
+    /** Whether the trial has started. */
+    boolean trialStarted() {
+        return started.get();
     }
 
     /** Whether calls go to the Vector API kernel now. */
@@ -44,7 +57,7 @@ final class WarmStartKernel implements DecodeKernel {
     /** The kernel the next call goes to, starting the trial on a first call. */
     private DecodeKernel kernel(KvLayerView layer, float[] q) {
         DecodeKernel k = active;
-        if (k == scalar && !started.get() && started.compareAndSet(false, true)) {
+        if (k == scalar && !started.get() && delay.due() && started.compareAndSet(false, true)) {
             startTrial(layer.layout(), q.length);
         }
         return k;

@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@link MatVec} that answers with the scalar implementation until the Vector API one has been
- * compiled, for each weight type on its own: the first dot product of a type (F32, whose
- * {@code dotF32Rows} goes with it, F16 or Q8_0) starts a trial ({@link WarmUp}) of both
+ * compiled, for each weight type on its own: a dot product of a type (F32, whose
+ * {@code dotF32Rows} goes with it, F16 or Q8_0) {@link WarmUp#START_DELAY_NANOS} after that type's
+ * first starts a trial ({@link WarmUp}) of both
  * implementations of that type on random rows of that call's length, and switches that type once
  * the vector rows are no slower. A model of one weight type thus compiles and times only that
  * type's products: on two cores every method the trial compiles takes the C2 thread, and a core,
@@ -35,9 +36,17 @@ final class WarmStartMatVec implements MatVec {
     private final Trial f16;
     private final Trial q8;
 
+    private final long delayNanos;
+
     WarmStartMatVec(MatVec scalar, MatVec vector) {
+        this(scalar, vector, WarmUp.START_DELAY_NANOS);
+    }
+
+    /** With each trial starting {@code delayNanos} after its type's first product ({@link WarmUp#START_DELAY_NANOS}). */
+    WarmStartMatVec(MatVec scalar, MatVec vector, long delayNanos) {
         this.scalar = Objects.requireNonNull(scalar, "scalar");
         this.vector = Objects.requireNonNull(vector, "vector");
+        this.delayNanos = delayNanos;
         this.f32 = new Trial(Type.F32);
         this.f16 = new Trial(Type.F16);
         this.q8 = new Trial(Type.Q8_0);
@@ -62,6 +71,7 @@ final class WarmStartMatVec implements MatVec {
     private final class Trial {
         private final Type type;
         private final AtomicBoolean started = new AtomicBoolean();
+        private final WarmUp.Delay delay = new WarmUp.Delay(delayNanos);
         private volatile MatVec active;
 
         Trial(Type type) {
@@ -69,10 +79,10 @@ final class WarmStartMatVec implements MatVec {
             this.active = scalar;
         }
 
-        /** The implementation the next product of {@code n} weights goes to, starting the trial on a first call. */
+        /** The implementation the next product of {@code n} weights goes to, starting the trial when it is due. */
         MatVec ops(int n) {
             MatVec m = active;
-            if (m == scalar && !started.get() && started.compareAndSet(false, true)) {
+            if (m == scalar && !started.get() && delay.due() && started.compareAndSet(false, true)) {
                 int cols = Math.max(32, (n + 31) / 32 * 32); // Q8_0 rows are whole blocks of 32
                 WarmUp.start("kvplace-matvec-warm-up-" + type.name().toLowerCase(java.util.Locale.ROOT), MIN_ROUNDS,
                         batch(scalar, type, cols), batch(vector, type, cols), () -> active = vector);

@@ -19,6 +19,15 @@ import java.lang.management.ThreadMXBean;
  */
 final class WarmUp {
 
+    /**
+     * Nanoseconds from a façade's first call to the start of its trial. A trial compiles the Vector
+     * API implementation and times both: on two cores it takes a core, and the C2 compiler thread,
+     * from the decode that is starting, whose own scalar code is waiting to be compiled. A short run
+     * (256 tokens of stories260K take about half a second cold) finishes in scalar code sooner
+     * without it; a long run switches at most this much later.
+     */
+    static final long START_DELAY_NANOS = 500_000_000L;
+
     /** Consecutive rounds the vector batch must win. */
     static final int ROUNDS_AHEAD = 3;
     /** Wall-clock seconds after which the trial switches whatever it measured. */
@@ -30,6 +39,36 @@ final class WarmUp {
     }
 
     private WarmUp() {}
+
+    /**
+     * When a façade's trial is due: {@link #due} is {@code true} once {@link #START_DELAY_NANOS} have
+     * passed since the first call that asked. Thread-safe; a few nanoseconds per call until then.
+     */
+    static final class Delay {
+        private static final long UNSET = Long.MIN_VALUE;
+        private final long delayNanos;
+        private final java.util.concurrent.atomic.AtomicLong first = new java.util.concurrent.atomic.AtomicLong(UNSET);
+
+        Delay(long delayNanos) {
+            this.delayNanos = delayNanos;
+        }
+
+        /** Whether the delay has passed since the first call of this method. */
+        boolean due() {
+            long now = System.nanoTime();
+            long f = first.get();
+            if (f == UNSET) {
+                first.compareAndSet(UNSET, now);
+                return delayNanos <= 0;
+            }
+            return now - f >= delayNanos;
+        }
+
+        /** Whether {@link #due} has been called. */
+        boolean armed() {
+            return first.get() != UNSET;
+        }
+    }
 
     /**
      * Starts the trial on a daemon thread named {@code name}.

@@ -154,7 +154,7 @@ class WarmStartTest {
     void shouldTrialOnlyTheWeightTypesInUse() throws InterruptedException {
         MatVec vector = MatVec.get();
         assumeTrue(!vector.name().equals("scalar"), "the Vector API matvec runs in the executions that add its module");
-        WarmStartMatVec m = new WarmStartMatVec(MatVec.scalar(), vector);
+        WarmStartMatVec m = new WarmStartMatVec(MatVec.scalar(), vector, 0);
         try (Arena arena = Arena.ofConfined()) {
             int n = 64; // two Q8_0 blocks of 34 bytes
             MemorySegment w = arena.allocate(2 * 34, 64);
@@ -180,6 +180,36 @@ class WarmStartTest {
             assertArrayEquals(new boolean[] {false, false, true}, m.switchedTypes(), "Q8_0 switched, F32 and F16 not");
             assertArrayEquals(new boolean[] {false, false, true}, m.trialsStarted(), "no other trial started");
             assertEquals(vector.dotQ8(w, 0, x, n), m.dotQ8(w, 0, x, n), TOLERANCE);
+        }
+    }
+
+    @Test
+    void shouldStartTheTrialOnlyAfterTheDelay() throws InterruptedException {
+        WarmUp.Delay never = new WarmUp.Delay(Long.MAX_VALUE);
+        assertFalse(never.armed());
+        assertFalse(never.due(), "the first call arms it");
+        assertTrue(never.armed());
+        assertFalse(never.due());
+        WarmUp.Delay none = new WarmUp.Delay(0);
+        assertTrue(none.due(), "no delay: due at the first call");
+        WarmUp.Delay short_ = new WarmUp.Delay(50_000_000L);
+        assertFalse(short_.due());
+        Thread.sleep(80);
+        assertTrue(short_.due(), "due once the delay has passed since the first call");
+
+        DecodeKernel vector = VectorKernelProvider.provider();
+        assumeTrue(vector != Kernels.scalar(), "the Vector API kernel runs in the executions that add its module");
+        WarmStartKernel k = new WarmStartKernel(Kernels.scalar(), vector, 200_000_000L);
+        PageLayout layout = new PageLayout(16, 2, 8, ElementType.F32);
+        try (TestLayer layer = new TestLayer(layout, 40, 3, 0, TestLayer.Fill.UNIFORM, 0.5)) {
+            float[] q = TestLayer.query(4, 8, 5, 1f);
+            int[] pages = {0, 1, 2};
+            float[] out = new float[q.length];
+            k.attend(layer, q, out, pages, 3);
+            assertFalse(k.trialStarted(), "not at the first call");
+            Thread.sleep(250);
+            k.attend(layer, q, out, pages, 3);
+            assertTrue(k.trialStarted(), "at the first call after the delay");
         }
     }
 }
