@@ -42,8 +42,7 @@ final class ReportText {
         long kvPerToken = mha.kvBytesPerToken() * layers;
         List<String> rooms = new ArrayList<>();
         for (HardwareProfile hw : sc.profiles()) {
-            rooms.add("on " + hw.name() + " " + gb(new CostModel(hw, mha).fastKvCapacity()) + " GB of the fast tier"
-                    + " are left for KV");
+            rooms.add(gb(new CostModel(hw, mha).fastKvCapacity()) + " GB on " + hw.name());
         }
         return f("""
                 # Reproduction of the paper's simulation
@@ -62,11 +61,13 @@ final class ReportText {
 
                 ## Scale (reduced, stated honestly)
 
-                - Context: %d prompt tokens, as in the paper; **%d decoded tokens** (the paper: %,d),
+                - Context: %,d prompt tokens, as in the paper; **%d decoded tokens** (the paper: %,d),
                   %d layers, token granularity: %,d steps per replay. The decode length is cut so that
                   the whole report (%d profiles x %d configurations x %d policies and references, the
                   oracle's annealing search included, and %d cells of the online sweep) runs in minutes
-                  on a 2-core machine. The context grows by only %s of the paper's decode, so the fast
+                  on a 2-core machine (each configuration's trace is generated once into a temporary
+                  binary trace file, which all its replays read). The context grows by only %s of the
+                  paper's decode, so the fast
                   tier sees the pressure of the start of the paper's run, not of its end (where the MHA
                   context is %s GB instead of %s GB). The full scale runs with
                   `./kvplace simulate --generate decode=%d`.
@@ -76,7 +77,7 @@ final class ReportText {
                   provably, finds a lower time.
                 - Generator: sink %d tokens, newest %d tokens always read, the rest of the read set a
                   persistent random set; each decode token replaces the fraction `variation` of it (low
-                  %s, real %s, high %s: our assumption, not a value from the paper), a new draw coming
+                  %.2f, real %.2f, high %.2f: our assumption, not a value from the paper), a new draw coming
                   from the newest quarter of the context with probability %s. The generator was written
                   before any comparison and has not been tuned to match the paper.
                 - Page policy: %d-token pages chosen Quest-style on the token trace (the pages holding the
@@ -85,7 +86,8 @@ final class ReportText {
                 - Models: `%s` (%d KiB of KV per token per layer, the paper's sizing) at batch 1 for the
                   sparsity and variation sweeps; `%s` (grouped-query attention, %d KiB) at batch 1, 8
                   and 32 for the batch sweep. Weights %s GB per layer step, %s GB in total, always in the
-                  fast tier: %s. With a batch, one trace stands for every sequence.
+                  fast tier; the fast tier left for KV is %s. With a batch, one trace stands for every
+                  sequence.
                 - Policies: `static`, `reactive` (LRU over all layers), `arc` (adaptive replacement over
                   all layers) and `balance` (kvplace's own) are online: they see only what was read so
                   far. `page` and `oracle` know the future. `all-fast` (everything in the fast tier, room
@@ -93,7 +95,7 @@ final class ReportText {
                 """, r.seconds(), r.evaluations(), sc.threads(), sc.prompt(), sc.decode(),
                 ReproductionReport.PAPER_DECODE, layers, sc.decode() * layers, sc.profiles().size(),
                 sc.configs().size(), ReproductionReport.POLICIES.size(), ReproductionReport.sweepConfigs(sc).size(),
-                ReproductionReport.pct((double) sc.decode() / ReproductionReport.PAPER_DECODE),
+                String.format(Locale.ROOT, "%.1f%%", 100.0 * sc.decode() / ReproductionReport.PAPER_DECODE),
                 gb((double) (sc.prompt() + ReproductionReport.PAPER_DECODE) * kvPerToken),
                 gb((double) (sc.prompt() + sc.decode()) * kvPerToken), ReproductionReport.PAPER_DECODE,
                 sc.budget(), sc.maxWindow(), sc.sweepBudget(), g.sinkTokens(), g.recentTokens(),

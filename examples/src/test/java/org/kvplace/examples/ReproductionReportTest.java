@@ -171,4 +171,58 @@ class ReproductionReportTest {
         assertTrue(a > 0.99 && a <= 1, "reuse without variation: " + a);
         assertTrue(b < 0.8 && b > 0.3, "reuse with half the persistent set replaced per token: " + b);
     }
+
+    /** A table row whose policies all take {@code 2.0} s except those given; bound 1.0, all-fast 1.1. */
+    private static ReproductionReport.Outcome row(ReproductionReport.Config c, HardwareProfile hw,
+            Map<String, Double> times) {
+        List<Evaluation.Row> rows = new ArrayList<>();
+        for (String p : ReproductionReport.POLICIES) {
+            double t = p.equals("balanced-bound") ? 1.0 : p.equals("all-fast") ? 1.1 : times.getOrDefault(p, 2.0);
+            rows.add(new Evaluation.Row(new SimulationResult(p, "", 10, t, 0, 1, 0, 0, 0, 0, new double[0],
+                    new double[0], 1.1, 1.0), 0, 0));
+        }
+        return new ReproductionReport.Outcome(c, hw, new ReproductionReport.Evaluated(rows, 0, 0.5));
+    }
+
+    @Test
+    void shouldCheckTheTargetsRowByRow() {
+        ReproductionReport.Scale sc = tiny();
+        List<List<ReproductionReport.Outcome>> tables = new ArrayList<>();
+        for (HardwareProfile hw : sc.profiles()) {
+            List<ReproductionReport.Outcome> t = new ArrayList<>();
+            for (ReproductionReport.Config c : sc.configs()) {
+                Map<String, Double> times = new HashMap<>();
+                if (hw.name().equals("gh200") && c.label().equals("40%")) {
+                    times.put("balance", 1.6); // balance / oracle 1.250, balance / static 1.250
+                }
+                if (hw.name().equals("gh200") && c.label().equals("60%")) {
+                    times.put("oracle", 1.0);  // oracle at the bound: balance must reach 0.95 of it
+                }
+                if (hw.name().equals("h100-pcie5") && c.label().equals("low")) {
+                    times.put("balance", 2.1); // balance / static 0.952
+                }
+                t.add(row(c, hw, times));
+            }
+            tables.add(t);
+        }
+        List<ReproductionReport.Outcome> sweep = new ArrayList<>();
+        for (ReproductionReport.Config c : ReproductionReport.sweepConfigs(sc)) {
+            sweep.add(row(c, sc.profiles().get(0), Map.of()));
+        }
+        String md = ReproductionReport.markdown(new ReproductionReport.Results(sc, tables, sweep, 1, 1.0));
+        Map<String, Map<String, String>> targets = new HashMap<>();
+        for (Map<String, String> r : table(md, "| target |")) {
+            targets.put(r.get("target").substring(0, 20), r);
+        }
+        Map<String, String> t1 = targets.get("balance / oracle >= ");
+        assertEquals("2", t1.get("rows checked"));
+        assertEquals("gh200 sparsity 40% (1.250)", t1.get("holds in"));
+        assertEquals("**gh200 sparsity 60% (0.500)**", t1.get("fails in"));
+        Map<String, String> t3 = targets.get("balance / bound >= 0");
+        assertEquals("1", t3.get("rows checked"), "only the row where the oracle reaches 0.9 of the bound");
+        assertEquals("**gh200 sparsity 60% (0.500)**", t3.get("fails in"));
+        Map<String, String> t4 = targets.get("balance / static >= ");
+        assertEquals("20", t4.get("rows checked"));
+        assertEquals("**h100-pcie5 variation low (0.952)**", t4.get("fails in"));
+    }
 }
