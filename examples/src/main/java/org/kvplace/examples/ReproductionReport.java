@@ -392,13 +392,19 @@ final class ReproductionReport {
     }
 
     private static String range(List<Outcome> rows, ToDoubleFunction<Outcome> f) {
+        double[] s = span(rows, f);
+        return f2(s[0]).equals(f2(s[1])) ? f2(s[0]) : f2(s[0]) + " to " + f2(s[1]);
+    }
+
+    /** The smallest and the largest of {@code f} over {@code rows}. */
+    private static double[] span(List<Outcome> rows, ToDoubleFunction<Outcome> f) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
         for (Outcome o : rows) {
             lo = Math.min(lo, f.applyAsDouble(o));
             hi = Math.max(hi, f.applyAsDouble(o));
         }
-        return f2(lo).equals(f2(hi)) ? f2(lo) : f2(lo) + " to " + f2(hi);
+        return new double[] {lo, hi};
     }
 
     /** The rows matching {@code which}, each as "name (value)". */
@@ -552,13 +558,8 @@ final class ReproductionReport {
     }
 
     private static String rangeOf(List<Outcome> rows, ToDoubleFunction<Outcome> f) {
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = Double.NEGATIVE_INFINITY;
-        for (Outcome o : rows) {
-            lo = Math.min(lo, f.applyAsDouble(o));
-            hi = Math.max(hi, f.applyAsDouble(o));
-        }
-        return f3(lo) + " to " + f3(hi);
+        double[] s = span(rows, f);
+        return f3(s[0]) + " to " + f3(s[1]);
     }
 
     /** Issue 11's targets, checked on every row of the main tables. */
