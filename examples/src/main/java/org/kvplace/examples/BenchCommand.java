@@ -179,8 +179,10 @@ final class BenchCommand implements Callable<Integer> {
     private Result run(LlamaModel m, CacheConfig cc, int maxTokens, int threads, int depth, int warmup, int tokens,
             long weightBytes, MemorySegment buffer, int run) {
         LlamaConfig c = m.config();
+        // The slow tier is not throttled here: its pages are read on the calling thread with the
+        // fast tier's (as `decode` does), so that one thread is one thread; two share every block.
         KvPlace built = KvPlace.builder().cache(cc.builder(c, maxTokens)).queryHeads(c.heads()).policy("static")
-                .attentionThreads(Math.min(2, threads)).build();
+                .parallelLanes(false).attentionThreads(Math.min(2, threads)).build();
         try (KvPlace kv = built; KvSequence seq = kv.newSequence();
                 LlamaDecoder d = new LlamaDecoder(m, seq, null, threads)) {
             long f0 = System.nanoTime();

@@ -56,7 +56,7 @@ final class LaneReader implements AutoCloseable {
     private final DecodeKernel kernel;
     private final int queryHeads;
     private final boolean parallel;
-    private final boolean shareAll; // every block not pinned to the slow lane is shared: two threads read
+    private final boolean shareAll; // every block is shared, the slow tier's at the back: two threads read
     private final int window; // blocks whose states are held at once
     private final AttentionState[] blockStates;
     private final AttentionState total;
@@ -136,9 +136,12 @@ final class LaneReader implements AutoCloseable {
             slowBlockCount = 0;
             int sharedCount = 0;
             int sharedFast = 0;
+            int deferredSlow = 0; // with two threads: slow blocks shared too, after the others (see below)
             for (int b = from; b < to; b++) {
                 slowBlock[b - from] = slowMajority(tiers, b, count);
-                if (slowBlock[b - from]) {
+                if (slowBlock[b - from] && shareAll) {
+                    slowBlocks[deferredSlow++] = b - from;
+                } else if (slowBlock[b - from]) {
                     slowBlocks[slowBlockCount++] = b - from;
                 } else if (sharing && readableFromSlow(b, count, tiers)) {
                     shared.viaSlow[sharedCount] = true;
@@ -150,6 +153,16 @@ final class LaneReader implements AutoCloseable {
                 } else {
                     fastBlocks[fastBlockCount++] = b - from;
                 }
+            }
+            // Two threads read every block of the window: the slow tier's blocks go at the back of
+            // the shared list, where the slow lane takes first, so neither thread waits while the
+            // other reads a tier alone (an unthrottled slow tier, or the fast lane done early). A
+            // throttled slow tier serialises its readers, so a fast lane that reaches them only waits
+            // there as it would have waited for the slow lane.
+            for (int i = 0; i < deferredSlow; i++) {
+                shared.viaSlow[sharedCount] = sharing;
+                shared.blocks[sharedCount++] = slowBlocks[i];
+                sharedFast++;
             }
             shared.reset(sharedCount);
             // Fast blocks alone are worth a second thread only when there are a few: handing them over

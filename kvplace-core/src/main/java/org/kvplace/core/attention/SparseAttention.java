@@ -147,9 +147,10 @@ public final class SparseAttention implements AutoCloseable {
 
         /**
          * Threads that read a step's pages: {@code 1} (the default) gives the lane thread only the
-         * slow tier's blocks (and blocks with slow copies, to balance the lanes); {@code 2} lets it
-         * take any block the calling thread has not reached yet, so that a step whose pages all sit
-         * in the fast tier is read on two cores, once it has 4
+         * slow tier's blocks (and blocks with slow copies, to balance the lanes); {@code 2} lets
+         * either thread take any block the other has not reached yet (the calling thread from the
+         * front, the lane thread from the back, where the slow tier's blocks are), so that a step
+         * is read on two cores whichever tiers its pages sit in, once it has 4
          * blocks of 8 pages or more (fewer are read on the calling thread: handing
          * them over would cost more than it saves). Blocks are read into
          * partial states of their own and merged in block order, so the result is the same bits

@@ -124,6 +124,54 @@ class SparseAttentionTest {
     }
 
     @Test
+    void shouldShareTheSlowTiersBlocksBetweenTwoThreadsWithTheSameBits() {
+        PageLayout layout = new PageLayout(16, 2, 64, ElementType.F32);
+        java.util.concurrent.atomic.AtomicInteger laneReads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger callerReads = new java.util.concurrent.atomic.AtomicInteger();
+        try (TestLayer layer = new TestLayer(layout, 1_024, 8, 0, TestLayer.Fill.UNIFORM, 0) {
+                    @Override
+                    public synchronized void chargeRead(int page, long bytes) {
+                        (Thread.currentThread().getName().equals("kvplace-lane") ? laneReads : callerReads)
+                                .incrementAndGet();
+                        super.chargeRead(page, bytes);
+                    }
+                };
+                SparseAttention two = SparseAttention.builder(Kernels.scalar(), 4, 64, 64).threads(2)
+                        .parallelLanes(false).build();
+                SparseAttention twoLanes = SparseAttention.builder(Kernels.scalar(), 4, 64, 64).threads(2).build();
+                SparseAttention one = SparseAttention.builder(Kernels.scalar(), 4, 64, 64).parallelLanes(false).build()) {
+            for (int p = 0; p < layer.pageCount(); p++) {
+                layer.setTier(p, TierKind.SLOW); // every page slow: before, one thread read them all
+            }
+            for (int step = 0; step < 10; step++) {
+                float[] q = TestLayer.query(4, 64, step, 1f);
+                float[] a = new float[q.length];
+                float[] b = new float[q.length];
+                two.attend(layer, q, a);
+                one.attend(layer, q, b);
+                assertArrayEquals(b, a, "step " + step);
+            }
+            assertTrue(laneReads.get() > 0 && callerReads.get() > 640,
+                    "both threads read slow pages: lane " + laneReads + ", caller " + callerReads);
+            for (int p = 0; p < layer.pageCount(); p++) {
+                layer.setTier(p, p % 3 == 0 ? TierKind.FAST : TierKind.SLOW); // mixed blocks
+            }
+            for (int step = 0; step < 10; step++) {
+                float[] q = TestLayer.query(4, 64, 100 + step, 1f);
+                float[] a = new float[q.length];
+                float[] b = new float[q.length];
+                float[] c = new float[q.length];
+                two.attend(layer, q, a);
+                twoLanes.attend(layer, q, c);
+                one.attend(layer, q, b);
+                assertArrayEquals(b, a, "mixed tiers, step " + step);
+                assertArrayEquals(b, c, "mixed tiers, parallel lanes, step " + step);
+                assertEquals(64, twoLanes.fastLanePages() + twoLanes.slowLanePages());
+            }
+        }
+    }
+
+    @Test
     void shouldStopTheSlowLaneThreadOnCloseAndWhenAnUnclosedInstanceBecomesUnreachable() throws Exception {
         PageLayout layout = new PageLayout(4, 2, 8, ElementType.F32);
         try (TestLayer layer = new TestLayer(layout, 40, 1, 0, TestLayer.Fill.UNIFORM, 0.5)) {
