@@ -210,6 +210,14 @@ class WarmStartTest {
             Thread.sleep(250);
             k.attend(layer, q, out, pages, 3);
             assertTrue(k.trialStarted(), "at the first call after the delay");
+            // The trial runs on until it switches: wait, so that no trial thread outlives the test
+            // (one running beside later tests compiles the kernels with its own layer type and
+            // shapes, and a test of steady-state allocation can then meet code that allocates).
+            long deadline = System.nanoTime() + (WarmUp.DEADLINE_SECONDS + 10) * 1_000_000_000L;
+            while (!k.switched() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(5);
+            }
+            assertTrue(k.switched(), "switched within the deadline");
         }
     }
 }
