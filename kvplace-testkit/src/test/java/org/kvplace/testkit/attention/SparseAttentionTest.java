@@ -107,20 +107,26 @@ class SparseAttentionTest {
             for (int p = 0; p < layer.pageCount(); p++) {
                 layer.setTier(p, TierKind.FAST);
             }
-            for (int step = 0; step < 10; step++) {
-                float[] q = TestLayer.query(4, 64, step, 1f);
-                float[] a = new float[q.length];
-                float[] b = new float[q.length];
-                two.attend(layer, q, a);
-                one.attend(layer, q, b);
-                assertArrayEquals(b, a, "step " + step);
-                assertEquals(64, two.fastLanePages());
-            }
+            assertSameBits(layer, two, one, 0, () -> assertEquals(64, two.fastLanePages()));
         }
         // 8 blocks of 8 pages a step: the lane thread takes those the calling thread has not reached.
         assertTrue(laneReads.get() > 0, "the lane thread read no page in 10 steps");
         assertThrows(IllegalArgumentException.class,
                 () -> SparseAttention.builder(Kernels.scalar(), 4, 64, 64).threads(3).build());
+    }
+
+    /** Ten steps from query seed {@code seed}: {@code two} gives {@code one}'s bits; {@code check} after each. */
+    private static void assertSameBits(TestLayer layer, SparseAttention two, SparseAttention one, int seed,
+            Runnable check) {
+        for (int step = 0; step < 10; step++) {
+            float[] q = TestLayer.query(4, 64, seed + step, 1f);
+            float[] a = new float[q.length];
+            float[] b = new float[q.length];
+            two.attend(layer, q, a);
+            one.attend(layer, q, b);
+            assertArrayEquals(b, a, "step " + step);
+            check.run();
+        }
     }
 
     @Test
@@ -143,14 +149,7 @@ class SparseAttentionTest {
             for (int p = 0; p < layer.pageCount(); p++) {
                 layer.setTier(p, TierKind.SLOW); // every page slow: before, one thread read them all
             }
-            for (int step = 0; step < 10; step++) {
-                float[] q = TestLayer.query(4, 64, step, 1f);
-                float[] a = new float[q.length];
-                float[] b = new float[q.length];
-                two.attend(layer, q, a);
-                one.attend(layer, q, b);
-                assertArrayEquals(b, a, "step " + step);
-            }
+            assertSameBits(layer, two, one, 0, () -> { });
             assertTrue(laneReads.get() > 0 && callerReads.get() > 640,
                     "both threads read slow pages: lane " + laneReads + ", caller " + callerReads);
             for (int p = 0; p < layer.pageCount(); p++) {
