@@ -213,11 +213,11 @@ final class LiveCommand implements Callable<Integer> {
         while (rounds < MAX_WARM_ROUNDS) {
             rounds++;
             double rate = replay(warmShape, warmPages + layers, warmPages, 1e12, "static", TraceGenerator.source(warm),
-                    0, 0, false, false).measuredTokensPerSecond();
+                    0, 0, false).measuredTokensPerSecond();
             for (boolean inclusive : modes) {
                 for (String p : policies) {
                     replay(warmShape, Math.max(layers + 1, warmPages / 4), warmPages, 1e12, p,
-                            TraceGenerator.source(warm), 1e10, 1e10, inclusive, true);
+                            TraceGenerator.source(warm), 1e10, 1e10, inclusive);
                 }
             }
             if (rounds >= 3 && Math.abs(rate - lastRate) <= 0.05 * rate) {
@@ -232,7 +232,7 @@ final class LiveCommand implements Callable<Integer> {
         double fastRate = 0;
         double slowRate = ratio * MemoryBandwidth.measureCopy(64L << 20, 3);
         if (allFast) {
-            LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0, false, false);
+            LiveReplay.Result r = replay(shape, pages + layers, pages, slowRate, "static", source, 0, 0, false);
             fastRate = r.stats().fastReadBytesPerSecond();
             rows.add(new Row("all-fast", "", r, Double.NaN));
             err.printf(Locale.ROOT, "all-fast: %.1f tokens/s, fast tier read at %.2f GB/s, slow tier throttled to %.2f"
@@ -242,7 +242,7 @@ final class LiveCommand implements Callable<Integer> {
             String mode = inclusive ? "inclusive" : "exclusive";
             for (String p : policies) {
                 LiveReplay.Result r = replay(shape, fastPages, pages, slowRate, p, source, fastRate, fastRate,
-                        inclusive, true);
+                        inclusive);
                 if (fastRate == 0) {
                     fastRate = r.stats().fastReadBytesPerSecond();
                 }
@@ -296,14 +296,14 @@ final class LiveCommand implements Callable<Integer> {
     }
 
     private static LiveReplay.Result replay(ModelShape shape, int fastPages, int pages, double slowRate, String policy,
-            TraceSource source, double modelRate, double boundRate, boolean inclusive, boolean laneRate)
-            throws IOException {
+            TraceSource source, double modelRate, double boundRate, boolean inclusive) throws IOException {
         KvPlace.Builder b = KvPlace.builder()
                 .cache(TieredKvCache.builder().shape(shape).pageTokens(16).fastTierPages(fastPages)
                         .slowTierPages(pages + shape.layers()).slowTierBandwidth(slowRate).inclusive(inclusive))
                 .policy(policy);
         if (modelRate > 0) {
-            b.modelFastBytesPerSecond(modelRate).modelFastRateFromLanes(laneRate);
+            // Modelled at the fast lane's own measured rate once it has one (see the description).
+            b.modelFastBytesPerSecond(modelRate).modelFastRateFromLanes(true);
         }
         try (KvPlace kv = b.build(); AccessTrace trace = source.open()) {
             return LiveReplay.run(kv, trace, boundRate);

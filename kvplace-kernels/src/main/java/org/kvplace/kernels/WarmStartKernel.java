@@ -2,7 +2,6 @@ package org.kvplace.kernels;
 
 import java.util.Objects;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.kvplace.core.kernel.AttentionState;
 import org.kvplace.core.kernel.DecodeKernel;
 import org.kvplace.core.kernel.KvLayerView;
@@ -28,7 +27,6 @@ final class WarmStartKernel implements DecodeKernel {
 
     private final DecodeKernel scalar;
     private final DecodeKernel vector;
-    private final AtomicBoolean started = new AtomicBoolean();
     private final WarmUp.Delay delay;
     private volatile DecodeKernel active;
 
@@ -46,7 +44,7 @@ final class WarmStartKernel implements DecodeKernel {
 
     /** Whether the trial has started. */
     boolean trialStarted() {
-        return started.get();
+        return delay.started();
     }
 
     /** Whether calls go to the Vector API kernel now. */
@@ -57,7 +55,7 @@ final class WarmStartKernel implements DecodeKernel {
     /** The kernel the next call goes to, starting the trial on a first call. */
     private DecodeKernel kernel(KvLayerView layer, float[] q) {
         DecodeKernel k = active;
-        if (k == scalar && !started.get() && delay.due() && started.compareAndSet(false, true)) {
+        if (k == scalar && delay.start()) {
             startTrial(layer.layout(), q.length);
         }
         return k;

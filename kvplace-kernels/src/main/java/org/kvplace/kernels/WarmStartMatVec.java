@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@link MatVec} that answers with the scalar implementation until the Vector API one has been
@@ -64,13 +63,12 @@ final class WarmStartMatVec implements MatVec {
 
     /** Whether the trials of F32, F16 and Q8_0, in that order, have started. */
     boolean[] trialsStarted() {
-        return new boolean[] {f32.started.get(), f16.started.get(), q8.started.get()};
+        return new boolean[] {f32.delay.started(), f16.delay.started(), q8.delay.started()};
     }
 
     /** The implementation of one weight type, and its trial. */
     private final class Trial {
         private final Type type;
-        private final AtomicBoolean started = new AtomicBoolean();
         private final WarmUp.Delay delay = new WarmUp.Delay(delayNanos);
         private volatile MatVec active;
 
@@ -82,7 +80,7 @@ final class WarmStartMatVec implements MatVec {
         /** The implementation the next product of {@code n} weights goes to, starting the trial when it is due. */
         MatVec ops(int n) {
             MatVec m = active;
-            if (m == scalar && !started.get() && delay.due() && started.compareAndSet(false, true)) {
+            if (m == scalar && delay.start()) {
                 int cols = Math.max(32, (n + 31) / 32 * 32); // Q8_0 rows are whole blocks of 32
                 WarmUp.start("kvplace-matvec-warm-up-" + type.name().toLowerCase(java.util.Locale.ROOT), MIN_ROUNDS,
                         batch(scalar, type, cols), batch(vector, type, cols), () -> active = vector);

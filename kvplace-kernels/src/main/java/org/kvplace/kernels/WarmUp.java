@@ -41,13 +41,15 @@ final class WarmUp {
     private WarmUp() {}
 
     /**
-     * When a façade's trial is due: {@link #due} is {@code true} once {@link #START_DELAY_NANOS} have
-     * passed since the first call that asked. Thread-safe; a few nanoseconds per call until then.
+     * When a façade's trial starts: {@link #due} is {@code true} once the delay has passed since the
+     * first call that asked, and {@link #start} is {@code true} for exactly one call once it is due.
+     * Thread-safe; a few nanoseconds per call until the trial has started, one volatile read after.
      */
     static final class Delay {
         private static final long UNSET = Long.MIN_VALUE;
         private final long delayNanos;
         private final java.util.concurrent.atomic.AtomicLong first = new java.util.concurrent.atomic.AtomicLong(UNSET);
+        private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
         Delay(long delayNanos) {
             this.delayNanos = delayNanos;
@@ -67,6 +69,16 @@ final class WarmUp {
         /** Whether {@link #due} has been called. */
         boolean armed() {
             return first.get() != UNSET;
+        }
+
+        /** {@code true} for the one call that starts the trial: the first once {@link #due}. */
+        boolean start() {
+            return !started.get() && due() && started.compareAndSet(false, true);
+        }
+
+        /** Whether {@link #start} has returned {@code true}. */
+        boolean started() {
+            return started.get();
         }
     }
 

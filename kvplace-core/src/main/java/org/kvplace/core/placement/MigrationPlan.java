@@ -123,16 +123,7 @@ public final class MigrationPlan {
         private boolean flat = true;
 
         void add(int layer, int unit) {
-            int n = entries;
-            int w = unit >> 6;
-            long bit = 1L << unit;
-            if (n > 0 && words[n - 1] == w && layers[n - 1] == layer && (bits[n - 1] >>> unit) == 0) {
-                bits[n - 1] |= bit;
-            } else {
-                append(layer, w, bit);
-            }
-            count++;
-            flat = false;
+            addWord(layer, unit >> 6, 1L << unit);
         }
 
         void addWord(int layer, int w, long b) {
