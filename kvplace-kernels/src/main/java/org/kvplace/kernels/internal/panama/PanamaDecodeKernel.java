@@ -17,6 +17,10 @@ import org.kvplace.core.kernel.KvLayerView;
  * while they are in L1, so each page crosses the memory bus once. f16 pages are widened into a
  * per-thread f32 block first ({@link PanamaHalf}).
  *
+ * <p>Groups of four or eight query heads over heads of a multiple of 16 floats, at 512 bits, take
+ * {@link PanamaGroupTree} instead: scores stored token by token, reduced by a transposing tree, and
+ * the softmax kept lane by lane, so no per-token horizontal reduction and no per-head scalar step.
+ *
  * <p>Stateless and thread-safe; per-thread scratch grows on first use and is then reused, so a
  * call allocates nothing once warm.
  */
@@ -157,15 +161,24 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         boolean blocks = narrow || PanamaTokenBlocks.supports(headDim);
         int lanes = PanamaConstants.LANES;
         float[] w = scratch.weights(group * roundUp(layout.pageTokens(), lanes));
-        float[] rep = null;
+        float[] repeated = null;
         float[] pageMax = null;
         if (narrow) {
             pageMax = scratch.pageMax(group);
-            rep = scratch.repeated(queryHeads * lanes);
-            PanamaNarrowHeads.repeat(q, queryHeads, headDim, rep);
+            repeated = scratch.repeated(queryHeads * lanes);
+            PanamaNarrowHeads.repeat(q, queryHeads, headDim, repeated);
         }
         boolean record = state.maxPages() > 0;
         long headBytes = layout.headBytes();
+        boolean tree = !narrow && PanamaGroupTree.supports(headDim, group);
+        float[] rep = null;
+        int repStride = 2 * lanes;
+        if (tree) {
+            rep = scratch.rep(kvHeads * repStride);
+            for (int kv = 0; kv < kvHeads; kv++) {
+                PanamaGroupTree.load(state.max(), state.sum(), kv * group, group, rep, kv * repStride);
+            }
+        }
         for (int i = from; i < to; i++) {
             int page = pages[i];
             int tokens = layer.pageTokens(page);
@@ -191,13 +204,22 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                     rowBytes = (long) headDim * Float.BYTES;
                 }
                 int recordBase = record ? i * queryHeads : -1;
-                if (narrow) {
-                    attendNarrow(rep, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w, wStride,
+                if (tree) {
+                    PanamaGroupTree.attend(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes,
+                            tokens, w, state.acc(), rep, kv * repStride, state.pageRef(), state.pageSum(), recordBase,
+                            scratch.tmp);
+                } else if (narrow) {
+                    attendNarrow(repeated, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w, wStride,
                             state, recordBase, scratch.lanes, pageMax);
                 } else {
                     attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w,
                             wStride, blocks, state, recordBase);
                 }
+            }
+        }
+        if (tree) {
+            for (int kv = 0; kv < kvHeads; kv++) {
+                PanamaGroupTree.store(rep, kv * repStride, kv * group, group, state.max(), state.sum());
             }
         }
     }
@@ -305,7 +327,7 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         }
         g = paired;
         for (; g + 4 <= group; g += 4) {
-            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * wStride, wStride, tokens, vSeg,
+            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * wStride, wStride, 1, tokens, vSeg,
                     vOff, rowBytes);
         }
         for (; g < group; g++) {
@@ -327,6 +349,8 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         float[] pageMax = new float[8];
         float[] weights = new float[64];
         float[] repeated = new float[0];
+        final float[] tmp = new float[2 * PanamaConstants.LANES];
+        float[] rep = new float[0];
         float[] keys = new float[0];
         float[] values = new float[0];
         MemorySegment keySegment = MemorySegment.ofArray(keys);
@@ -354,6 +378,13 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 bounds = new float[group];
             }
             return bounds;
+        }
+
+        float[] rep(int n) {
+            if (rep.length < n) {
+                rep = new float[n];
+            }
+            return rep;
         }
 
         float[] repeated(int n) {

@@ -183,23 +183,25 @@ final class PanamaRowSums {
     }
 
     /**
-     * {@code acc[aOff + g*n + d] += sum_t w[wOff + g*wStride + t] * row_t[d]} for four heads {@code g}:
-     * each value chunk is loaded once for the four heads; blocks of four chunks keep sixteen
-     * accumulators in registers across the tokens.
+     * {@code acc[aOff + g*n + d] += sum_t w[wOff + g*wStride + t*tStride] * row_t[d]} for four heads
+     * {@code g}: each value chunk is loaded once for the four heads; blocks of four chunks keep sixteen
+     * accumulators in registers across the tokens. {@code tStride} is 1 for weights stored head by
+     * head, the group size for weights stored token by token ({@link PanamaGroupTree}).
      */
-    static void weightedSum4Heads(float[] acc, int aOff, int n, float[] w, int wOff, int wStride, int tokens,
-            MemorySegment seg, long off, long rowBytes) {
+    static void weightedSum4Heads(float[] acc, int aOff, int n, float[] w, int wOff, int wStride, int tStride,
+            int tokens, MemorySegment seg, long off, long rowBytes) {
         int d = 0;
         for (; d + 4 * LANES <= n; d += 4 * LANES) {
-            weightedSum4x4(acc, aOff + d, n, w, wOff, wStride, tokens, seg, off + (long) d * Float.BYTES, rowBytes);
+            weightedSum4x4(acc, aOff + d, n, w, wOff, wStride, tStride, tokens, seg, off + (long) d * Float.BYTES,
+                    rowBytes);
         }
         for (int g = 0; g < 4 && d < n; g++) {
-            weightedSumFrom(acc, aOff + g * n, d, w, wOff + g * wStride, tokens, seg, off, rowBytes, n);
+            weightedSumFrom(acc, aOff + g * n, d, w, wOff + g * wStride, tStride, tokens, seg, off, rowBytes, n);
         }
     }
 
-    private static void weightedSum4x4(float[] acc, int i, int n, float[] w, int wOff, int wStride, int tokens,
-            MemorySegment seg, long off, long rowBytes) {
+    private static void weightedSum4x4(float[] acc, int i, int n, float[] w, int wOff, int wStride, int tStride,
+            int tokens, MemorySegment seg, long off, long rowBytes) {
         long step = (long) LANES * Float.BYTES;
         FloatVector a00 = FloatVector.fromArray(F, acc, i);
         FloatVector a01 = FloatVector.fromArray(F, acc, i + LANES);
@@ -223,10 +225,11 @@ final class PanamaRowSums {
             FloatVector v1 = FloatVector.fromMemorySegment(F, seg, o + step, NATIVE);
             FloatVector v2 = FloatVector.fromMemorySegment(F, seg, o + 2 * step, NATIVE);
             FloatVector v3 = FloatVector.fromMemorySegment(F, seg, o + 3 * step, NATIVE);
-            FloatVector w0 = FloatVector.broadcast(F, w[wOff + t]);
-            FloatVector w1 = FloatVector.broadcast(F, w[wOff + wStride + t]);
-            FloatVector w2 = FloatVector.broadcast(F, w[wOff + 2 * wStride + t]);
-            FloatVector w3 = FloatVector.broadcast(F, w[wOff + 3 * wStride + t]);
+            int wt = wOff + t * tStride;
+            FloatVector w0 = FloatVector.broadcast(F, w[wt]);
+            FloatVector w1 = FloatVector.broadcast(F, w[wt + wStride]);
+            FloatVector w2 = FloatVector.broadcast(F, w[wt + 2 * wStride]);
+            FloatVector w3 = FloatVector.broadcast(F, w[wt + 3 * wStride]);
             a00 = v0.fma(w0, a00);
             a01 = v1.fma(w0, a01);
             a02 = v2.fma(w0, a02);
@@ -263,15 +266,15 @@ final class PanamaRowSums {
     }
 
     /** The single-vector and scalar tail of {@link #weightedSum} from element {@code from} on. */
-    private static void weightedSumFrom(float[] acc, int aOff, int from, float[] w, int wOff, int tokens,
-            MemorySegment seg, long off, long rowBytes, int n) {
+    private static void weightedSumFrom(float[] acc, int aOff, int from, float[] w, int wOff, int tStride,
+            int tokens, MemorySegment seg, long off, long rowBytes, int n) {
         int d = from;
         for (; d + LANES <= n; d += LANES) {
             FloatVector a = FloatVector.fromArray(F, acc, aOff + d);
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
                 a = FloatVector.fromMemorySegment(F, seg, o + t * rowBytes, NATIVE)
-                        .fma(FloatVector.broadcast(F, w[wOff + t]), a);
+                        .fma(FloatVector.broadcast(F, w[wOff + t * tStride]), a);
             }
             a.intoArray(acc, aOff + d);
         }
@@ -279,7 +282,7 @@ final class PanamaRowSums {
             float a = acc[aOff + d];
             long o = off + (long) d * Float.BYTES;
             for (int t = 0; t < tokens; t++) {
-                a += w[wOff + t] * seg.get(ValueLayout.JAVA_FLOAT, o + t * rowBytes);
+                a += w[wOff + t * tStride] * seg.get(ValueLayout.JAVA_FLOAT, o + t * rowBytes);
             }
             acc[aOff + d] = a;
         }

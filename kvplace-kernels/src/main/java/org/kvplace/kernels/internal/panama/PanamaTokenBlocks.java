@@ -13,8 +13,9 @@ import jdk.incubator.vector.FloatVector;
  * (one independent FMA chain per token, sixteen or eight in flight), and the block's vectors are
  * summed per token by the transposing tree of {@link PanamaLaneTree} into one vector of
  * {@code LANES} scores, stored at once. Against one horizontal reduction per token this saves
- * most of the shuffles when one or two query heads share a KV head; four heads sharing the key
- * loads ({@link PanamaDots#dot4}) remain the better choice from four heads on.
+ * most of the shuffles when one or two query heads share a KV head; from four heads on, the heads
+ * share the key loads ({@link PanamaGroupTree}, or {@link PanamaDots#dot4} where that does not
+ * apply).
  *
  * <p>In a block that runs past the page's last token, the missing rows repeat the last one, so
  * that every load stays inside the rows written; their lanes are stored past {@code tokens}.
