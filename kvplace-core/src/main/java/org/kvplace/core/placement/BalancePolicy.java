@@ -38,7 +38,8 @@ import org.kvplace.core.trace.StepReads;
  * candidate's value beats the victim's by the copy's cost in reads (a promotion and a demotion
  * over what one read moved from the slow to the fast tier saves, from the cost model:
  * {@code (1/B_read + 2/B_fast) / (1/B_read - 1/B_fast)}, about 1.3 on gh200). Above target
- * it demotes fast units of the lowest classes that are still read. A burst is capped at the slack
+ * it demotes fast units of the lowest classes that are still read, no more than the slack the
+ * slow link leaves in the step carries. A burst of promotions is capped at the slack
  * the slow link leaves in the step plus a tenth of the predicted reads. A unit moved less than
  * {@link #MIN_RESIDENCY} steps of its layer ago does not move back (unless it went cold); a move
  * that undoes one of the last {@code 4 x MIN_RESIDENCY} steps counts as a ping-pong, and a
@@ -211,7 +212,12 @@ public final class BalancePolicy implements PlacementPolicy {
                 promoted = np;
             }
         } else if (-deficit > band + 1) {
-            demoted += demoteExcess(l, t, -deficit, margin, words, f, plan);
+            // Demotions only within the slack the slow link leaves in the step: above the band an
+            // excess costs only fast reads, while a demotion that does not fit in the slack makes the
+            // step slower than the excess would (on a thin link such as PCIe it costs more than all
+            // the balance can gain).
+            int cap = (int) Math.max(0, Math.floor(target.slackUnits(hits, reads.readCount(), u)));
+            demoted += demoteExcess(l, t, -deficit, cap, margin, words, f, plan);
             pp += demotedPingPongs;
         }
         int moves = promoted + demoted;
@@ -225,12 +231,13 @@ public final class BalancePolicy implements PlacementPolicy {
     // Above target: demotes fast units of layer l of the lowest classes that are still read, until
     // `excess` predicted reads are gone. Returns how many; the ping-pongs among them in
     // demotedPingPongs.
-    private int demoteExcess(int l, int t, double excess, double margin, int words, long[] f, MigrationPlan plan) {
+    private int demoteExcess(int l, int t, double excess, int cap, double margin, int words, long[] f,
+            MigrationPlan plan) {
         int[] order = history.order;
         float[] pl = history.p[l];
         int[] fc = history.fcnt[l];
         int demoted = 0, pp = 0;
-        for (int i = CLASSES - 1; i >= 0 && excess > 0; i--) {
+        for (int i = CLASSES - 1; i >= 0 && excess > 0 && demoted < cap; i--) {
             int k = order[i];
             float pk = pl[k];
             if (fc[k] == 0 || pk * HORIZON < 1 + margin) {
@@ -241,7 +248,7 @@ public final class BalancePolicy implements PlacementPolicy {
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0; w++) {
                 long m = BalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w]) & f[w];
-                while (m != 0 && need > 0) {
+                while (m != 0 && need > 0 && demoted < cap) {
                     int id = (w << 6) + Long.numberOfTrailingZeros(m);
                     m &= m - 1;
                     int lm = lastMove[l][id];
