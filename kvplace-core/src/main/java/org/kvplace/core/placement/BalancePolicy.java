@@ -74,6 +74,10 @@ public final class BalancePolicy implements PlacementPolicy {
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
+    // per layer: the class of lowest value among those with fast units (-1: none), and its value;
+    // kept current wherever the history's fcnt or value of the layer change
+    private int[] minClass = new int[0];
+    private float[] minValue = new float[0];
     private int demotedPingPongs; // ping-pongs among the moves of the last demoteExcess
 
     /**
@@ -104,6 +108,11 @@ public final class BalancePolicy implements PlacementPolicy {
             Arrays.fill(m, 0);
         }
         pingPong = new double[layers];
+        minClass = new int[layers];
+        minValue = new float[layers];
+        for (int l = 0; l < layers; l++) {
+            refreshMin(l);
+        }
         target.start(layers);
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
@@ -130,6 +139,7 @@ public final class BalancePolicy implements PlacementPolicy {
     public void plan(StepReads reads, Lookahead future, Placement placement, MigrationPlan plan) {
         int l = reads.layer();
         int hits = history.observe(reads, placement);
+        refreshMin(l);
         int units = placement.units(l);
         int words = Bits.words(units);
         long[] f = placement.fastBits(l);
@@ -212,6 +222,7 @@ public final class BalancePolicy implements PlacementPolicy {
             }
         } else if (-deficit > band + 1) {
             demoted += demoteExcess(l, t, -deficit, margin, words, f, plan);
+            refreshMin(l);
             pp += demotedPingPongs;
         }
         int moves = promoted + demoted;
@@ -269,21 +280,17 @@ public final class BalancePolicy implements PlacementPolicy {
     private int evict(int need, double maxP, Placement placement, MigrationPlan plan) {
         int[] now = history.now;
         int[][] fcnt = history.fcnt;
-        float[][] value = history.value;
         int done = 0;
         while (done < need) {
+            // the first (layer, class) in order of the lowest value below maxP: each layer's
+            // first lowest class, then the first layer of the lowest
             int bl = -1, bk = -1;
             float bp = (float) maxP;
             for (int l = 0; l < layers; l++) {
-                if (now[l] == 0) {
-                    continue;
-                }
-                for (int k = 0; k < CLASSES; k++) {
-                    if (fcnt[l][k] > 0 && value[l][k] < bp) {
-                        bp = value[l][k];
-                        bl = l;
-                        bk = k;
-                    }
+                if (now[l] != 0 && minClass[l] >= 0 && minValue[l] < bp) {
+                    bp = minValue[l];
+                    bl = l;
+                    bk = minClass[l];
                 }
             }
             if (bl < 0) {
@@ -312,8 +319,25 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
             }
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
+            refreshMin(bl);
         }
         return done;
+    }
+
+    // Finds layer l's first class of lowest value among those with fast units.
+    private void refreshMin(int l) {
+        int[] fc = history.fcnt[l];
+        float[] v = history.value[l];
+        int bk = -1;
+        float best = Float.POSITIVE_INFINITY;
+        for (int k = 0; k < CLASSES; k++) {
+            if (fc[k] > 0 && v[k] < best) {
+                best = v[k];
+                bk = k;
+            }
+        }
+        minClass[l] = bk;
+        minValue[l] = best;
     }
 
     @Override
