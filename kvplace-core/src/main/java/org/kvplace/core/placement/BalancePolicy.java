@@ -249,26 +249,31 @@ public final class BalancePolicy implements PlacementPolicy {
             }
             int need = (int) Math.ceil(excess / pk);
             int hk = k & (HISTORY - 1);
+            int[] lml = lastMove[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0; w++) {
-                long m = BalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                long out = 0;  // the word's demotions, ascending
                 while (m != 0 && need > 0) {
-                    int id = (w << 6) + Long.numberOfTrailingZeros(m);
+                    int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    int lm = lastMove[l][id];
+                    int id = (w << 6) + bit;
+                    int lm = lml[id];
                     if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
                         continue;
                     }
                     if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
                         pp++;
                     }
-                    lastMove[l][id] = t << 1;
-                    plan.demote(l, id);
+                    lml[id] = t << 1;
+                    out |= 1L << bit;
                     fc[k]--;
                     need--;
                     demoted++;
                     excess -= pk;
                 }
+                plan.demoteWord(l, w, out);
             }
         }
         demotedPingPongs = pp;
@@ -300,23 +305,27 @@ public final class BalancePolicy implements PlacementPolicy {
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
             int hk = bk & (HISTORY - 1);
+            int[] lml = lastMove[bl];
+            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
-                long m = BalanceHistory.mask(hk, history.h0[bl][w], history.h1[bl][w], history.h2[bl][w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                long out = 0;  // the word's demotions, ascending
                 while (m != 0 && done < need) {
-                    int id = (w << 6) + Long.numberOfTrailingZeros(m);
+                    int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    int lm = lastMove[bl][id];
-                    if (hk != 0 && lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
-                        continue;
+                    int id = (w << 6) + bit;
+                    int lm = lml[id];
+                    if (lm != 0) {
+                        if ((lm & 1) == 1 ? hk != 0 && t - (lm >>> 1) < MIN_RESIDENCY : (lm >>> 1) == t) {
+                            continue; // promoted too recently, or already demoted at this step
+                        }
                     }
-                    if ((lm & 1) == 0 && lm != 0 && (lm >>> 1) == t) {
-                        continue; // already demoted at this step
-                    }
-                    lastMove[bl][id] = t << 1;
-                    plan.demote(bl, id);
+                    lml[id] = t << 1;
+                    out |= 1L << bit;
                     done++;
                 }
+                plan.demoteWord(bl, w, out);
             }
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
             refreshMin(bl);
