@@ -72,6 +72,9 @@ public final class BalancePolicy implements PlacementPolicy {
     private final BalanceTarget target;
     private int layers;
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
+    // per layer and step modulo MIN_RESIDENCY, the units demoted at that step whose last move it
+    // still is (a unit just demoted is not promoted again): the residency test a word at a time
+    private long[][][] demotedAt = new long[0][][];
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
     // per layer: the class of lowest value among those with fast units (-1: none), and its value;
@@ -107,6 +110,16 @@ public final class BalancePolicy implements PlacementPolicy {
         for (int[] m : lastMove) {
             Arrays.fill(m, 0);
         }
+        int maxWords = Bits.words(maxUnits) + 1;
+        if (demotedAt.length != layers || demotedAt[0][0].length < maxWords) {
+            demotedAt = new long[layers][MIN_RESIDENCY][maxWords];
+        } else {
+            for (long[][] d : demotedAt) {
+                for (long[] slot : d) {
+                    Arrays.fill(slot, 0L);
+                }
+            }
+        }
         pingPong = new double[layers];
         minClass = new int[layers];
         minValue = new float[layers];
@@ -140,6 +153,7 @@ public final class BalancePolicy implements PlacementPolicy {
         int l = reads.layer();
         int hits = history.observe(reads, placement);
         refreshMin(l);
+        Arrays.fill(demotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);  // the demotions of MIN_RESIDENCY steps ago
         int units = placement.units(l);
         int words = Bits.words(units);
         long[] f = placement.fastBits(l);
@@ -171,6 +185,7 @@ public final class BalancePolicy implements PlacementPolicy {
             double got = 0;
             float lowest = Float.MAX_VALUE;
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
+            long[][] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
@@ -185,15 +200,11 @@ public final class BalancePolicy implements PlacementPolicy {
                     if (w == words - 1) {
                         m &= lastMask;
                     }
+                    m &= ~justDemoted(dl, w);
                     while (m != 0 && need > 0) {
                         int bit = 63 - Long.numberOfLeadingZeros(m);
                         m &= ~(1L << bit);
-                        int id = (w << 6) + bit;
-                        int lm = lastMove[l][id];
-                        if (lm != 0 && (lm & 1) == 0 && t - (lm >>> 1) < MIN_RESIDENCY) {
-                            continue; // just demoted
-                        }
-                        promo[np++] = id;
+                        promo[np++] = (w << 6) + bit;
                         need--;
                         got += pk;
                         lowest = Math.min(lowest, vl[k]);
@@ -274,6 +285,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     excess -= pk;
                 }
                 plan.demoteWord(l, w, out);
+                demotedAt[l][t % MIN_RESIDENCY][w] |= out;
             }
         }
         demotedPingPongs = pp;
@@ -326,11 +338,21 @@ public final class BalancePolicy implements PlacementPolicy {
                     done++;
                 }
                 plan.demoteWord(bl, w, out);
+                demotedAt[bl][t % MIN_RESIDENCY][w] |= out;
             }
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
             refreshMin(bl);
         }
         return done;
+    }
+
+    // Word w of the units a layer demoted at one of its last MIN_RESIDENCY steps (see demotedAt).
+    private static long justDemoted(long[][] slots, int w) {
+        long d = 0;
+        for (long[] slot : slots) {
+            d |= slot[w];
+        }
+        return d;
     }
 
     // Finds layer l's first class of lowest value among those with fast units.
