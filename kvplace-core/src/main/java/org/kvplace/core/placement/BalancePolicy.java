@@ -76,6 +76,8 @@ public final class BalancePolicy implements PlacementPolicy {
     // per layer and step modulo MIN_RESIDENCY, the units demoted at that step whose last move it
     // still is (a unit just demoted is not promoted again): the residency test a word at a time
     private long[][][] demotedAt = new long[0][][];
+    // the same for promotions (a unit demoted since leaves them): the evictions' residency test
+    private long[][][] promotedAt = new long[0][][];
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
     // per layer: the class of lowest value among those with fast units (-1: none), and its value;
@@ -114,10 +116,12 @@ public final class BalancePolicy implements PlacementPolicy {
         int maxWords = Bits.words(maxUnits) + 1;
         if (demotedAt.length != layers || demotedAt[0][0].length < maxWords) {
             demotedAt = new long[layers][MIN_RESIDENCY][maxWords];
+            promotedAt = new long[layers][MIN_RESIDENCY][maxWords];
         } else {
-            for (long[][] d : demotedAt) {
-                for (long[] slot : d) {
-                    Arrays.fill(slot, 0L);
+            for (int l = 0; l < layers; l++) {
+                for (int s = 0; s < MIN_RESIDENCY; s++) {
+                    Arrays.fill(demotedAt[l][s], 0L);
+                    Arrays.fill(promotedAt[l][s], 0L);
                 }
             }
         }
@@ -156,6 +160,7 @@ public final class BalancePolicy implements PlacementPolicy {
         refreshMin(l);
         // the slot of this step held the demotions of MIN_RESIDENCY steps ago
         Arrays.fill(demotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
+        Arrays.fill(promotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
         int units = placement.units(l);
         int words = Bits.words(units);
         long[] f = placement.fastBits(l);
@@ -202,7 +207,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     if (w == words - 1) {
                         m &= lastMask;
                     }
-                    m &= ~justDemoted(dl, w);
+                    m &= ~recent(dl, w);
                     while (m != 0 && need > 0) {
                         int bit = 63 - Long.numberOfLeadingZeros(m);
                         m &= ~(1L << bit);
@@ -229,6 +234,7 @@ public final class BalancePolicy implements PlacementPolicy {
                         pp++;
                     }
                     lastMove[l][id] = (t << 1) | 1;
+                    promotedAt[l][t % MIN_RESIDENCY][id >> 6] |= 1L << id;
                     plan.promote(l, id);
                 }
                 promoted = np;
@@ -287,7 +293,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     excess -= pk;
                 }
                 plan.demoteWord(l, w, out);
-                demotedAt[l][t % MIN_RESIDENCY][w] |= out;
+                demoted(l, t, w, out);
             }
         }
         demotedPingPongs = pp;
@@ -321,26 +327,23 @@ public final class BalancePolicy implements PlacementPolicy {
             int hk = bk & (HISTORY - 1);
             int[] lml = lastMove[bl];
             long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
+            long[][] pl = promotedAt[bl];
+            long[] dt = demotedAt[bl][t % MIN_RESIDENCY];
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                // not promoted too recently (unless not read lately), not already demoted at this step
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w]
+                        & ~((hk != 0 ? recent(pl, w) : 0L) | dt[w]);
                 long out = 0;  // the word's demotions, ascending
                 while (m != 0 && done < need) {
                     int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    int id = (w << 6) + bit;
-                    int lm = lml[id];
-                    if (lm != 0) {
-                        if ((lm & 1) == 1 ? hk != 0 && t - (lm >>> 1) < MIN_RESIDENCY : (lm >>> 1) == t) {
-                            continue; // promoted too recently, or already demoted at this step
-                        }
-                    }
-                    lml[id] = t << 1;
+                    lml[(w << 6) + bit] = t << 1;
                     out |= 1L << bit;
                     done++;
                 }
                 plan.demoteWord(bl, w, out);
-                demotedAt[bl][t % MIN_RESIDENCY][w] |= out;
+                demoted(bl, t, w, out);
             }
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
             refreshMin(bl);
@@ -348,8 +351,19 @@ public final class BalancePolicy implements PlacementPolicy {
         return done;
     }
 
-    // Word w of the units a layer demoted at one of its last MIN_RESIDENCY steps (see demotedAt).
-    private static long justDemoted(long[][] slots, int w) {
+    // Records demotions of layer l at its step t, word w: they are its units' last moves now.
+    private void demoted(int l, int t, int w, long out) {
+        if (out != 0) {
+            demotedAt[l][t % MIN_RESIDENCY][w] |= out;
+            for (long[] slot : promotedAt[l]) {
+                slot[w] &= ~out;
+            }
+        }
+    }
+
+    // Word w of the units a layer moved at one of its last MIN_RESIDENCY steps (slots of
+    // demotedAt or promotedAt).
+    private static long recent(long[][] slots, int w) {
         long d = 0;
         for (long[] slot : slots) {
             d |= slot[w];
