@@ -48,9 +48,9 @@ import org.kvplace.core.trace.StepReads;
  *
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
- * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and one int per
- * unit (the step of its last move). Per step: a few passes over the layer's bit words; no
- * allocation after {@link #start}. Not thread-safe.
+ * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
+ * its promotions, and one int per unit (the step of its last move). Per step: a few passes over
+ * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
  * <p>Structure: {@link BalanceHistory} keeps the read history, the classes and their scores;
  * {@link BalanceTarget} the churn, the balanced share and the prices in reads; this class decides
