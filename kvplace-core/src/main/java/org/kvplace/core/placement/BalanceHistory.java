@@ -98,6 +98,8 @@ final class BalanceHistory {
             for (int bk = 0; bk < BUCKETS; bk++) {
                 int base = bk * HISTORY;
                 int readB = 0;
+                // reads among a, b, c and their intersections; the classes by inclusion-exclusion
+                int xa = 0, xb = 0, xc = 0, xab = 0, xac = 0, xbc = 0, xabc = 0;
                 for (int w = bucketStart(bk, pw), e = bucketStart(bk + 1, pw); w < e; w++) {
                     long ro = w < readWords ? r[w] : 0L;
                     if (w == pw - 1) {
@@ -107,13 +109,19 @@ final class BalanceHistory {
                         continue;
                     }
                     readB += Long.bitCount(ro);
-                    long aw = a[w], bw = b[w], cw = c[w];
+                    long aw = a[w] & ro, bw = b[w] & ro, cw = c[w] & ro;
                     if ((aw | bw | cw) != 0) {
-                        for (int k = 1; k < HISTORY; k++) {
-                            rk[base + k] += Long.bitCount(mask(k, aw, bw, cw) & ro);
-                        }
+                        long ab = aw & bw;
+                        xa += Long.bitCount(aw);
+                        xb += Long.bitCount(bw);
+                        xc += Long.bitCount(cw);
+                        xab += Long.bitCount(ab);
+                        xac += Long.bitCount(aw & cw);
+                        xbc += Long.bitCount(bw & cw);
+                        xabc += Long.bitCount(ab & cw);
                     }
                 }
+                byClass(rk, base, xa, xb, xc, xab, xac, xbc, xabc);
                 int rest = readB;
                 for (int k = 1; k < HISTORY; k++) {
                     rest -= rk[base + k];
@@ -137,19 +145,36 @@ final class BalanceHistory {
             int base = bk * HISTORY;
             int ws = bucketStart(bk, words), we = bucketStart(bk + 1, words);
             int fastB = 0;
+            // units and fast units among r, a, b and their intersections; the classes by
+            // inclusion-exclusion (every class but 0 has a set bit)
+            int xr = 0, xa = 0, xb = 0, xra = 0, xrb = 0, xab = 0, xrab = 0;
+            int yr = 0, ya = 0, yb = 0, yra = 0, yrb = 0, yab = 0, yrab = 0;
             for (int w = ws; w < we; w++) {
                 long rw = w < readWords ? r[w] : 0L;
                 long aw = a[w], bw = b[w], fw = f[w];
-                hits += Long.bitCount(rw & fw);
+                long rf = rw & fw;
+                hits += Long.bitCount(rf);
                 fastB += Long.bitCount(fw);
                 if ((rw | aw | bw) != 0) {
-                    for (int k = 1; k < HISTORY; k++) {
-                        long m = mask(k, rw, aw, bw);
-                        n[base + k] += Long.bitCount(m);
-                        fc[base + k] += Long.bitCount(m & fw);
-                    }
+                    long ra = rw & aw, rb = rw & bw, ab = aw & bw, rab = ra & bw;
+                    xr += Long.bitCount(rw);
+                    xa += Long.bitCount(aw);
+                    xb += Long.bitCount(bw);
+                    xra += Long.bitCount(ra);
+                    xrb += Long.bitCount(rb);
+                    xab += Long.bitCount(ab);
+                    xrab += Long.bitCount(rab);
+                    yr += Long.bitCount(rf);
+                    ya += Long.bitCount(aw & fw);
+                    yb += Long.bitCount(bw & fw);
+                    yra += Long.bitCount(ra & fw);
+                    yrb += Long.bitCount(rb & fw);
+                    yab += Long.bitCount(ab & fw);
+                    yrab += Long.bitCount(rab & fw);
                 }
             }
+            byClass(n, base, xr, xa, xb, xra, xrb, xab, xrab);
+            byClass(fc, base, yr, ya, yb, yra, yrb, yab, yrab);
             int all = Math.min(units, we << 6) - (ws << 6);
             int fast = fastB;
             for (int k = 1; k < HISTORY; k++) {
@@ -206,6 +231,18 @@ final class BalanceHistory {
             }
             order[j + 1] = x;
         }
+    }
+
+    // Adds to counts[base + k], k = 1..7, the members of history class k (bit 2: x, bit 1: y,
+    // bit 0: z; see mask) from the sizes of x, y, z and of their intersections.
+    private static void byClass(int[] counts, int base, int x, int y, int z, int xy, int xz, int yz, int xyz) {
+        counts[base + 7] += xyz;
+        counts[base + 6] += xy - xyz;
+        counts[base + 5] += xz - xyz;
+        counts[base + 4] += x - xy - xz + xyz;
+        counts[base + 3] += yz - xyz;
+        counts[base + 2] += y - xy - yz + xyz;
+        counts[base + 1] += z - xz - yz + xyz;
     }
 
     // First word of age bucket b (0 = oldest half, 1 = next quarter, 2 = next eighth, 3 = newest

@@ -49,8 +49,9 @@ import org.kvplace.core.trace.StepReads;
  *
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
- * layer and one int per unit (the step of its last move). Per step: a few passes over the
- * layer's bit words; no allocation after {@link #start}. Not thread-safe.
+ * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
+ * its promotions, and one int per unit (the step of its last move). Per step: a few passes over
+ * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
  * <p>Structure: {@link BalanceHistory} keeps the read history, the classes and their scores;
  * {@link BalanceTarget} the churn, the balanced share and the prices in reads; this class decides
@@ -73,8 +74,17 @@ public final class BalancePolicy implements PlacementPolicy {
     private final BalanceTarget target;
     private int layers;
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
+    // per layer and step modulo MIN_RESIDENCY, the units demoted at that step whose last move it
+    // still is (a unit just demoted is not promoted again): the residency test a word at a time
+    private long[][][] demotedAt = new long[0][][];
+    // the same for promotions (a unit demoted since leaves them): the evictions' residency test
+    private long[][][] promotedAt = new long[0][][];
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
+    // per layer: the class of lowest value among those with fast units (-1: none), and its value;
+    // kept current wherever the history's fcnt or value of the layer change
+    private int[] minClass = new int[0];
+    private float[] minValue = new float[0];
     private int demotedPingPongs; // ping-pongs among the moves of the last demoteExcess
 
     /**
@@ -104,7 +114,24 @@ public final class BalancePolicy implements PlacementPolicy {
         for (int[] m : lastMove) {
             Arrays.fill(m, 0);
         }
+        int maxWords = Bits.words(maxUnits) + 1;
+        if (demotedAt.length != layers || demotedAt[0][0].length < maxWords) {
+            demotedAt = new long[layers][MIN_RESIDENCY][maxWords];
+            promotedAt = new long[layers][MIN_RESIDENCY][maxWords];
+        } else {
+            for (int l = 0; l < layers; l++) {
+                for (int s = 0; s < MIN_RESIDENCY; s++) {
+                    Arrays.fill(demotedAt[l][s], 0L);
+                    Arrays.fill(promotedAt[l][s], 0L);
+                }
+            }
+        }
         pingPong = new double[layers];
+        minClass = new int[layers];
+        minValue = new float[layers];
+        for (int l = 0; l < layers; l++) {
+            refreshMin(l);
+        }
         target.start(layers);
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
@@ -131,6 +158,10 @@ public final class BalancePolicy implements PlacementPolicy {
     public void plan(StepReads reads, Lookahead future, Placement placement, MigrationPlan plan) {
         int l = reads.layer();
         int hits = history.observe(reads, placement);
+        refreshMin(l);
+        // the slot of this step held the demotions of MIN_RESIDENCY steps ago
+        Arrays.fill(demotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
+        Arrays.fill(promotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
         int units = placement.units(l);
         int words = Bits.words(units);
         long[] f = placement.fastBits(l);
@@ -162,6 +193,7 @@ public final class BalancePolicy implements PlacementPolicy {
             double got = 0;
             float lowest = Float.MAX_VALUE;
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
+            long[][] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
@@ -176,15 +208,11 @@ public final class BalancePolicy implements PlacementPolicy {
                     if (w == words - 1) {
                         m &= lastMask;
                     }
+                    m &= ~recent(dl, w);
                     while (m != 0 && need > 0) {
                         int bit = 63 - Long.numberOfLeadingZeros(m);
                         m &= ~(1L << bit);
-                        int id = (w << 6) + bit;
-                        int lm = lastMove[l][id];
-                        if (lm != 0 && (lm & 1) == 0 && t - (lm >>> 1) < MIN_RESIDENCY) {
-                            continue; // just demoted
-                        }
-                        promo[np++] = id;
+                        promo[np++] = (w << 6) + bit;
                         need--;
                         got += pk;
                         lowest = Math.min(lowest, vl[k]);
@@ -207,6 +235,7 @@ public final class BalancePolicy implements PlacementPolicy {
                         pp++;
                     }
                     lastMove[l][id] = (t << 1) | 1;
+                    promotedAt[l][t % MIN_RESIDENCY][id >> 6] |= 1L << id;
                     plan.promote(l, id);
                 }
                 promoted = np;
@@ -218,6 +247,7 @@ public final class BalancePolicy implements PlacementPolicy {
             // the balance can gain).
             int cap = (int) Math.max(0, Math.floor(target.slackUnits(hits, reads.readCount(), u)));
             demoted += demoteExcess(l, t, -deficit, cap, margin, words, f, plan);
+            refreshMin(l);
             pp += demotedPingPongs;
         }
         int moves = promoted + demoted;
@@ -245,26 +275,32 @@ public final class BalancePolicy implements PlacementPolicy {
             }
             int need = (int) Math.ceil(excess / pk);
             int hk = k & (HISTORY - 1);
+            int[] lml = lastMove[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
-                    words); w < e && need > 0; w++) {
-                long m = BalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w]) & f[w];
+                    words); w < e && need > 0 && demoted < cap; w++) {
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                long out = 0;  // the word's demotions, ascending
                 while (m != 0 && need > 0 && demoted < cap) {
-                    int id = (w << 6) + Long.numberOfTrailingZeros(m);
+                    int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    int lm = lastMove[l][id];
+                    int id = (w << 6) + bit;
+                    int lm = lml[id];
                     if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
                         continue;
                     }
                     if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
                         pp++;
                     }
-                    lastMove[l][id] = t << 1;
-                    plan.demote(l, id);
+                    lml[id] = t << 1;
+                    out |= 1L << bit;
                     fc[k]--;
                     need--;
                     demoted++;
                     excess -= pk;
                 }
+                plan.demoteWord(l, w, out);
+                demoted(l, t, w, out);
             }
         }
         demotedPingPongs = pp;
@@ -276,21 +312,17 @@ public final class BalancePolicy implements PlacementPolicy {
     private int evict(int need, double maxP, Placement placement, MigrationPlan plan) {
         int[] now = history.now;
         int[][] fcnt = history.fcnt;
-        float[][] value = history.value;
         int done = 0;
         while (done < need) {
+            // the first (layer, class) in order of the lowest value below maxP: each layer's
+            // first lowest class, then the first layer of the lowest
             int bl = -1, bk = -1;
             float bp = (float) maxP;
             for (int l = 0; l < layers; l++) {
-                if (now[l] == 0) {
-                    continue;
-                }
-                for (int k = 0; k < CLASSES; k++) {
-                    if (fcnt[l][k] > 0 && value[l][k] < bp) {
-                        bp = value[l][k];
-                        bl = l;
-                        bk = k;
-                    }
+                if (now[l] != 0 && minClass[l] >= 0 && minValue[l] < bp) {
+                    bp = minValue[l];
+                    bl = l;
+                    bk = minClass[l];
                 }
             }
             if (bl < 0) {
@@ -300,27 +332,66 @@ public final class BalancePolicy implements PlacementPolicy {
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
             int hk = bk & (HISTORY - 1);
+            int[] lml = lastMove[bl];
+            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
+            long[][] pl = promotedAt[bl];
+            long[] dt = demotedAt[bl][t % MIN_RESIDENCY];
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
-                long m = BalanceHistory.mask(hk, history.h0[bl][w], history.h1[bl][w], history.h2[bl][w]) & f[w];
+                // not promoted too recently (unless not read lately), not already demoted at this step
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w]
+                        & ~((hk != 0 ? recent(pl, w) : 0L) | dt[w]);
+                long out = 0;  // the word's demotions, ascending
                 while (m != 0 && done < need) {
-                    int id = (w << 6) + Long.numberOfTrailingZeros(m);
+                    int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    int lm = lastMove[bl][id];
-                    if (hk != 0 && lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
-                        continue;
-                    }
-                    if ((lm & 1) == 0 && lm != 0 && (lm >>> 1) == t) {
-                        continue; // already demoted at this step
-                    }
-                    lastMove[bl][id] = t << 1;
-                    plan.demote(bl, id);
+                    lml[(w << 6) + bit] = t << 1;
+                    out |= 1L << bit;
                     done++;
                 }
+                plan.demoteWord(bl, w, out);
+                demoted(bl, t, w, out);
             }
             fcnt[bl][bk] = 0;  // used up for this call (or only residents too young are left)
+            refreshMin(bl);
         }
         return done;
+    }
+
+    // Records demotions of layer l at its step t, word w: they are its units' last moves now.
+    private void demoted(int l, int t, int w, long out) {
+        if (out != 0) {
+            demotedAt[l][t % MIN_RESIDENCY][w] |= out;
+            for (long[] slot : promotedAt[l]) {
+                slot[w] &= ~out;
+            }
+        }
+    }
+
+    // Word w of the units a layer moved at one of its last MIN_RESIDENCY steps (slots of
+    // demotedAt or promotedAt).
+    private static long recent(long[][] slots, int w) {
+        long d = 0;
+        for (long[] slot : slots) {
+            d |= slot[w];
+        }
+        return d;
+    }
+
+    // Finds layer l's first class of lowest value among those with fast units.
+    private void refreshMin(int l) {
+        int[] fc = history.fcnt[l];
+        float[] v = history.value[l];
+        int bk = -1;
+        float best = Float.POSITIVE_INFINITY;
+        for (int k = 0; k < CLASSES; k++) {
+            if (fc[k] > 0 && v[k] < best) {
+                best = v[k];
+                bk = k;
+            }
+        }
+        minClass[l] = bk;
+        minValue[l] = best;
     }
 
     @Override

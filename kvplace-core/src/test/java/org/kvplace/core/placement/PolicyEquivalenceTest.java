@@ -6,14 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.HardwareProfile;
+import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.trace.TraceStep;
 
 /**
- * The fast forms of the LRU policies against their first forms, {@link ReactivePolicy} (grouped
- * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch): the same moves, in the same order, at every call, on random traces that keep part of
+ * The fast forms of the online policies against their first forms, {@link ReactivePolicy} (grouped
+ * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch) and {@link BalancePolicy}
+ * against {@link ReferenceBalancePolicy}: the same moves, in the same order, at every call, on random traces that keep part of
  * each layer's read set from step to step, with and without a live driver's corrections.
  */
-class LruPolicyEquivalenceTest {
+class PolicyEquivalenceTest {
 
     @ParameterizedTest
     @CsvSource({
@@ -27,6 +31,13 @@ class LruPolicyEquivalenceTest {
         "reactive, 5, 300, 120, 600, 0.9, false",
         "reactive, 3, 150, 300, 200, 0.6, true",
         "reactive, 2, 500, 200, 300, 0.5, true",
+        "balance, 1, 200, 400, 120, 0.5, false",
+        "balance, 3, 150, 300, 200, 0.6, false",
+        "balance, 4, 700, 150, 900, 0.8, false",
+        "balance, 4, 700, 150, 2400, 0.3, false",
+        "balance, 5, 300, 120, 600, 0.9, false",
+        "balance, 3, 150, 300, 200, 0.6, true",
+        "balance, 2, 500, 200, 300, 0.5, true",
     })
     void shouldPlanTheSameMovesAsTheFirstForm(String policy, int layers, int prompt, int decode, int capacity,
             double stable, boolean corrections) {
@@ -38,8 +49,12 @@ class LruPolicyEquivalenceTest {
     private static void replay(String policy, int layers, int prompt, int decode, int capacity, double stable,
             boolean corrections, long seed) {
         int maxUnits = prompt + decode;
-        PlacementProtocol a = new PlacementProtocol(fastForm(policy), layers, maxUnits, 1, capacity, !corrections);
-        PlacementProtocol b = new PlacementProtocol(firstForm(policy), layers, maxUnits, 1, capacity, !corrections);
+        CostModel cost = new CostModel(new HardwareProfile("toy", 1000, 100L * layers + capacity, 100, 100, 150,
+                1_000_000), new ModelProfile("toy", layers, layers, 100, 1));
+        PlacementProtocol a = new PlacementProtocol(fastForm(policy, cost), layers, maxUnits, 1, capacity,
+                !corrections);
+        PlacementProtocol b = new PlacementProtocol(firstForm(policy, cost), layers, maxUnits, 1, capacity,
+                !corrections);
         for (int u = 0; u < prompt; u++) {
             for (int l = 0; l < layers; l++) {
                 assertEquals(b.placeNew(l, u, Lookahead.NONE), a.placeNew(l, u, Lookahead.NONE), "prompt u=" + u);
@@ -83,16 +98,18 @@ class LruPolicyEquivalenceTest {
         assertTrue(moves > 0 || capacity >= layers * maxUnits, "the trace moved nothing");
     }
 
-    private static PlacementPolicy fastForm(String policy) {
+    private static PlacementPolicy fastForm(String policy, CostModel cost) {
         return switch (policy) {
             case "reactive" -> new ReactivePolicy();
+            case "balance" -> new BalancePolicy(cost);
             default -> throw new IllegalArgumentException("no first form kept for " + policy);
         };
     }
 
-    private static PlacementPolicy firstForm(String policy) {
+    private static PlacementPolicy firstForm(String policy, CostModel cost) {
         return switch (policy) {
             case "reactive" -> new ReferenceReactivePolicy();
+            case "balance" -> new ReferenceBalancePolicy(cost);
             default -> throw new IllegalArgumentException("no first form kept for " + policy);
         };
     }
