@@ -209,8 +209,8 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                             tokens, w, state.acc(), rep, kv * repStride, state.pageRef(), state.pageSum(), recordBase,
                             scratch.tmp);
                 } else if (narrow) {
-                    attendNarrow(repeated, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w, wStride,
-                            state, recordBase, scratch.lanes, pageMax);
+                    attendNarrow(repeated, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, tokens, w,
+                            wStride, state, recordBase, scratch.lanes, pageMax);
                 } else {
                     attendGroup(q, kv * group, group, headDim, scale, kSeg, kOff, vSeg, vOff, rowBytes, tokens, w,
                             wStride, blocks, state, recordBase);
@@ -327,8 +327,8 @@ public final class PanamaDecodeKernel implements DecodeKernel {
         }
         g = paired;
         for (; g + 4 <= group; g += 4) {
-            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * wStride, wStride, 1, tokens, vSeg,
-                    vOff, rowBytes);
+            PanamaRowSums.weightedSum4Heads(acc, (h0 + g) * headDim, headDim, w, g * wStride, wStride, 1, tokens,
+                    vSeg, vOff, rowBytes);
         }
         for (; g < group; g++) {
             PanamaRowSums.weightedSum(acc, (h0 + g) * headDim, w, g * wStride, tokens, vSeg, vOff, rowBytes, headDim);
