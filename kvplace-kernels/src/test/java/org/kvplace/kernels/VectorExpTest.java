@@ -74,55 +74,6 @@ class VectorExpTest {
         }
     }
 
-    /**
-     * {@code PanamaSoftmax.expInPlaceLanes}: each lane against its own maximum (lane {@code i % lanes}),
-     * numerators within 2 ulp of the exponential of the float difference, lane sums written, exactly 1
-     * where a score equals its lane's maximum, 0 for a score of negative infinity.
-     */
-    @Test
-    void shouldTakeEachLanesOwnMaximumAndWriteTheLaneSums() throws Exception {
-        assumeTrue(ActiveKernelTest.vectorized(), "the scalar-fallback run has no Vector API");
-        Method method = Class.forName("org.kvplace.kernels.internal.panama.PanamaSoftmax").getDeclaredMethod(
-                "expInPlaceLanes", float[].class, int.class, int.class, float[].class, int.class, float[].class,
-                int.class);
-        method.setAccessible(true);
-        int lanes = (int) Class.forName("org.kvplace.kernels.internal.panama.PanamaDecodeKernel")
-                .getMethod("lanes").invoke(null);
-        SplittableRandom rnd = new SplittableRandom(5);
-        int vectors = 5;
-        float[] s = new float[3 + vectors * lanes];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = (float) rnd.nextDouble(-40, 10);
-        }
-        float[] m = new float[2 + lanes];
-        for (int j = 0; j < lanes; j++) {
-            m[2 + j] = (float) rnd.nextDouble(-5, 12);
-        }
-        s[3 + lanes + 1] = m[2 + 1]; // a score equal to its lane's maximum
-        s[3 + 2 * lanes] = Float.NEGATIVE_INFINITY;
-        float[] before = s.clone();
-        float[] sums = new float[1 + lanes];
-        method.invoke(null, s, 3, vectors * lanes, m, 2, sums, 1);
-        double[] want = new double[lanes];
-        for (int i = 0; i < vectors * lanes; i++) {
-            int lane = i % lanes;
-            float x = before[3 + i] - m[2 + lane]; // the difference rounded to float, as the kernel takes it
-            double e = StrictMath.exp(x);
-            want[lane] += e;
-            assertTrue(Math.abs(s[3 + i] - e) <= 2 * Math.ulp((float) e),
-                    "element " + i + ": " + s[3 + i] + ", want " + e);
-        }
-        for (int j = 0; j < lanes; j++) {
-            assertEquals(want[j], sums[1 + j], want[j] * 1e-6, "sum of lane " + j);
-        }
-        assertEquals(1f, s[3 + lanes + 1], "a score equal to its lane's maximum");
-        assertEquals(0f, s[3 + 2 * lanes], "negative infinity");
-        assertEquals(0f, sums[0], "nothing written before the sums");
-        for (int i = 0; i < 3; i++) {
-            assertEquals(before[i], s[i], "element " + i + " before the range is untouched");
-        }
-    }
-
     @Test
     void shouldGiveZeroBelowTheNormalRangeAndForNegativeInfinity() throws Exception {
         assumeTrue(ActiveKernelTest.vectorized(), "the scalar-fallback run has no Vector API");

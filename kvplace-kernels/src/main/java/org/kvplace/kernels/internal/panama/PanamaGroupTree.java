@@ -6,6 +6,7 @@ import static org.kvplace.kernels.internal.panama.PanamaConstants.LANES;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -34,7 +35,18 @@ final class PanamaGroupTree {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final float[] IOTA = iota();
 
-    private static final float[] ZERO = new float[LANES];
+    // The arithmetic exp of PanamaSoftmax, written out here: its softmax through a shared
+    // array-based exp method (PanamaSoftmax.expInPlaceLanes, called twice) was measured as fast,
+    // but the larger inlined body made C2 stop inlining (NodeCountInliningCutoff) inside the
+    // attention call, and a warm step then allocated 16 KB of boxed vectors (AllocationTest failed
+    // in 4 of 5 runs); with the exp inline it passed in every run.
+    private static final float LOG2_E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final float EXP_MIN = -87.33654f;
+    private static final float EXP_MAX = 88.37626f;
 
     private PanamaGroupTree() {}
 
@@ -136,18 +148,52 @@ final class PanamaGroupTree {
         }
         pm = pm.max(pm.rearrange(PanamaLaneTree.SWAP8));
         FloatVector mNew = m.max(pm);
+        FloatVector s = FloatVector.fromArray(F, rep, repOff + LANES);
         boolean grew = mNew.compare(VectorOperators.GT, m).anyTrue();
         if (grew) {
-            // Rescaling factors exp(old - new): exactly 1 in lanes whose maximum did not grow.
-            m.sub(mNew).intoArray(tmp, 0);
+            FloatVector x = m.sub(mNew);
+            FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
+            FloatVector t = clamped.fma(LOG2_E, ROUND);
+            FloatVector k = t.sub(ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(1f / 5040, 1f / 720);
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+            p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            IntVector exponent = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector c = p.mul(exponent.reinterpretAsFloats()).blend(0f, x.lt(EXP_MIN));
+            // Lanes whose maximum did not grow keep exactly 1 (x = 0 gives 1 up to rounding).
+            c = c.blend(1f, mNew.compare(VectorOperators.EQ, m));
+            c.intoArray(tmp, 0);
+            s = s.mul(c);
             mNew.intoArray(rep, repOff);
-            PanamaSoftmax.expInPlaceLanes(tmp, 0, LANES, ZERO, 0, tmp, LANES);
-            FloatVector.fromArray(F, rep, repOff + LANES).mul(FloatVector.fromArray(F, tmp, 0))
-                    .intoArray(rep, repOff + LANES);
         }
-        PanamaSoftmax.expInPlaceLanes(w, 0, n, rep, repOff, tmp, LANES);
-        FloatVector.fromArray(F, rep, repOff + LANES).add(FloatVector.fromArray(F, tmp, LANES))
-                .intoArray(rep, repOff + LANES);
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < n; i += LANES) {
+            FloatVector x = FloatVector.fromArray(F, w, i).sub(mNew);
+            FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
+            FloatVector t = clamped.fma(LOG2_E, ROUND);
+            FloatVector k = t.sub(ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(1f / 5040, 1f / 720);
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+            p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+            p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            p = p.fma(r, FloatVector.broadcast(F, 1f));
+            IntVector exponent = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(exponent.reinterpretAsFloats()).blend(0f, x.lt(EXP_MIN));
+            e.intoArray(w, i);
+            sum = sum.add(e);
+        }
+        sum.intoArray(tmp, LANES);
+        s.add(sum).intoArray(rep, repOff + LANES);
         return grew;
     }
 

@@ -89,38 +89,6 @@ final class PanamaSoftmax {
         return sum;
     }
 
-    /**
-     * Replaces {@code s[off+i]} by {@code exp(s[off+i] - m[mOff + i % LANES])} for {@code i < n}
-     * ({@code n} a multiple of {@code LANES}) and writes the lane-wise sums of the results to
-     * {@code sum[sumOff .. sumOff+LANES)}: {@link #expInPlace} for scores stored several heads to a
-     * vector, each lane with its own maximum ({@link PanamaGroupTree}). The same arithmetic
-     * {@code exp}; {@code exp(0)} is exactly 1.
-     */
-    static void expInPlaceLanes(float[] s, int off, int n, float[] m, int mOff, float[] sum, int sumOff) {
-        FloatVector mv = FloatVector.fromArray(F, m, mOff);
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = off; i < off + n; i += LANES) {
-            FloatVector x = FloatVector.fromArray(F, s, i).sub(mv);
-            FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
-            FloatVector t = clamped.fma(LOG2_E, ROUND);
-            FloatVector k = t.sub(ROUND);
-            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
-            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector p = r.fma(1f / 5040, 1f / 720);
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
-            p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
-            p = p.fma(r, FloatVector.broadcast(F, 0.5f));
-            p = p.fma(r, FloatVector.broadcast(F, 1f));
-            p = p.fma(r, FloatVector.broadcast(F, 1f));
-            IntVector exponent = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-            FloatVector e = p.mul(exponent.reinterpretAsFloats()).blend(0f, x.lt(EXP_MIN));
-            e.intoArray(s, i);
-            acc = acc.add(e);
-        }
-        acc.intoArray(sum, sumOff);
-    }
-
     /** {@code acc[aOff+d] *= c} for {@code d < n}. */
     static void scale(float[] acc, int aOff, int n, float c) {
         int d = 0;
