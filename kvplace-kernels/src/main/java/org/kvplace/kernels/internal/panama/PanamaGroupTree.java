@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * One page of one KV head for a group of four or eight query heads at 512 bits, with the scores
@@ -34,6 +35,7 @@ final class PanamaGroupTree {
     // No helper here takes or returns a vector (see PanamaDots).
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final float[] IOTA = iota();
+    private static final VectorShuffle<Float> IDENTITY = VectorShuffle.iota(F, 0, 1, false);
 
     // The arithmetic exp of PanamaSoftmax, written out here: its softmax through a shared
     // array-based exp method (PanamaSoftmax.expInPlaceLanes, called twice) was measured as fast,
@@ -138,14 +140,17 @@ final class PanamaGroupTree {
      * holds each lane's rescaling factor, by which the sums were already multiplied.
      */
     private static boolean softmax(float[] w, int n, int group, float[] rep, int repOff, float[] tmp) {
+        VectorShuffle<Float> fold = group == 4 ? PanamaLaneTree.SWAP4 : IDENTITY;
         FloatVector m = FloatVector.fromArray(F, rep, repOff);
         FloatVector pm = FloatVector.fromArray(F, w, 0);
         for (int i = LANES; i < n; i += LANES) {
             pm = pm.max(FloatVector.fromArray(F, w, i));
         }
-        if (group == 4) {
-            pm = pm.max(pm.rearrange(PanamaLaneTree.SWAP4));
-        }
+        // Fold the lanes of a head over the vector's tokens (lane bits 2 and 3 for groups of 4, bit 3
+        // for 8). No branch on the group while vectors are live: a branch the profile never saw
+        // taken becomes an uncommon trap whose state holds the vectors, and C2 then boxed them on
+        // every call (AllocationTest); the first fold is an identity for groups of 8.
+        pm = pm.max(pm.rearrange(fold));
         pm = pm.max(pm.rearrange(PanamaLaneTree.SWAP8));
         FloatVector mNew = m.max(pm);
         FloatVector s = FloatVector.fromArray(F, rep, repOff + LANES);
@@ -280,10 +285,9 @@ final class PanamaGroupTree {
                     .add(c3.blend(c2, PanamaLaneTree.BIT2).rearrange(PanamaLaneTree.SWAP4));
             FloatVector s = d0.blend(d1, PanamaLaneTree.BIT3)
                     .add(d1.blend(d0, PanamaLaneTree.BIT3).rearrange(PanamaLaneTree.SWAP8)).mul(scale);
-            if (t0 + 1 > last) {
-                s = s.blend(Float.NEGATIVE_INFINITY, iota.compare(VectorOperators.GE, 8f));
-            }
-            s.intoArray(w, v);
+            // Lanes of tokens past the last: -infinity, without a branch (see softmax).
+            float valid = Math.min(LANES, (tokens - t0) * 8);
+            s.blend(Float.NEGATIVE_INFINITY, iota.compare(VectorOperators.GE, valid)).intoArray(w, v);
         }
     }
 
@@ -370,11 +374,9 @@ final class PanamaGroupTree {
                     .add(c3.blend(c2, PanamaLaneTree.BIT2).rearrange(PanamaLaneTree.SWAP4));
             FloatVector s = d0.blend(d1, PanamaLaneTree.BIT3)
                     .add(d1.blend(d0, PanamaLaneTree.BIT3).rearrange(PanamaLaneTree.SWAP8)).mul(scale);
-            int valid = (tokens - t0) * 4;
-            if (valid < LANES) {
-                s = s.blend(Float.NEGATIVE_INFINITY, iota.compare(VectorOperators.GE, (float) valid));
-            }
-            s.intoArray(w, v);
+            // Lanes of tokens past the last: -infinity, without a branch (see softmax).
+            float valid = Math.min(LANES, (tokens - t0) * 4);
+            s.blend(Float.NEGATIVE_INFINITY, iota.compare(VectorOperators.GE, valid)).intoArray(w, v);
         }
     }
 }
