@@ -37,11 +37,11 @@ final class PanamaGroupTree {
     private static final float[] IOTA = iota();
     private static final VectorShuffle<Float> IDENTITY = VectorShuffle.iota(F, 0, 1, false);
 
-    // The arithmetic exp of PanamaSoftmax, written out here: its softmax through a shared
-    // array-based exp method (PanamaSoftmax.expInPlaceLanes, called twice) was measured as fast,
-    // but the larger inlined body made C2 stop inlining (NodeCountInliningCutoff) inside the
-    // attention call, and a warm step then allocated 16 KB of boxed vectors (AllocationTest failed
-    // in 4 of 5 runs); with the exp inline it passed in every run.
+    // The arithmetic exp of PanamaSoftmax, written out here: the softmax through a shared
+    // array-based exp method (called twice) was as fast, but its larger inlined body made C2 stop
+    // inlining (NodeCountInliningCutoff) inside the attention call and warm steps allocated boxed
+    // vectors (AllocationTest). Together with no branch on the group while vectors are live (see
+    // softmax), the written-out form allocated nothing in every run.
     private static final float LOG2_E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -98,7 +98,7 @@ final class PanamaGroupTree {
      * accumulator, {@code rep[repOff ..]} the heads' maxima and sums in lane form ({@link #load});
      * with {@code recordBase >= 0} the page's reference score and sum per head go to
      * {@code pageRef[recordBase + h]} and {@code pageSum[recordBase + h]}. {@code w} holds at least
-     * {@link #weights} floats, {@code tmp} at least {@code LANES}.
+     * {@link #weights} floats, {@code tmp} at least {@code 2 * LANES}.
      */
     static void attend(float[] q, int h0, int group, int headDim, float scale, MemorySegment kSeg, long kOff,
             MemorySegment vSeg, long vOff, long rowBytes, int tokens, float[] w, float[] acc, float[] rep, int repOff,
