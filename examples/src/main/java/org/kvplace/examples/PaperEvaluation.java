@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
 import org.kvplace.core.placement.PaperPolicies;
@@ -82,7 +81,6 @@ final class PaperEvaluation {
     static List<Evaluation.Row> run(TraceSource source, HardwareProfile hw, ModelProfile model, List<String> policies,
             PrintStream err, boolean progress) throws IOException {
         PaperSimulator sim = new PaperSimulator(hw, model);
-        CostModel compass = new CostModel(hw, model); // for policies that aim by kvplace's model (balance)
         List<Evaluation.Row> rows = new ArrayList<>();
         SimulationResult allFast = null;
         SimulationResult bound = null;
@@ -93,7 +91,8 @@ final class PaperEvaluation {
             long t0 = System.nanoTime();
             sim.progress(new ProgressBar(err, p, progress));
             PlacementPolicy policy = PaperPolicies.isPaperPolicy(p) ? PaperPolicies.byName(p, source)
-                    : Policies.byName(p, compass);
+                    : p.equals("balance") ? Policies.balance(sim.costModel()) // priced by this model
+                    : Policies.byName(p);
             Replay replay = sim.replay(source, policy);
             rows.add(new Evaluation.Row(replay.result(), (System.nanoTime() - t0) / 1e9, replay.steps()));
             if (allFast == null) {

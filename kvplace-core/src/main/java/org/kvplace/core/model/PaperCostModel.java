@@ -105,11 +105,43 @@ public final class PaperCostModel {
                 fastMoveBytes, slowMoveBytes);
     }
 
+    /**
+     * {@code T_F} of a step with {@code beta = 0}: the fast tier's seconds, without the cap on
+     * the step time that the slow side sets.
+     *
+     * @param readBytes     {@code D_A}, KV bytes read
+     * @param residentBytes the part of them resident in the fast tier
+     * @param fastMoveBytes {@code MF}, bytes moves write to the fast tier
+     */
+    public double fastTime(long readBytes, long residentBytes, long fastMoveBytes) {
+        double dr = w + readBytes;
+        return tf(dr, alpha(readBytes, residentBytes), 0, fastMoveBytes);
+    }
+
+    /**
+     * {@code T_S} of a step: the slow side's seconds.
+     *
+     * @param readBytes     {@code D_A}, KV bytes read
+     * @param residentBytes the part of them resident in the fast tier
+     * @param writeBytes    {@code D_W}, new KV bytes (always written to the slow tier)
+     * @param slowMoveBytes {@code MR}, bytes moves read from the slow tier beyond the step's reads
+     */
+    public double slowTime(long readBytes, long residentBytes, long writeBytes, long slowMoveBytes) {
+        double dr = w + readBytes;
+        return ts(dr, alpha(readBytes, residentBytes), writeBytes, slowMoveBytes);
+    }
+
     private double time(double dr, double alpha, double dw, double wf, double mf, double mr) {
-        double tf = (alpha * dr + wf + mf) / hw.fastBandwidth();
+        return Math.max(tf(dr, alpha, wf, mf), ts(dr, alpha, dw, mr));
+    }
+
+    private double tf(double dr, double alpha, double wf, double mf) {
+        return (alpha * dr + wf + mf) / hw.fastBandwidth();
+    }
+
+    private double ts(double dr, double alpha, double dw, double mr) {
         double writeAndMoves = Math.max(Math.max(dw / hw.slowWrite(), mr / hw.slowRead()), (mr + dw) / hw.slowDram());
-        double ts = writeAndMoves + ((1 - alpha) * dr + mr) / slowReadPath;
-        return Math.max(tf, ts);
+        return writeAndMoves + ((1 - alpha) * dr + mr) / slowReadPath;
     }
 
     /** The all-fast reference: every byte resident, no cap on the fast share, new KV still written to the slow tier. */

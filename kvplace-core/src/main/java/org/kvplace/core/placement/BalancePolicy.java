@@ -3,6 +3,7 @@ package org.kvplace.core.placement;
 import java.util.Arrays;
 import java.util.Objects;
 import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.PaperCostModel;
 import org.kvplace.core.trace.Bits;
 import org.kvplace.core.trace.StepReads;
 
@@ -81,6 +82,10 @@ public final class BalancePolicy implements PlacementPolicy {
     private long[][][] promotedAt = new long[0][][];
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
+    // the promotion candidates of a step by class: promo[segEnd[s - 1], segEnd[s]) are of the s-th
+    // class taken, worth segNet[s] reads after their copy's price
+    private final int[] segEnd = new int[CLASSES];
+    private final double[] segNet = new double[CLASSES];
     // per layer: the class of lowest value among those with fast units (-1: none), and its value;
     // kept current wherever the history's fcnt or value of the layer change
     private int[] minClass = new int[0];
@@ -93,6 +98,18 @@ public final class BalancePolicy implements PlacementPolicy {
      * @param cost the cost model of the hardware and model it places for
      */
     public BalancePolicy(CostModel cost) {
+        this.target = new BalanceTarget(Objects.requireNonNull(cost, "cost"));
+    }
+
+    /**
+     * A balance policy that prices its moves by the paper's cost model (the model of {@link
+     * org.kvplace.core.sim.PaperSimulator}): there the fast share of a step is capped whatever is
+     * resident, so it holds every read it predicts (capacity allowing) and promotes only units the
+     * step read, whose copy costs a fast-tier write.
+     *
+     * @param cost the paper's cost model of the hardware and model it places for
+     */
+    public BalancePolicy(PaperCostModel cost) {
         this.target = new BalanceTarget(Objects.requireNonNull(cost, "cost"));
     }
 
@@ -189,15 +206,16 @@ public final class BalancePolicy implements PlacementPolicy {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
             double slack = target.slackUnits(hits, reads.readCount(), u);
             double cap = Math.max(0, slack) + BURST * predicted * (1 - pingPong[l]);
-            int np = 0;
+            int np = 0, segments = 0;
             double got = 0;
-            float lowest = Float.MAX_VALUE;
+            double lowest = Double.MAX_VALUE;  // the lowest candidate's value less its copy's price
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             long[][] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
-                if (vl[k] < 1 + margin || n[k] - fc[k] <= 0) {
+                double mk = (target.copyCost((k & 4) != 0) - 1) + 4 * pingPong[l];
+                if (vl[k] < 1 + mk || n[k] - fc[k] <= 0) {
                     continue;
                 }
                 int need = (int) Math.min(Math.ceil((deficit - got) / pk), cap - np);
@@ -215,16 +233,25 @@ public final class BalancePolicy implements PlacementPolicy {
                         promo[np++] = (w << 6) + bit;
                         need--;
                         got += pk;
-                        lowest = Math.min(lowest, vl[k]);
+                        lowest = Math.min(lowest, vl[k] - 1 - mk);
                     }
+                }
+                if (np > (segments == 0 ? 0 : segEnd[segments - 1])) {
+                    segEnd[segments] = np;
+                    segNet[segments++] = vl[k] - 1 - mk;
                 }
             }
             if (np > 0) {
                 long free = placement.fastFreeBytes() / placement.unitBytes();
                 int needRoom = (int) Math.max(0, np - free);
                 if (needRoom > 0) {
-                    double maxVictim = lowest - 1 - margin;
+                    double maxVictim = lowest;
                     int got2 = evict(needRoom, maxVictim, placement, plan);
+                    if (got2 < needRoom) {
+                        // no room for the lowest candidates: make it for the higher classes alone,
+                        // each against victims below its own value
+                        got2 += roomByClass(segments, (int) free + got2, placement, plan);
+                    }
                     demoted += got2;
                     np = Math.max(0, np - (needRoom - got2));  // the lowest candidates come last: drop them
                 }
@@ -256,6 +283,24 @@ public final class BalancePolicy implements PlacementPolicy {
         } else {
             pingPong[l] *= 0.99;
         }
+    }
+
+    // After an eviction for all of a step's candidates fell short: evicts for the candidates of
+    // each class in turn (promo order, highest value first), against victims below that class's
+    // net value, while the room reaches. `room` is the room made so far; returns the evictions.
+    private int roomByClass(int segments, int room, Placement placement, MigrationPlan plan) {
+        int done = 0;
+        for (int s = 0; s < segments; s++) {
+            int short_ = segEnd[s] - (room + done);
+            if (short_ > 0) {
+                int g = evict(short_, segNet[s], placement, plan);
+                done += g;
+                if (g < short_) {
+                    break;  // victims below this class's value ran out: none below the next either
+                }
+            }
+        }
+        return done;
     }
 
     // Above target: demotes fast units of layer l of the lowest classes that are still read, until

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.PaperCostModel;
 
 /** Factory of the built-in policies by name. Stateless. */
 public final class Policies {
@@ -25,6 +26,16 @@ public final class Policies {
      * @param cost the cost model of the hardware and model it places for
      */
     public static PlacementPolicy balance(CostModel cost) {
+        return new BalancePolicy(cost);
+    }
+
+    /**
+     * kvplace's own online policy, {@link BalancePolicy}, priced by the paper's cost model (for
+     * {@link org.kvplace.core.sim.PaperSimulator}).
+     *
+     * @param cost the paper's cost model of the hardware and model it places for
+     */
+    public static PlacementPolicy balance(PaperCostModel cost) {
         return new BalancePolicy(cost);
     }
 

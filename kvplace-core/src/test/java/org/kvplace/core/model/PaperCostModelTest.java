@@ -22,6 +22,10 @@ class PaperCostModelTest {
         // T_S = max(10/100, 10/100, 20/1000) + (50 + 10) / 100 = 0.1 + 0.6
         assertEquals(0.75, cm.alpha(100, 50), 1e-15);
         assertEquals(0.7, cm.stepTime(100, 50, 10, true, 20, 10), 1e-12);
+        // each side alone (beta = 0): T_F = (150 + 20) / 1000, T_S as above
+        assertEquals(0.17, cm.fastTime(100, 50, 20), 1e-12);
+        assertEquals(0.7, cm.slowTime(100, 50, 10, 10), 1e-12);
+        assertEquals(0.1 + (200.0 / 11) / 100, cm.slowTime(100, 100, 10, 0), 1e-12);
         // all resident: alpha capped at 10/11; T_S = 0.1 + (200/11 + 10) / 100
         assertEquals(0.1 + (200.0 / 11 + 10) / 100, cm.stepTime(100, 100, 10, true, 20, 10), 1e-12);
         // the fast side binds when nothing is read from the slow tier beyond the cap: W large

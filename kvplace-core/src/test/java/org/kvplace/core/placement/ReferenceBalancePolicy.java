@@ -161,7 +161,9 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
             double slack = target.slackUnits(hits, reads.readCount(), u);
             double cap = Math.max(0, slack) + BURST * predicted * (1 - pingPong[l]);
-            int np = 0;
+            int np = 0, segments = 0;
+            int[] segEnd = new int[CLASSES];
+            double[] segNet = new double[CLASSES];
             double got = 0;
             float lowest = Float.MAX_VALUE;
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
@@ -193,6 +195,10 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
                         lowest = Math.min(lowest, vl[k]);
                     }
                 }
+                if (np > 0 && (segments == 0 || segEnd[segments - 1] < np)) {
+                    segEnd[segments] = np;
+                    segNet[segments++] = vl[k] - 1 - margin;
+                }
             }
             if (np > 0) {
                 long free = placement.fastFreeBytes() / placement.unitBytes();
@@ -200,6 +206,18 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
                 if (needRoom > 0) {
                     double maxVictim = lowest - 1 - margin;
                     int got2 = evict(needRoom, maxVictim, placement, plan);
+                    // short of room: room for each class's candidates in turn, against victims
+                    // below that class's value
+                    for (int s = 0; s < segments && got2 < needRoom; s++) {
+                        int missing = segEnd[s] - (int) free - got2;
+                        if (missing > 0) {
+                            int g = evict(missing, segNet[s], placement, plan);
+                            got2 += g;
+                            if (g < missing) {
+                                break;
+                            }
+                        }
+                    }
                     demoted += got2;
                     np = Math.max(0, np - (needRoom - got2));  // the lowest candidates come last: drop them
                 }
