@@ -163,8 +163,10 @@ final class ReportText {
 
     static final String TARGETS_NOTE = """
             The paper-model target (balance at least 0.98 of the author's SA oracle) is not checked
-            here: the paper's model is not part of this generated report (see its section below and
-            `--cost-model paper`).
+            here: the paper's model is not part of this generated report. Its section below records
+            balance against the author's SA on the author's traces (`--cost-model paper`), and the
+            test `PaperModelBalanceTest` checks the 0.98 on a trace with the same dynamics at every
+            build.
 
             """;
 
