@@ -51,7 +51,7 @@ import org.kvplace.core.trace.StepReads;
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
  * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
- * its promotions, and one int per unit (the step of its last move). Per step: a few passes over
+ * its promotions, and one byte per unit (its last move within 16 steps). Per step: a few passes over
  * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
  * <p>Structure: {@link BalanceHistory} keeps the read history, the classes and their scores;
@@ -74,12 +74,17 @@ public final class BalancePolicy implements PlacementPolicy {
     private final BalanceHistory history = new BalanceHistory();
     private final BalanceTarget target;
     private int layers;
-    private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
+    // per layer and unit, its last move of the last 16 steps of its layer: 0 = none, else
+    // MOVED | PROMOTED if a promotion | (the layer's step & 63); swept every SWEEP steps of the layer
+    // (see sweep), so a tag's age, (step - tag) & 63, is exact. A byte, not the step in an int:
+    // a step's moves then touch a quarter of the cache lines.
+    private byte[][] lastMove = new byte[0][];
     // per layer and step modulo MIN_RESIDENCY, the units demoted at that step whose last move it
     // still is (a unit just demoted is not promoted again): the residency test a word at a time
-    private long[][][] demotedAt = new long[0][][];
+    // (word w, slot s at index w * MIN_RESIDENCY + s: the slots of a word share a cache line)
+    private long[][] demotedAt = new long[0][];
     // the same for promotions (a unit demoted since leaves them): the evictions' residency test
-    private long[][][] promotedAt = new long[0][][];
+    private long[][] promotedAt = new long[0][];
     private double[] pingPong = new double[0];
     private int[] promo = new int[0];
     // the promotion candidates of a step by class: promo[segEnd[s - 1], segEnd[s]) are of the s-th
@@ -123,24 +128,22 @@ public final class BalancePolicy implements PlacementPolicy {
         layers = placement.layers();
         int maxUnits = placement.maxUnits();
         if (history.start(layers, maxUnits)) {
-            lastMove = new int[layers][maxUnits];
+            lastMove = new byte[layers][maxUnits];
         }
         if (lastMove[0].length < maxUnits) {
-            lastMove = new int[layers][maxUnits];
+            lastMove = new byte[layers][maxUnits];
         }
-        for (int[] m : lastMove) {
-            Arrays.fill(m, 0);
+        for (byte[] m : lastMove) {
+            Arrays.fill(m, (byte) 0);
         }
         int maxWords = Bits.words(maxUnits) + 1;
-        if (demotedAt.length != layers || demotedAt[0][0].length < maxWords) {
-            demotedAt = new long[layers][MIN_RESIDENCY][maxWords];
-            promotedAt = new long[layers][MIN_RESIDENCY][maxWords];
+        if (demotedAt.length != layers || demotedAt[0].length < maxWords * MIN_RESIDENCY) {
+            demotedAt = new long[layers][maxWords * MIN_RESIDENCY];
+            promotedAt = new long[layers][maxWords * MIN_RESIDENCY];
         } else {
             for (int l = 0; l < layers; l++) {
-                for (int s = 0; s < MIN_RESIDENCY; s++) {
-                    Arrays.fill(demotedAt[l][s], 0L);
-                    Arrays.fill(promotedAt[l][s], 0L);
-                }
+                Arrays.fill(demotedAt[l], 0L);
+                Arrays.fill(promotedAt[l], 0L);
             }
         }
         pingPong = new double[layers];
@@ -177,8 +180,11 @@ public final class BalancePolicy implements PlacementPolicy {
         int hits = history.observe(reads, placement);
         refreshMin(l);
         // the slot of this step held the demotions of MIN_RESIDENCY steps ago
-        Arrays.fill(demotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
-        Arrays.fill(promotedAt[l][history.now[l] % MIN_RESIDENCY], 0L);
+        clearSlot(demotedAt[l], history.now[l] % MIN_RESIDENCY);
+        clearSlot(promotedAt[l], history.now[l] % MIN_RESIDENCY);
+        if (history.now[l] % SWEEP == 0) {
+            sweep(lastMove[l], history.now[l]);
+        }
         int units = placement.units(l);
         int words = Bits.words(units);
         long[] f = placement.fastBits(l);
@@ -210,7 +216,7 @@ public final class BalancePolicy implements PlacementPolicy {
             double got = 0;
             double lowest = Double.MAX_VALUE;  // the lowest candidate's value less its copy's price
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
-            long[][] dl = demotedAt[l];
+            long[] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
@@ -226,7 +232,9 @@ public final class BalancePolicy implements PlacementPolicy {
                     if (w == words - 1) {
                         m &= lastMask;
                     }
-                    m &= ~recent(dl, w);
+                    if (m != 0) {
+                        m &= ~recent(dl, w);
+                    }
                     while (m != 0 && need > 0) {
                         int bit = 63 - Long.numberOfLeadingZeros(m);
                         m &= ~(1L << bit);
@@ -257,12 +265,12 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
                 for (int i = 0; i < np; i++) {
                     int id = promo[i];
-                    int lm = lastMove[l][id];
-                    if (lm != 0 && (lm & 1) == 0 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
+                    byte lm = lastMove[l][id];
+                    if (lm != 0 && (lm & PROMOTED) == 0 && age(lm, t) < 4 * MIN_RESIDENCY) {
                         pp++;
                     }
-                    lastMove[l][id] = (t << 1) | 1;
-                    promotedAt[l][t % MIN_RESIDENCY][id >> 6] |= 1L << id;
+                    lastMove[l][id] = tag(t, true);
+                    promotedAt[l][(id >> 6) * MIN_RESIDENCY + t % MIN_RESIDENCY] |= 1L << id;
                     plan.promote(l, id);
                 }
                 promoted = np;
@@ -320,7 +328,7 @@ public final class BalancePolicy implements PlacementPolicy {
             }
             int need = (int) Math.ceil(excess / pk);
             int hk = k & (HISTORY - 1);
-            int[] lml = lastMove[l];
+            byte[] lml = lastMove[l];
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0 && demoted < cap; w++) {
@@ -330,14 +338,14 @@ public final class BalancePolicy implements PlacementPolicy {
                     int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
                     int id = (w << 6) + bit;
-                    int lm = lml[id];
-                    if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < MIN_RESIDENCY) {
+                    byte lm = lml[id];
+                    if (lm != 0 && (lm & PROMOTED) != 0 && age(lm, t) < MIN_RESIDENCY) {
                         continue;
                     }
-                    if (lm != 0 && (lm & 1) == 1 && t - (lm >>> 1) < 4 * MIN_RESIDENCY) {
+                    if (lm != 0 && (lm & PROMOTED) != 0 && age(lm, t) < 4 * MIN_RESIDENCY) {
                         pp++;
                     }
-                    lml[id] = t << 1;
+                    lml[id] = tag(t, false);
                     out |= 1L << bit;
                     fc[k]--;
                     need--;
@@ -377,20 +385,24 @@ public final class BalancePolicy implements PlacementPolicy {
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
             int hk = bk & (HISTORY - 1);
-            int[] lml = lastMove[bl];
+            byte[] lml = lastMove[bl];
             long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
-            long[][] pl = promotedAt[bl];
-            long[] dt = demotedAt[bl][t % MIN_RESIDENCY];
+            long[] pl = promotedAt[bl];
+            long[] dt = demotedAt[bl];
+            int ts = t % MIN_RESIDENCY;
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
                 // not promoted too recently (unless not read lately), not already demoted at this step
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w]
-                        & ~((hk != 0 ? recent(pl, w) : 0L) | dt[w]);
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                if (m == 0) {
+                    continue;
+                }
+                m &= ~((hk != 0 ? recent(pl, w) : 0L) | dt[w * MIN_RESIDENCY + ts]);
                 long out = 0;  // the word's demotions, ascending
                 while (m != 0 && done < need) {
                     int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
-                    lml[(w << 6) + bit] = t << 1;
+                    lml[(w << 6) + bit] = tag(t, false);
                     out |= 1L << bit;
                     done++;
                 }
@@ -406,21 +418,52 @@ public final class BalancePolicy implements PlacementPolicy {
     // Records demotions of layer l at its step t, word w: they are its units' last moves now.
     private void demoted(int l, int t, int w, long out) {
         if (out != 0) {
-            demotedAt[l][t % MIN_RESIDENCY][w] |= out;
-            for (long[] slot : promotedAt[l]) {
-                slot[w] &= ~out;
+            demotedAt[l][w * MIN_RESIDENCY + t % MIN_RESIDENCY] |= out;
+            long[] p = promotedAt[l];
+            for (int i = w * MIN_RESIDENCY, e = i + MIN_RESIDENCY; i < e; i++) {
+                p[i] &= ~out;
             }
         }
     }
 
     // Word w of the units a layer moved at one of its last MIN_RESIDENCY steps (slots of
     // demotedAt or promotedAt).
-    private static long recent(long[][] slots, int w) {
+    private static long recent(long[] slots, int w) {
         long d = 0;
-        for (long[] slot : slots) {
-            d |= slot[w];
+        for (int i = w * MIN_RESIDENCY, e = i + MIN_RESIDENCY; i < e; i++) {
+            d |= slots[i];
         }
         return d;
+    }
+
+    // Clears slot s of every word of a demotedAt or promotedAt array.
+    private static void clearSlot(long[] slots, int s) {
+        for (int i = s; i < slots.length; i += MIN_RESIDENCY) {
+            slots[i] = 0;
+        }
+    }
+
+    private static final int MOVED = 0x80, PROMOTED = 0x40, SWEEP = 32;
+
+    // The lastMove entry of a move at its layer's step t.
+    private static byte tag(int t, boolean promoted) {
+        return (byte) (MOVED | (promoted ? PROMOTED : 0) | (t & 63));
+    }
+
+    // Steps of its layer since the move of entry e, at the layer's step t: exact while below 64,
+    // which the sweep keeps (every entry is at most 15 steps old after one, SWEEP - 1 steps later
+    // at most 46).
+    private static int age(byte e, int t) {
+        return (t - e) & 63;
+    }
+
+    // Drops the entries of one layer older than 16 steps at its step t: every test of an entry
+    // asks for a move within 4 x MIN_RESIDENCY steps, which an older one is not, nor a missing one.
+    private static void sweep(byte[] moves, int t) {
+        for (int i = 0; i < moves.length; i++) {
+            byte e = moves[i];
+            moves[i] = age(e, t) < 4 * MIN_RESIDENCY ? e : 0;
+        }
     }
 
     // Finds layer l's first class of lowest value among those with fast units.
