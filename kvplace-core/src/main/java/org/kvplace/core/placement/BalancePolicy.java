@@ -51,7 +51,7 @@ import org.kvplace.core.trace.StepReads;
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
  * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
- * its promotions, and one byte per unit (its last move within 16 steps). Per step: a few passes over
+ * its promotions, and one char per unit (its last move). Per step: a few passes over
  * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
  * <p>Structure: {@link BalanceHistory} keeps the read history, the classes and their scores;
@@ -74,11 +74,11 @@ public final class BalancePolicy implements PlacementPolicy {
     private final BalanceHistory history = new BalanceHistory();
     private final BalanceTarget target;
     private int layers;
-    // per layer and unit, its last move of the last 16 steps of its layer: 0 = none, else
-    // MOVED | PROMOTED if a promotion | (the layer's step & 63); swept every SWEEP steps of the layer
-    // (see sweep), so a tag's age, (step - tag) & 63, is exact. A byte, not the step in an int:
-    // a step's moves then touch a quarter of the cache lines.
-    private byte[][] lastMove = new byte[0][];
+    // per layer and unit, its last move: 0 = none, else MOVED | PROMOTED if a promotion | (the
+    // layer's step & AGE); swept every SWEEP steps of the layer (see sweep), so a tag's age,
+    // (step - tag) & AGE, is exact. A char, not the step in an int: a step's moves then touch half
+    // the cache lines.
+    private char[][] lastMove = new char[0][];
     // per layer and step modulo MIN_RESIDENCY, the units demoted at that step whose last move it
     // still is (a unit just demoted is not promoted again): the residency test a word at a time
     // (word w, slot s at index w * MIN_RESIDENCY + s: the slots of a word share a cache line)
@@ -128,13 +128,13 @@ public final class BalancePolicy implements PlacementPolicy {
         layers = placement.layers();
         int maxUnits = placement.maxUnits();
         if (history.start(layers, maxUnits)) {
-            lastMove = new byte[layers][maxUnits];
+            lastMove = new char[layers][maxUnits];
         }
         if (lastMove[0].length < maxUnits) {
-            lastMove = new byte[layers][maxUnits];
+            lastMove = new char[layers][maxUnits];
         }
-        for (byte[] m : lastMove) {
-            Arrays.fill(m, (byte) 0);
+        for (char[] m : lastMove) {
+            Arrays.fill(m, (char) 0);
         }
         int maxWords = Bits.words(maxUnits) + 1;
         if (demotedAt.length != layers || demotedAt[0].length < maxWords * MIN_RESIDENCY) {
@@ -265,7 +265,7 @@ public final class BalancePolicy implements PlacementPolicy {
                 }
                 for (int i = 0; i < np; i++) {
                     int id = promo[i];
-                    byte lm = lastMove[l][id];
+                    char lm = lastMove[l][id];
                     if (lm != 0 && (lm & PROMOTED) == 0 && age(lm, t) < 4 * MIN_RESIDENCY) {
                         pp++;
                     }
@@ -328,7 +328,7 @@ public final class BalancePolicy implements PlacementPolicy {
             }
             int need = (int) Math.ceil(excess / pk);
             int hk = k & (HISTORY - 1);
-            byte[] lml = lastMove[l];
+            char[] lml = lastMove[l];
             long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0 && demoted < cap; w++) {
@@ -338,7 +338,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     int bit = Long.numberOfTrailingZeros(m);
                     m &= m - 1;
                     int id = (w << 6) + bit;
-                    byte lm = lml[id];
+                    char lm = lml[id];
                     if (lm != 0 && (lm & PROMOTED) != 0 && age(lm, t) < MIN_RESIDENCY) {
                         continue;
                     }
@@ -385,7 +385,7 @@ public final class BalancePolicy implements PlacementPolicy {
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
             int hk = bk & (HISTORY - 1);
-            byte[] lml = lastMove[bl];
+            char[] lml = lastMove[bl];
             long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
             long[] pl = promotedAt[bl];
             long[] dt = demotedAt[bl];
@@ -443,25 +443,25 @@ public final class BalancePolicy implements PlacementPolicy {
         }
     }
 
-    private static final int MOVED = 0x80, PROMOTED = 0x40, SWEEP = 32;
+    static final int MOVED = 0x8000, PROMOTED = 0x4000, AGE = 0x3FFF, SWEEP = 8192;
 
     // The lastMove entry of a move at its layer's step t.
-    private static byte tag(int t, boolean promoted) {
-        return (byte) (MOVED | (promoted ? PROMOTED : 0) | (t & 63));
+    static char tag(int t, boolean promoted) {
+        return (char) (MOVED | (promoted ? PROMOTED : 0) | (t & AGE));
     }
 
-    // Steps of its layer since the move of entry e, at the layer's step t: exact while below 64,
-    // which the sweep keeps (every entry is at most 15 steps old after one, SWEEP - 1 steps later
-    // at most 46).
-    private static int age(byte e, int t) {
-        return (t - e) & 63;
+    // Steps of its layer since the move of entry e, at the layer's step t: exact while below
+    // AGE + 1, which the sweep keeps (every entry is at most 15 steps old after one, SWEEP - 1
+    // steps later at most SWEEP + 14).
+    static int age(char e, int t) {
+        return (t - e) & AGE;
     }
 
     // Drops the entries of one layer older than 16 steps at its step t: every test of an entry
     // asks for a move within 4 x MIN_RESIDENCY steps, which an older one is not, nor a missing one.
-    private static void sweep(byte[] moves, int t) {
+    static void sweep(char[] moves, int t) {
         for (int i = 0; i < moves.length; i++) {
-            byte e = moves[i];
+            char e = moves[i];
             moves[i] = age(e, t) < 4 * MIN_RESIDENCY ? e : 0;
         }
     }
