@@ -27,7 +27,8 @@ public final class TraceGenerator implements AccessTrace {
     private final int[] fixedSize;
     private final boolean[] started;
     private final long[] rng;        // SplitMix64 state per layer
-    private final long[] blocked;    // ids dropped this step: kept out of this step's draws
+    private final long[] excluded;   // ids addRandom may not take: stable, or dropped this step
+    private final long[] before;     // the current layer's members before this step's removals
     private final long recencyThreshold;   // a draw u is "recent" when (u >>> 11) < this
     private final long[] ahead = new long[CHUNK];
     private long state;              // the current layer's stream, during next()
@@ -48,7 +49,8 @@ public final class TraceGenerator implements AccessTrace {
         this.fixedSize = new int[layers];
         this.started = new boolean[layers];
         this.rng = new long[layers];
-        this.blocked = new long[Bits.words(max) + 1];
+        this.excluded = new long[Bits.words(max) + 1];
+        this.before = new long[Bits.words(max) + 1];
         // uniform() < bias  <=>  (u >>> 11) * 2^-53 < bias  <=>  (u >>> 11) < ceil(bias * 2^53)
         this.recencyThreshold = (long) Math.ceil(cfg.recencyBias() * 0x1p53);
         for (int l = 0; l < layers; l++) {
@@ -114,15 +116,23 @@ public final class TraceGenerator implements AccessTrace {
         int first = Math.min(remove, sz);
         int removals = first + Math.max(0, sz - first - target);   // then down to the target
         if (removals > 0) {
+            System.arraycopy(m, 0, before, 0, words);
             removeRandom(m, lo, hi, removals);
             sz -= removals;
         }
         if (sz < target) {
-            addRandom(m, fx, lo, hi, target - sz, words);
+            long[] ex = excluded;
+            if (removals > 0) {
+                for (int w = 0; w < words; w++) {
+                    ex[w] = (before[w] & ~m[w]) | fx[w];   // dropped this step, or stable
+                }
+            } else {
+                System.arraycopy(fx, 0, ex, 0, words);
+            }
+            addRandom(m, lo, hi, target - sz, words, fx);
             sz = target;
         }
         size[l] = sz;
-        Arrays.fill(blocked, 0, words, 0L);
         rng[l] = state;
 
         into.reset(n, l, units);
@@ -140,10 +150,9 @@ public final class TraceGenerator implements AccessTrace {
     }
 
     // Drops `count` uniformly drawn members: each draws over [lo, hi) until it hits a member (64
-    // draws at most, then the next member after a uniform point). A dropped id is blocked for the
-    // rest of the step.
+    // draws at most, then the next member after a uniform point). The dropped ids are kept out of
+    // the step's additions (excluded, from the members before and after).
     private void removeRandom(long[] m, int lo, int hi, int count) {
-        long[] bl = blocked;
         long[] z = ahead;
         int span = hi - lo;
         long s = state;      // the stream's state before z[0]
@@ -162,7 +171,6 @@ public final class TraceGenerator implements AccessTrace {
             long w = m[wi];
             long hit = w & (1L << d);
             m[wi] = w ^ hit;
-            bl[wi] |= hit;
             int ok = (int) (hit >>> d);              // 1 if d was a member
             count -= ok;
             miss = (miss + 1) & (ok - 1);
@@ -174,7 +182,6 @@ public final class TraceGenerator implements AccessTrace {
                     id = Bits.nextSet(m, lo, c);
                 }
                 Bits.clear(m, id);
-                Bits.set(bl, id);
                 count--;
                 miss = 0;
                 s = state;
@@ -190,8 +197,8 @@ public final class TraceGenerator implements AccessTrace {
     // rejection keeps the draw's distribution. After 16 failed tries (a saturated region) one
     // more draw picks the next free unit after a uniform point of the middle; if only dropped
     // units are free, they are let back in.
-    private void addRandom(long[] m, long[] fx, int lo, int hi, int count, int words) {
-        long[] bl = blocked;
+    private void addRandom(long[] m, int lo, int hi, int count, int words, long[] fx) {
+        long[] ex = excluded;
         long[] z = ahead;
         int mid = hi - lo;
         int quarter = Math.max(1, mid / 4);
@@ -217,7 +224,7 @@ public final class TraceGenerator implements AccessTrace {
             int d = uniformD ^ ((uniformD ^ recentD) & sel);
             int wi = d >>> 6;
             long w = m[wi];
-            long free = ~(w | bl[wi] | fx[wi]) & (1L << d);
+            long free = ~(w | ex[wi]) & (1L << d);
             m[wi] = w | free;
             int ok = (int) (free >>> d);             // 1 if d was free (and is now a member)
             count -= ok;
@@ -225,10 +232,10 @@ public final class TraceGenerator implements AccessTrace {
             if (miss == 16) {
                 state = s + i * GOLDEN;
                 int p = lo + bounded(nextLong(), mid);
-                int f = nextFree(m, fx, p, hi);
-                int c = f >= 0 ? f : nextFree(m, fx, lo, p);
+                int f = nextFree(m, ex, p, hi);
+                int c = f >= 0 ? f : nextFree(m, ex, lo, p);
                 if (c < 0) {          // only just-dropped units are free: let them back in
-                    Arrays.fill(bl, 0, words, 0L);
+                    System.arraycopy(fx, 0, ex, 0, words);
                 } else {
                     Bits.set(m, c);
                     count--;
@@ -277,13 +284,13 @@ public final class TraceGenerator implements AccessTrace {
         return f >= 0 ? f : nextFree(m, fx, lo, d);
     }
 
-    // The first id in [from, to) that is neither a member, stable, nor dropped this step, or -1.
-    private int nextFree(long[] m, long[] fx, int from, int to) {
+    // The first id in [from, to) that is neither a member nor excluded (ex), or -1.
+    private static int nextFree(long[] m, long[] ex, int from, int to) {
         if (from >= to) {
             return -1;
         }
         int wi = from >>> 6;
-        long word = ~(m[wi] | fx[wi] | blocked[wi]) & (-1L << from);
+        long word = ~(m[wi] | ex[wi]) & (-1L << from);
         int last = (to - 1) >>> 6;
         while (true) {
             if (word != 0) {
@@ -293,7 +300,7 @@ public final class TraceGenerator implements AccessTrace {
             if (++wi > last) {
                 return -1;
             }
-            word = ~(m[wi] | fx[wi] | blocked[wi]);
+            word = ~(m[wi] | ex[wi]);
         }
     }
 
