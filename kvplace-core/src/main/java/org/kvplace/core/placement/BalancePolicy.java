@@ -41,7 +41,9 @@ import org.kvplace.core.trace.StepReads;
  * {@code (1/B_read + 2/B_fast) / (1/B_read - 1/B_fast)}, about 1.3 on gh200). Above target
  * it demotes fast units of the lowest classes that are still read, no more than the slack the
  * slow link leaves in the step carries. A burst of promotions is capped at the slack
- * the slow link leaves in the step plus a tenth of the predicted reads. A unit moved less than
+ * the slow link leaves in the step plus a tenth of the predicted reads, accrued from step to step
+ * up to one unit where a tenth is less (a layer that reads four units still promotes one every
+ * few steps). A unit moved less than
  * {@link #MIN_RESIDENCY} steps of its layer ago does not move back (unless it went cold); a move
  * that undoes one of the last {@code 4 x MIN_RESIDENCY} steps counts as a ping-pong, and a
  * layer's ping-pong rate (an exponential average) raises its margin (by 4 reads at a rate of 1)
@@ -86,6 +88,7 @@ public final class BalancePolicy implements PlacementPolicy {
     // the same for promotions (a unit demoted since leaves them): the evictions' residency test
     private long[][] promotedAt = new long[0][];
     private double[] pingPong = new double[0];
+    private double[] credit = new double[0];  // per layer: the promotions the burst allows now
     private int[] promo = new int[0];
     // the promotion candidates of a step by class: promo[segEnd[s - 1], segEnd[s]) are of the s-th
     // class taken, worth segNet[s] reads after their copy's price
@@ -147,6 +150,7 @@ public final class BalancePolicy implements PlacementPolicy {
             }
         }
         pingPong = new double[layers];
+        credit = new double[layers];
         minClass = new int[layers];
         minValue = new float[layers];
         for (int l = 0; l < layers; l++) {
@@ -211,7 +215,11 @@ public final class BalancePolicy implements PlacementPolicy {
         if (predictedFast < want - 1) {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
             double slack = target.slackUnits(hits, reads.readCount(), u);
-            double cap = Math.max(0, slack) + BURST * predicted * (1 - pingPong[l]);
+            // the burst accrues as a credit of at most one step's (or one unit, where a step's
+            // is less: a layer that reads few units still promotes, every few steps)
+            double burst = BURST * predicted * (1 - pingPong[l]);
+            credit[l] = Math.min(credit[l] + burst, Math.max(1, burst));
+            double cap = Math.max(0, slack) + credit[l];
             int np = 0, segments = 0;
             double got = 0;
             double lowest = Double.MAX_VALUE;  // the lowest candidate's value less its copy's price
@@ -274,6 +282,7 @@ public final class BalancePolicy implements PlacementPolicy {
                     plan.promote(l, id);
                 }
                 promoted = np;
+                credit[l] = Math.max(0, credit[l] - Math.max(0, np - Math.max(0, slack)));
             }
         } else if (-deficit > band + 1) {
             // Demotions only within the slack the slow link leaves in the step: above the band an

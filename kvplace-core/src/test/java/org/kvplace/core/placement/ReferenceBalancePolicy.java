@@ -77,6 +77,7 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
     private int layers;
     private int[][] lastMove = new int[0][]; // (layer step << 1) | 1 if promoted, 0 = never moved
     private double[] pingPong = new double[0];
+    private double[] credit = new double[0];  // per layer: the promotions the burst allows now
     private int[] promo = new int[0];
     private int demotedPingPongs; // ping-pongs among the moves of the last demoteExcess
 
@@ -108,6 +109,7 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
             Arrays.fill(m, 0);
         }
         pingPong = new double[layers];
+        credit = new double[layers];
         target.start(layers);
         if (promo.length < maxUnits) {
             promo = new int[maxUnits];
@@ -160,7 +162,11 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
         if (predictedFast < want - 1) {
             // the slack the slow link leaves (promotion and as much demotion charged), plus a burst
             double slack = target.slackUnits(hits, reads.readCount(), u);
-            double cap = Math.max(0, slack) + BURST * predicted * (1 - pingPong[l]);
+            // the burst accrues as a credit of at most one step's (or one unit, where a step's
+            // is less: a layer that reads few units still promotes, every few steps)
+            double burst = BURST * predicted * (1 - pingPong[l]);
+            credit[l] = Math.min(credit[l] + burst, Math.max(1, burst));
+            double cap = Math.max(0, slack) + credit[l];
             int np = 0, segments = 0;
             int[] segEnd = new int[CLASSES];
             double[] segNet = new double[CLASSES];
@@ -231,6 +237,7 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
                     plan.promote(l, id);
                 }
                 promoted = np;
+                credit[l] = Math.max(0, credit[l] - Math.max(0, np - Math.max(0, slack)));
             }
         } else if (-deficit > band + 1) {
             int cap = (int) Math.max(0, Math.floor(target.slackUnits(hits, reads.readCount(), u)));
