@@ -15,6 +15,7 @@ import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
+import org.kvplace.core.model.PaperCostModel;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
 import org.kvplace.core.sim.PaperSimulator;
@@ -265,8 +266,11 @@ final class LiveCommand implements Callable<Integer> {
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             if (!r.policy().equals("all-fast")) {
-                PlacementPolicy policy = Policies.byName(r.policy(), new CostModel(hw, mp));
-                double sim = (r.tiers().equals("inclusive") ? new PaperSimulator(hw, mp).run(source, policy)
+                boolean inclusive = r.tiers().equals("inclusive");
+                PlacementPolicy policy = inclusive && r.policy().equals("balance")
+                        ? Policies.balance(new PaperCostModel(hw, mp)) // as the engine prices an inclusive cache
+                        : Policies.byName(r.policy(), new CostModel(hw, mp));
+                double sim = (inclusive ? new PaperSimulator(hw, mp).run(source, policy)
                         : new Simulator(hw, mp).run(source, policy)).tokensPerSecond();
                 rows.set(i, new Row(r.policy(), r.tiers(), r.result(), sim));
             }

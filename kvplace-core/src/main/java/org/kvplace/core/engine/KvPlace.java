@@ -10,6 +10,7 @@ import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.model.CostModel;
+import org.kvplace.core.model.PaperCostModel;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.Policies;
@@ -104,7 +105,15 @@ public final class KvPlace implements AutoCloseable {
             String name = b.policyName;
             CostModel cost = Policies.WITH_COST_MODEL.contains(name)
                     ? model.costModel(cache, b.modelFastBytesPerSecond, policyCapacityBytes) : null;
-            this.policies = () -> Policies.byName(name, cost);
+            if (cost != null && name.equals("balance") && cache.inclusive()) {
+                // an inclusive cache prices as the paper's model does: its lanes split the reads of
+                // a page held in both tiers, a promotion after a slow read costs only the fast
+                // write, and a demotion drops the fast copy
+                PaperCostModel inclusive = new PaperCostModel(cost.hardware(), cost.model());
+                this.policies = () -> Policies.balance(inclusive);
+            } else {
+                this.policies = () -> Policies.byName(name, cost);
+            }
         }
         this.synchronous = b.synchronousMigration;
         this.worker = new MigrationWorker(() -> live);
@@ -288,7 +297,9 @@ public final class KvPlace implements AutoCloseable {
          * {@code static}. Only online policies (no lookahead) can run live. A policy that needs a cost
          * model ({@code balance}) gets one calibrated on this engine: the fast tier's rate from
          * {@link #modelFastBytesPerSecond} (else this machine's measured copy bandwidth), the slow
-         * tier's from its throttle, the fast capacity of one sequence's share, no weights.
+         * tier's from its throttle, the fast capacity of one sequence's share, no weights; on an
+         * {@linkplain TieredKvCache#inclusive() inclusive} cache, priced as the paper's inclusive
+         * model ({@link org.kvplace.core.model.PaperCostModel}) prices moves.
          *
          * @throws IllegalArgumentException for an unknown name, naming it, or a policy that needs lookahead
          */
