@@ -44,6 +44,15 @@ final class ReportText {
         for (HardwareProfile hw : sc.profiles()) {
             rooms.add(gb(new CostModel(hw, mha).fastKvCapacity()) + " GB on " + hw.name());
         }
+        String dynamics = String.format(Locale.ROOT, """
+                - Dynamics rows (group `dynamics`, MHA batch 1): the same generator with the dynamics of
+                  real models (item 4 of issue 11): %.0f%% of each layer's persistent read set stable (never
+                  replaced), the first %d layers replacing %.0f%% of theirs per token, and with probability
+                  %s per token and layer the changing part redrawn at once (a shift). The other rows are
+                  memoryless: which members a token drops is a uniform draw, so no history tells a
+                  long-lived unit from a short-lived one; here it can.
+                """, 100 * ReproductionReport.STABLE, ReproductionReport.EARLY_LAYERS,
+                100 * ReproductionReport.EARLY_VARIATION, ReproductionReport.SHIFT);
         return f("""
                 # Reproduction of the paper's simulation
 
@@ -102,7 +111,8 @@ final class ReportText {
                 GeneratorConfig.VARIATION_LOW, GeneratorConfig.VARIATION_REAL, GeneratorConfig.VARIATION_HIGH,
                 g.recencyBias(), ReproductionReport.pageTokens(), mha.name(), mha.kvBytesPerToken() / 1024,
                 gqa.name(), gqa.kvBytesPerToken() / 1024, gb(mha.weightBytesPerLayer()), gb(mha.totalWeightBytes()),
-                ReproductionReport.list(rooms, ""));
+                ReproductionReport.list(rooms, "")).replace("references, not policies.\n",
+                "references, not policies.\n" + dynamics);
     }
 
     static final String TABLE_LEGEND = """

@@ -221,8 +221,12 @@ class ReproductionReportTest {
         Map<String, String> t3 = targets.get("balance / bound >= 0");
         assertEquals("1", t3.get("rows checked"), "only the row where the oracle reaches 0.9 of the bound");
         assertEquals("**gh200 sparsity 60% (0.500)**", t3.get("fails in"));
+        Map<String, String> d1 = targets.get("the same two on trac");
+        assertEquals("2", d1.get("rows checked"), "the dynamics rows at 40% and 60%, real variation, first profile");
+        Map<String, String> d2 = targets.get("... and balance / or");
+        assertEquals("1", d2.get("rows checked"), "the dynamics row on high variation, first profile");
         Map<String, String> t4 = targets.get("balance / static >= ");
-        assertEquals("20", t4.get("rows checked"));
+        assertEquals("26", t4.get("rows checked"));
         assertEquals("**h100-pcie5 variation low (0.952)**", t4.get("fails in"));
     }
 }
