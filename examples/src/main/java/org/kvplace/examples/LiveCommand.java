@@ -15,7 +15,6 @@ import org.kvplace.core.memory.MemoryBandwidth;
 import org.kvplace.core.model.CostModel;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
-import org.kvplace.core.model.PaperCostModel;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.Policies;
 import org.kvplace.core.sim.PaperSimulator;
@@ -267,9 +266,7 @@ final class LiveCommand implements Callable<Integer> {
             Row r = rows.get(i);
             if (!r.policy().equals("all-fast")) {
                 boolean inclusive = r.tiers().equals("inclusive");
-                PlacementPolicy policy = inclusive && r.policy().equals("balance")
-                        ? Policies.balance(new PaperCostModel(hw, mp)) // as the engine prices an inclusive cache
-                        : Policies.byName(r.policy(), new CostModel(hw, mp));
+                PlacementPolicy policy = Policies.byName(r.policy(), new CostModel(hw, mp), inclusive);
                 double sim = (inclusive ? new PaperSimulator(hw, mp).run(source, policy)
                         : new Simulator(hw, mp).run(source, policy)).tokensPerSecond();
                 rows.set(i, new Row(r.policy(), r.tiers(), r.result(), sim));

@@ -101,7 +101,7 @@ final class ReportText {
                   all layers) and `balance` (kvplace's own) are online: they see only what was read so
                   far. `page` and `oracle` know the future. `all-fast` (everything in the fast tier, room
                   or not) and the balanced bound are references, not policies.
-                """, r.seconds(), r.evaluations(), sc.threads(), sc.prompt(), sc.decode(),
+                %s""", r.seconds(), r.evaluations(), sc.threads(), sc.prompt(), sc.decode(),
                 ReproductionReport.PAPER_DECODE, layers, sc.decode() * layers, sc.profiles().size(),
                 sc.configs().size(), ReproductionReport.POLICIES.size(), ReproductionReport.sweepConfigs(sc).size(),
                 String.format(Locale.ROOT, "%.1f%%", 100.0 * sc.decode() / ReproductionReport.PAPER_DECODE),
@@ -111,8 +111,7 @@ final class ReportText {
                 GeneratorConfig.VARIATION_LOW, GeneratorConfig.VARIATION_REAL, GeneratorConfig.VARIATION_HIGH,
                 g.recencyBias(), ReproductionReport.pageTokens(), mha.name(), mha.kvBytesPerToken() / 1024,
                 gqa.name(), gqa.kvBytesPerToken() / 1024, gb(mha.weightBytesPerLayer()), gb(mha.totalWeightBytes()),
-                ReproductionReport.list(rooms, "")).replace("references, not policies.\n",
-                "references, not policies.\n" + dynamics);
+                ReproductionReport.list(rooms, ""), dynamics);
     }
 
     static final String TABLE_LEGEND = """

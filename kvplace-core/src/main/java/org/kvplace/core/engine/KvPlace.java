@@ -10,7 +10,6 @@ import org.kvplace.core.cache.Sequence;
 import org.kvplace.core.cache.TieredKvCache;
 import org.kvplace.core.memory.TierKind;
 import org.kvplace.core.model.CostModel;
-import org.kvplace.core.model.PaperCostModel;
 import org.kvplace.core.placement.PlacementPolicy;
 import org.kvplace.core.placement.PlacementProtocol;
 import org.kvplace.core.placement.Policies;
@@ -105,15 +104,10 @@ public final class KvPlace implements AutoCloseable {
             String name = b.policyName;
             CostModel cost = Policies.WITH_COST_MODEL.contains(name)
                     ? model.costModel(cache, b.modelFastBytesPerSecond, policyCapacityBytes) : null;
-            if (cost != null && name.equals("balance") && cache.inclusive()) {
-                // an inclusive cache prices as the paper's model does: its lanes split the reads of
-                // a page held in both tiers, a promotion after a slow read costs only the fast
-                // write, and a demotion drops the fast copy
-                PaperCostModel inclusive = new PaperCostModel(cost.hardware(), cost.model());
-                this.policies = () -> Policies.balance(inclusive);
-            } else {
-                this.policies = () -> Policies.byName(name, cost);
-            }
+            // an inclusive cache's lanes split the reads of a page held in both tiers, a promotion
+            // after a slow read costs only the fast write, a demotion drops the fast copy
+            boolean inclusive = cache.inclusive();
+            this.policies = () -> Policies.byName(name, cost, inclusive);
         }
         this.synchronous = b.synchronousMigration;
         this.worker = new MigrationWorker(() -> live);

@@ -249,12 +249,12 @@ public final class BalancePolicy implements PlacementPolicy {
                         promo[np++] = (w << 6) + bit;
                         need--;
                         got += pk;
-                        lowest = Math.min(lowest, vl[k] - 1 - mk);
                     }
                 }
                 if (np > (segments == 0 ? 0 : segEnd[segments - 1])) {
                     segEnd[segments] = np;
                     segNet[segments++] = vl[k] - 1 - mk;
+                    lowest = Math.min(lowest, vl[k] - 1 - mk);
                 }
             }
             if (np > 0) {
@@ -308,11 +308,11 @@ public final class BalancePolicy implements PlacementPolicy {
     private int roomByClass(int segments, int room, Placement placement, MigrationPlan plan) {
         int done = 0;
         for (int s = 0; s < segments; s++) {
-            int short_ = segEnd[s] - (room + done);
-            if (short_ > 0) {
-                int g = evict(short_, segNet[s], placement, plan);
+            int missing = segEnd[s] - (room + done);
+            if (missing > 0) {
+                int g = evict(missing, segNet[s], placement, plan);
                 done += g;
-                if (g < short_) {
+                if (g < missing) {
                     break;  // victims below this class's value ran out: none below the next either
                 }
             }

@@ -40,6 +40,23 @@ public final class Policies {
     }
 
     /**
+     * A new policy for tiers where a fast unit keeps its slow copy ({@code inclusive}) or not: as
+     * {@link #byName(String, CostModel)}, except that {@code balance} on inclusive tiers prices its
+     * moves as the paper's inclusive model ({@link PaperCostModel}, built from {@code cost}'s
+     * hardware and model) does: the reads of a unit held in both tiers are split between them, a
+     * promotion of a unit the step read costs only its fast write, a demotion nothing.
+     *
+     * @throws IllegalArgumentException as {@link #byName(String, CostModel)}
+     */
+    public static PlacementPolicy byName(String name, CostModel cost, boolean inclusive) {
+        if (inclusive && cost != null && Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT)
+                .equals("balance")) {
+            return new BalancePolicy(new PaperCostModel(cost.hardware(), cost.model()));
+        }
+        return byName(name, cost);
+    }
+
+    /**
      * A new policy by name, for policies that need no cost model: see {@link #byName(String,
      * CostModel)}.
      *

@@ -1,6 +1,5 @@
 package org.kvplace.core.trace;
 
-import java.util.Arrays;
 
 /**
  * A seeded synthetic trace (see {@link GeneratorConfig} for the model of the read sets). Steps
@@ -260,10 +259,7 @@ public final class TraceGenerator implements AccessTrace {
             z[i] = x;
         }
         for (int i = 0; i < count; i++) {
-            long v = z[i];
-            v = (v ^ (v >>> 30)) * 0xBF58476D1CE4E5B9L;
-            v = (v ^ (v >>> 27)) * 0x94D049BB133111EBL;
-            z[i] = v ^ (v >>> 31);
+            z[i] = mix(z[i]);
         }
     }
 
