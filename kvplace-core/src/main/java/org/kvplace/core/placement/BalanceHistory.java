@@ -6,7 +6,8 @@ import org.kvplace.core.trace.StepReads;
 
 /**
  * The scoring half of {@link BalancePolicy}: per layer, the read history of the last three steps
- * (three bit sets), the classes it puts units in (history pattern times age bucket), and per class
+ * (three bit sets) and each unit's run of reads in a row (up to {@link #RUN}, a counter in four
+ * bit planes), the classes it puts units in (history pattern times age bucket), and per class
  * the learned read probability {@code p}, the unit counts and the value (expected reads over the
  * horizon). {@link #observe} updates all of it for one step; the policy reads the fields.
  *
@@ -14,7 +15,14 @@ import org.kvplace.core.trace.StepReads;
  */
 final class BalanceHistory {
 
-    static final int HISTORY = 8;
+    static final int HISTORY = 9;
+    /**
+     * The pattern of the units read at each of the last {@link #RUN} steps of their layer (taken
+     * out of pattern 7, read at the last three).
+     */
+    static final int LONG = 8;
+    /** Reads in a row that make a run long: a unit that churns survives them rarely. */
+    static final int RUN = 15;
     static final int BUCKETS = 4;
     static final int CLASSES = HISTORY * BUCKETS;
     private static final float P_MAX = 0.995f;
@@ -23,6 +31,10 @@ final class BalanceHistory {
     long[][] h0 = new long[0][];   // reads of the layer's last step
     long[][] h1 = new long[0][];   // the step before
     long[][] h2 = new long[0][];   // and the one before
+    // per layer, the length of each unit's current run of reads, saturating at RUN = 15, in four
+    // bit planes, and the units whose run is long (all four set)
+    long[][] s0 = new long[0][], s1 = new long[0][], s2 = new long[0][], s3 = new long[0][];
+    long[][] lg = new long[0][];
     private int[] prevUnits = new int[0];
     int[] now = new int[0];
     float[][] p = new float[0][];
@@ -46,11 +58,21 @@ final class BalanceHistory {
             h0 = new long[layers][words];
             h1 = new long[layers][words];
             h2 = new long[layers][words];
+            s0 = new long[layers][words];
+            s1 = new long[layers][words];
+            s2 = new long[layers][words];
+            s3 = new long[layers][words];
+            lg = new long[layers][words];
         } else {
             for (int l = 0; l < layers; l++) {
                 Arrays.fill(h0[l], 0L);
                 Arrays.fill(h1[l], 0L);
                 Arrays.fill(h2[l], 0L);
+                Arrays.fill(s0[l], 0L);
+                Arrays.fill(s1[l], 0L);
+                Arrays.fill(s2[l], 0L);
+                Arrays.fill(s3[l], 0L);
+                Arrays.fill(lg[l], 0L);
             }
         }
         prevUnits = new int[layers];
@@ -90,6 +112,7 @@ final class BalanceHistory {
 
         // learn p: how many units of each class of the last step (a, b, c) this step reads
         int pu = prevUnits[l];
+        long[] s0l = s0[l], s1l = s1[l], s2l = s2[l], s3l = s3[l], lgl = lg[l];
         if (t > 1 && pu > 0) {
             int[] rk = readsOf;
             Arrays.fill(rk, 0);
@@ -99,7 +122,7 @@ final class BalanceHistory {
                 int base = bk * HISTORY;
                 int readB = 0;
                 // reads among a, b, c and their intersections; the classes by inclusion-exclusion
-                int xa = 0, xb = 0, xc = 0, xab = 0, xac = 0, xbc = 0, xabc = 0;
+                int xa = 0, xb = 0, xc = 0, xab = 0, xac = 0, xbc = 0, xabc = 0, xl = 0;
                 for (int w = bucketStart(bk, pw), e = bucketStart(bk + 1, pw); w < e; w++) {
                     long ro = w < readWords ? r[w] : 0L;
                     if (w == pw - 1) {
@@ -119,9 +142,12 @@ final class BalanceHistory {
                         xac += Long.bitCount(aw & cw);
                         xbc += Long.bitCount(bw & cw);
                         xabc += Long.bitCount(ab & cw);
+                        xl += Long.bitCount(lgl[w] & ro);
                     }
                 }
                 byClass(rk, base, xa, xb, xc, xab, xac, xbc, xabc);
+                rk[base + 7] -= xl;
+                rk[base + LONG] = xl;
                 int rest = readB;
                 for (int k = 1; k < HISTORY; k++) {
                     rest -= rk[base + k];
@@ -137,6 +163,24 @@ final class BalanceHistory {
             }
         }
 
+        // the runs of reads: one longer where read (saturating at RUN), else none; bit-sliced
+        for (int w = 0; w < words; w++) {
+            long rw = w < readWords ? r[w] : 0L;
+            long p0 = s0l[w], p1 = s1l[w], p2 = s2l[w], p3 = s3l[w];
+            long carry = rw & ~(p0 & p1 & p2 & p3);
+            long n0 = (p0 ^ carry) & rw;
+            carry &= p0;
+            long n1 = (p1 ^ carry) & rw;
+            carry &= p1;
+            long n2 = (p2 ^ carry) & rw;
+            carry &= p2;
+            long n3 = (p3 ^ carry) & rw;
+            s0l[w] = n0;
+            s1l[w] = n1;
+            s2l[w] = n2;
+            s3l[w] = n3;
+            lgl[w] = n0 & n1 & n2 & n3;
+        }
         // count the new classes (r, a, b) and their fast units; count this step's hits
         Arrays.fill(n, 0);
         Arrays.fill(fc, 0);
@@ -149,6 +193,7 @@ final class BalanceHistory {
             // inclusion-exclusion (every class but 0 has a set bit)
             int xr = 0, xa = 0, xb = 0, xra = 0, xrb = 0, xab = 0, xrab = 0;
             int yr = 0, ya = 0, yb = 0, yra = 0, yrb = 0, yab = 0, yrab = 0;
+            int xl = 0, yl = 0;
             for (int w = ws; w < we; w++) {
                 long rw = w < readWords ? r[w] : 0L;
                 long aw = a[w], bw = b[w], fw = f[w];
@@ -171,10 +216,17 @@ final class BalanceHistory {
                     yrb += Long.bitCount(rb & fw);
                     yab += Long.bitCount(ab & fw);
                     yrab += Long.bitCount(rab & fw);
+                    long lw = lgl[w];
+                    xl += Long.bitCount(lw);
+                    yl += Long.bitCount(lw & fw);
                 }
             }
             byClass(n, base, xr, xa, xb, xra, xrb, xab, xrab);
             byClass(fc, base, yr, ya, yb, yra, yrb, yab, yrab);
+            n[base + 7] -= xl;
+            n[base + LONG] = xl;
+            fc[base + 7] -= yl;
+            fc[base + LONG] = yl;
             int all = Math.min(units, we << 6) - (ws << 6);
             int fast = fastB;
             for (int k = 1; k < HISTORY; k++) {
@@ -203,18 +255,31 @@ final class BalanceHistory {
             double all = 0, rd = 0;
             for (int k = 0; k < HISTORY; k++) {
                 all += n[base + k];
-                if ((k & 4) != 0) {
+                if (readNow(k)) {
                     rd += n[base + k];
                 }
             }
             double pi = all > 0 ? rd / all : 0;
-            double lam = Math.max(0, Math.min(0.99, pl[base + 7] - pl[base]));
-            double sum = lam >= 0.99 ? BalancePolicy.HORIZON : (1 - Math.pow(lam, BalancePolicy.HORIZON)) / (1 - lam);
-            for (int k = 0; k < HISTORY; k++) {
+            double sum = persistence(pl[base + 7] - pl[base]);
+            for (int k = 0; k < LONG; k++) {
                 vl[base + k] = (float) (BalancePolicy.HORIZON * pi + (pl[base + k] - pi) * sum);
             }
+            // the long runs persist by their own rate
+            vl[base + LONG] = (float) (BalancePolicy.HORIZON * pi
+                    + (pl[base + LONG] - pi) * persistence(pl[base + LONG] - pl[base]));
         }
         return hits;
+    }
+
+    // Expected reads over the horizon per unit of excess read probability that persists by lam.
+    private static double persistence(double lam) {
+        lam = Math.max(0, Math.min(0.99, lam));
+        return lam >= 0.99 ? BalancePolicy.HORIZON : (1 - Math.pow(lam, BalancePolicy.HORIZON)) / (1 - lam);
+    }
+
+    /** Whether class {@code k}'s units were read at the layer's latest step. */
+    static boolean readNow(int k) {
+        return k % HISTORY >= 4;
     }
 
     /** Sorts the classes by {@code values}, highest first, into {@link #order} (stable). */
@@ -257,8 +322,15 @@ final class BalanceHistory {
         };
     }
 
-    // The units of history class k (bit 2: a, bit 1: b, bit 0: c).
-    static long mask(int k, long a, long b, long c) {
+    // The units of history pattern k (bit 2: a, bit 1: b, bit 0: c; LONG: the long runs l, which
+    // pattern 7 then excludes).
+    static long mask(int k, long a, long b, long c, long l) {
+        if (k == LONG) {
+            return l;
+        }
+        if (k == 7) {
+            return a & b & c & ~l;
+        }
         long x = (k & 4) != 0 ? a : ~a;
         x &= (k & 2) != 0 ? b : ~b;
         return x & ((k & 1) != 0 ? c : ~c);

@@ -14,13 +14,16 @@ import org.kvplace.core.trace.StepReads;
  * cache.
  *
  * <p><b>Classes and scores.</b> A unit's class is its read history over the last three steps of
- * its layer (read now, one and two steps ago: 8 patterns, recency and frequency in one, LRFU-like)
+ * its layer (read now, one and two steps ago: 8 patterns, recency and frequency in one, LRFU-like),
+ * with the units read at each of the last 15 steps taken out of "read at all three" as a ninth
+ * pattern (a unit that churns rarely survives 15 steps, one a stable head reads always does),
  * times its age bucket (the oldest half of the layer's units, the next quarter, eighth and the
- * newest eighth): 32 classes per layer. Per class and layer the policy measures how often a unit
+ * newest eighth): 36 classes per layer. Per class and layer the policy measures how often a unit
  * is read at the layer's next step, an exponential average {@code p} of the observed rate. Its
  * value is the expected number of reads over the next {@link #HORIZON} steps under a two-state
  * model of its bucket (read density {@code pi}, persistence {@code lambda} = p(read again) -
- * p(read when cold)): {@code H pi + (p - pi)(1 - lambda^H) / (1 - lambda)}.
+ * p(read when cold), with p(read again) of "read at all three", or of the long runs for
+ * themselves): {@code H pi + (p - pi)(1 - lambda^H) / (1 - lambda)}.
  *
  * <p><b>Target.</b> From the predicted reads of the layer's next step ({@code sum count p}) and
  * the measured net churn of its fast reads (an exponential average of the fast units read at the
@@ -52,7 +55,7 @@ import org.kvplace.core.trace.StepReads;
  *
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
- * layer, {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
+ * layer and five for the runs of reads (a 4-bit counter per unit, bit-sliced, and the long runs), {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
  * its promotions, and one char per unit (its last move). Per step: a few passes over
  * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
@@ -223,20 +226,20 @@ public final class BalancePolicy implements PlacementPolicy {
             int np = 0, segments = 0;
             double got = 0;
             double lowest = Double.MAX_VALUE;  // the lowest candidate's value less its copy's price
-            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], s3l = history.lg[l];
             long[] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
                 float pk = pl[k];
-                double mk = (target.copyCost((k & 4) != 0) - 1) + 4 * pingPong[l];
+                double mk = (target.copyCost(BalanceHistory.readNow(k)) - 1) + 4 * pingPong[l];
                 if (vl[k] < 1 + mk || n[k] - fc[k] <= 0) {
                     continue;
                 }
                 int need = (int) Math.min(Math.ceil((deficit - got) / pk), cap - np);
-                int hk = k & (HISTORY - 1);
+                int hk = k % HISTORY;
                 for (int w = BalanceHistory.bucketStart(k / HISTORY + 1, words) - 1,
                         e = BalanceHistory.bucketStart(k / HISTORY, words); w >= e && need > 0; w--) {
-                    long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & ~f[w];
+                    long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & ~f[w];
                     if (w == words - 1) {
                         m &= lastMask;
                     }
@@ -336,12 +339,12 @@ public final class BalancePolicy implements PlacementPolicy {
                 continue;
             }
             int need = (int) Math.ceil(excess / pk);
-            int hk = k & (HISTORY - 1);
+            int hk = k % HISTORY;
             char[] lml = lastMove[l];
-            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], s3l = history.lg[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0 && demoted < cap; w++) {
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & f[w];
                 long out = 0;  // the word's demotions, ascending
                 while (m != 0 && need > 0 && demoted < cap) {
                     int bit = Long.numberOfTrailingZeros(m);
@@ -393,16 +396,16 @@ public final class BalancePolicy implements PlacementPolicy {
             long[] f = placement.fastBits(bl);
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
-            int hk = bk & (HISTORY - 1);
+            int hk = bk % HISTORY;
             char[] lml = lastMove[bl];
-            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl];
+            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl], s3l = history.lg[bl];
             long[] pl = promotedAt[bl];
             long[] dt = demotedAt[bl];
             int ts = t % MIN_RESIDENCY;
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
                 // not promoted too recently (unless not read lately), not already demoted at this step
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & f[w];
                 if (m == 0) {
                     continue;
                 }

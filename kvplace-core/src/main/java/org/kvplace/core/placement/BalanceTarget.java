@@ -85,8 +85,8 @@ final class BalanceTarget {
         for (int k = 0; k < BalanceHistory.CLASSES; k++) {
             predicted += n[k] * (double) pl[k];
             predictedFast += fc[k] * (double) pl[k];
-            int hk = k & (BalanceHistory.HISTORY - 1);
-            if ((hk & 4) != 0) {
+            int hk = k % BalanceHistory.HISTORY;
+            if (BalanceHistory.readNow(k)) {
                 readFast += fc[k];
             }
             if (hk == 2 || hk == 3) {

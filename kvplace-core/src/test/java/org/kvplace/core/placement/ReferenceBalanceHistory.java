@@ -15,7 +15,9 @@ import org.kvplace.core.trace.StepReads;
  */
 final class ReferenceBalanceHistory {
 
-    static final int HISTORY = 8;
+    static final int HISTORY = 9;
+    static final int LONG = 8;
+    static final int RUN = 15;
     static final int BUCKETS = 4;
     static final int CLASSES = HISTORY * BUCKETS;
     private static final float P_MAX = 0.995f;
@@ -24,6 +26,7 @@ final class ReferenceBalanceHistory {
     long[][] h0 = new long[0][];   // reads of the layer's last step
     long[][] h1 = new long[0][];   // the step before
     long[][] h2 = new long[0][];   // and the one before
+    int[][] run = new int[0][];    // each unit's reads in a row, at most RUN
     private int[] prevUnits = new int[0];
     int[] now = new int[0];
     float[][] p = new float[0][];
@@ -47,11 +50,13 @@ final class ReferenceBalanceHistory {
             h0 = new long[layers][words];
             h1 = new long[layers][words];
             h2 = new long[layers][words];
+            run = new int[layers][words * 64];
         } else {
             for (int l = 0; l < layers; l++) {
                 Arrays.fill(h0[l], 0L);
                 Arrays.fill(h1[l], 0L);
                 Arrays.fill(h2[l], 0L);
+                Arrays.fill(run[l], 0);
             }
         }
         prevUnits = new int[layers];
@@ -108,10 +113,10 @@ final class ReferenceBalanceHistory {
                         continue;
                     }
                     readB += Long.bitCount(ro);
-                    long aw = a[w], bw = b[w], cw = c[w];
+                    long aw = a[w], bw = b[w], cw = c[w], lw = longWord(l, w);
                     if ((aw | bw | cw) != 0) {
                         for (int k = 1; k < HISTORY; k++) {
-                            rk[base + k] += Long.bitCount(mask(k, aw, bw, cw) & ro);
+                            rk[base + k] += Long.bitCount(mask(k, aw, bw, cw, lw) & ro);
                         }
                     }
                 }
@@ -130,6 +135,10 @@ final class ReferenceBalanceHistory {
             }
         }
 
+        for (int u = 0; u < units; u++) {
+            boolean read = (u >> 6) < readWords && (r[u >> 6] & (1L << u)) != 0;
+            run[l][u] = read ? Math.min(RUN, run[l][u] + 1) : 0;
+        }
         // count the new classes (r, a, b) and their fast units; count this step's hits
         Arrays.fill(n, 0);
         Arrays.fill(fc, 0);
@@ -144,8 +153,9 @@ final class ReferenceBalanceHistory {
                 hits += Long.bitCount(rw & fw);
                 fastB += Long.bitCount(fw);
                 if ((rw | aw | bw) != 0) {
+                    long lw = longWord(l, w);
                     for (int k = 1; k < HISTORY; k++) {
-                        long m = mask(k, rw, aw, bw);
+                        long m = mask(k, rw, aw, bw, lw);
                         n[base + k] += Long.bitCount(m);
                         fc[base + k] += Long.bitCount(m & fw);
                     }
@@ -179,14 +189,14 @@ final class ReferenceBalanceHistory {
             double all = 0, rd = 0;
             for (int k = 0; k < HISTORY; k++) {
                 all += n[base + k];
-                if ((k & 4) != 0) {
+                if (k % HISTORY >= 4) {
                     rd += n[base + k];
                 }
             }
             double pi = all > 0 ? rd / all : 0;
-            double lam = Math.max(0, Math.min(0.99, pl[base + 7] - pl[base]));
-            double sum = lam >= 0.99 ? ReferenceBalancePolicy.HORIZON : (1 - Math.pow(lam, ReferenceBalancePolicy.HORIZON)) / (1 - lam);
             for (int k = 0; k < HISTORY; k++) {
+                double lam = Math.max(0, Math.min(0.99, pl[base + (k == LONG ? LONG : 7)] - pl[base]));
+                double sum = lam >= 0.99 ? ReferenceBalancePolicy.HORIZON : (1 - Math.pow(lam, ReferenceBalancePolicy.HORIZON)) / (1 - lam);
                 vl[base + k] = (float) (ReferenceBalancePolicy.HORIZON * pi + (pl[base + k] - pi) * sum);
             }
         }
@@ -221,8 +231,25 @@ final class ReferenceBalanceHistory {
         };
     }
 
-    // The units of history class k (bit 2: a, bit 1: b, bit 0: c).
-    static long mask(int k, long a, long b, long c) {
+    /** The units of word w of layer l read RUN times in a row, as bits. */
+    long longWord(int l, int w) {
+        long x = 0;
+        for (int i = 0; i < 64; i++) {
+            if (run[l][(w << 6) + i] >= RUN) {
+                x |= 1L << i;
+            }
+        }
+        return x;
+    }
+
+    // The units of history class k (bit 2: a, bit 1: b, bit 0: c; LONG: the long runs, out of 7).
+    static long mask(int k, long a, long b, long c, long l) {
+        if (k == LONG) {
+            return l;
+        }
+        if (k == 7) {
+            return a & b & c & ~l;
+        }
         long x = (k & 4) != 0 ? a : ~a;
         x &= (k & 2) != 0 ? b : ~b;
         return x & ((k & 1) != 0 ? c : ~c);

@@ -180,10 +180,10 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
                     continue;
                 }
                 int need = (int) Math.min(Math.ceil((deficit - got) / pk), cap - np);
-                int hk = k & (HISTORY - 1);
+                int hk = k % HISTORY;
                 for (int w = ReferenceBalanceHistory.bucketStart(k / HISTORY + 1, words) - 1,
                         e = ReferenceBalanceHistory.bucketStart(k / HISTORY, words); w >= e && need > 0; w--) {
-                    long m = ReferenceBalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w]) & ~f[w];
+                    long m = ReferenceBalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], history.longWord(l, w)) & ~f[w];
                     if (w == words - 1) {
                         m &= lastMask;
                     }
@@ -268,10 +268,10 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
                 continue;
             }
             int need = (int) Math.ceil(excess / pk);
-            int hk = k & (HISTORY - 1);
+            int hk = k % HISTORY;
             for (int w = ReferenceBalanceHistory.bucketStart(k / HISTORY, words), e = ReferenceBalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0; w++) {
-                long m = ReferenceBalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w]) & f[w];
+                long m = ReferenceBalanceHistory.mask(hk, history.h0[l][w], history.h1[l][w], history.h2[l][w], history.longWord(l, w)) & f[w];
                 while (m != 0 && need > 0 && demoted < cap) {
                     int id = (w << 6) + Long.numberOfTrailingZeros(m);
                     m &= m - 1;
@@ -323,10 +323,10 @@ final class ReferenceBalancePolicy implements PlacementPolicy {
             long[] f = placement.fastBits(bl);
             int words = Bits.words(placement.units(bl));
             int t = now[bl];
-            int hk = bk & (HISTORY - 1);
+            int hk = bk % HISTORY;
             for (int w = ReferenceBalanceHistory.bucketStart(bk / HISTORY, words), e = ReferenceBalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
-                long m = ReferenceBalanceHistory.mask(hk, history.h0[bl][w], history.h1[bl][w], history.h2[bl][w]) & f[w];
+                long m = ReferenceBalanceHistory.mask(hk, history.h0[bl][w], history.h1[bl][w], history.h2[bl][w], history.longWord(bl, w)) & f[w];
                 while (m != 0 && done < need) {
                     int id = (w << 6) + Long.numberOfTrailingZeros(m);
                     m &= m - 1;
