@@ -17,6 +17,12 @@ import org.kvplace.core.trace.StepReads;
  * full, a new unit that the window reads displaces one unread unit of its layer, else it goes
  * to the slow tier. Future reads come from the driver's bounded look-ahead buffer. No
  * allocation per step after the first steps have sized the scratch buffers.
+ *
+ * <p>Scores are float sums in the order {@code k = 1, 2, ...}; ties go to the lower id. They are
+ * computed word by word: the window's read sets of a word are transposed eight offsets at a time
+ * into one bit pattern per unit, the sum over offsets 1 to 16 is looked up in a table of every
+ * pattern's sum (built by the same additions in the same order) and later offsets are added one
+ * by one, so every score is the bits the read-by-read sum gives.
  */
 public final class OraclePolicy implements PlacementPolicy {
 
@@ -24,9 +30,30 @@ public final class OraclePolicy implements PlacementPolicy {
     private final double fraction;
     private long[] union = new long[0];
     private long[] keys = new long[0];
-    private float[] score = new float[0];
     private final long[][] win;
     private final float[] inv;
+    // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
+    // 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i)
+    private final long[][] tr = new long[4][8];
+
+    /** Bits of the window at offsets 1 .. {@code TABLE_BITS} that {@link #SUMS} looks up at once. */
+    static final int TABLE_BITS = 16;
+    /**
+     * {@code SUMS[p]}: a unit's score {@code sum 1/k} over the offsets {@code k} whose bit {@code
+     * k - 1} is set in {@code p}, added in the order {@code k = 1, 2, ...} from 0: each entry is the
+     * entry without its highest bit plus that offset's {@code 1/k}, so it is the same float
+     * additions in the same order as a sum over the reads one by one, bit for bit.
+     */
+    private static final float[] SUMS = sums();
+
+    private static float[] sums() {
+        float[] t = new float[1 << TABLE_BITS];
+        for (int p = 1; p < t.length; p++) {
+            int top = 31 - Integer.numberOfLeadingZeros(p);
+            t[p] = t[p & ~(1 << top)] + 1f / (top + 1);
+        }
+        return t;
+    }
 
     /**
      * An oracle with fixed parameters.
@@ -79,7 +106,6 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         if (keys.length < placement.maxUnits()) {
             keys = new long[placement.maxUnits()];
-            score = new float[placement.maxUnits() + 64];
         }
     }
 
@@ -147,18 +173,38 @@ public final class OraclePolicy implements PlacementPolicy {
             if (cand == 0) {
                 continue;
             }
-            for (int k = 1; k <= seen; k++) {
-                long hit = win[k][w] & cand;
-                while (hit != 0) {
-                    score[(w << 6) + Long.numberOfTrailingZeros(hit)] += inv[k];
-                    hit &= hit - 1;
+            // each candidate's reads in the window as bit patterns (offsets 1..32 transposed out
+            // of the window's words eight at a time): the score of offsets 1..16 looked up, then
+            // the later offsets added one by one in order
+            int chunks = Math.min(4, (seen + 7) >>> 3);
+            for (int c = 0; c < 4; c++) {
+                if (c < chunks) {
+                    transpose(w, 8 * c + 1, seen, tr[c]);
+                } else if (c < 2) {
+                    Arrays.fill(tr[c], 0L);
                 }
             }
+            long[] t0 = tr[0], t1 = tr[1], t2 = tr[2], t3 = tr[3];
             while (cand != 0) {
-                int id = (w << 6) + Long.numberOfTrailingZeros(cand);
+                int bit = Long.numberOfTrailingZeros(cand);
                 cand &= cand - 1;
-                keys[nc++] = ((long) Float.floatToIntBits(score[id]) << 32) | (~id & 0xFFFFFFFFL);
-                score[id] = 0;
+                int b = bit >>> 3, sh = (bit & 7) << 3;
+                int pattern = (int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8;
+                float sc = SUMS[pattern];
+                if (seen > TABLE_BITS) {
+                    int later = (int) ((t2[b] >>> sh) & 0xFF) | (chunks > 3 ? (int) ((t3[b] >>> sh) & 0xFF) << 8 : 0);
+                    while (later != 0) {
+                        sc += inv[TABLE_BITS + 1 + Integer.numberOfTrailingZeros(later)];
+                        later &= later - 1;
+                    }
+                    for (int k = 33; k <= seen; k++) {
+                        if ((win[k][w] & (1L << bit)) != 0) {
+                            sc += inv[k];
+                        }
+                    }
+                }
+                int id = (w << 6) + bit;
+                keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
             }
         }
         if (nc == 0) {
@@ -192,6 +238,50 @@ public final class OraclePolicy implements PlacementPolicy {
             plan.promote(layer, id);
             free -= ub;
         }
+    }
+
+    // Word w of the window's read sets at offsets k0 .. k0 + 7 (none past `seen`) transposed into
+    // out: byte j of out[b] holds, at bit i, whether offset k0 + i reads unit 8b + j of the word.
+    private void transpose(int w, int k0, int seen, long[] out) {
+        long x0 = k0 <= seen ? win[k0][w] : 0, x1 = k0 + 1 <= seen ? win[k0 + 1][w] : 0;
+        long x2 = k0 + 2 <= seen ? win[k0 + 2][w] : 0, x3 = k0 + 3 <= seen ? win[k0 + 3][w] : 0;
+        long x4 = k0 + 4 <= seen ? win[k0 + 4][w] : 0, x5 = k0 + 5 <= seen ? win[k0 + 5][w] : 0;
+        long x6 = k0 + 6 <= seen ? win[k0 + 6][w] : 0, x7 = k0 + 7 <= seen ? win[k0 + 7][w] : 0;
+        // the 8 x 8 matrix of bytes (row i: x_i, column b: its byte b) transposed: blocks of 4, 2, 1
+        long t;
+        t = x0; x0 = (t & 0xFFFFFFFFL) | (x4 << 32); x4 = (t >>> 32) | (x4 & 0xFFFFFFFF00000000L);
+        t = x1; x1 = (t & 0xFFFFFFFFL) | (x5 << 32); x5 = (t >>> 32) | (x5 & 0xFFFFFFFF00000000L);
+        t = x2; x2 = (t & 0xFFFFFFFFL) | (x6 << 32); x6 = (t >>> 32) | (x6 & 0xFFFFFFFF00000000L);
+        t = x3; x3 = (t & 0xFFFFFFFFL) | (x7 << 32); x7 = (t >>> 32) | (x7 & 0xFFFFFFFF00000000L);
+        final long m16 = 0x0000FFFF0000FFFFL;
+        t = x0; x0 = (t & m16) | ((x2 & m16) << 16); x2 = ((t >>> 16) & m16) | (x2 & ~m16);
+        t = x1; x1 = (t & m16) | ((x3 & m16) << 16); x3 = ((t >>> 16) & m16) | (x3 & ~m16);
+        t = x4; x4 = (t & m16) | ((x6 & m16) << 16); x6 = ((t >>> 16) & m16) | (x6 & ~m16);
+        t = x5; x5 = (t & m16) | ((x7 & m16) << 16); x7 = ((t >>> 16) & m16) | (x7 & ~m16);
+        final long m8 = 0x00FF00FF00FF00FFL;
+        t = x0; x0 = (t & m8) | ((x1 & m8) << 8); x1 = ((t >>> 8) & m8) | (x1 & ~m8);
+        t = x2; x2 = (t & m8) | ((x3 & m8) << 8); x3 = ((t >>> 8) & m8) | (x3 & ~m8);
+        t = x4; x4 = (t & m8) | ((x5 & m8) << 8); x5 = ((t >>> 8) & m8) | (x5 & ~m8);
+        t = x6; x6 = (t & m8) | ((x7 & m8) << 8); x7 = ((t >>> 8) & m8) | (x7 & ~m8);
+        // now byte i of x_b is byte b of the i-th word: each x_b an 8 x 8 bit matrix to transpose
+        out[0] = transpose8(x0);
+        out[1] = transpose8(x1);
+        out[2] = transpose8(x2);
+        out[3] = transpose8(x3);
+        out[4] = transpose8(x4);
+        out[5] = transpose8(x5);
+        out[6] = transpose8(x6);
+        out[7] = transpose8(x7);
+    }
+
+    // The 8 x 8 bit matrix with bit (8 i + j) at row i, column j, transposed (delta swaps).
+    static long transpose8(long x) {
+        long t = (x ^ (x >>> 7)) & 0x00AA00AA00AA00AAL;
+        x = x ^ t ^ (t << 7);
+        t = (x ^ (x >>> 14)) & 0x0000CCCC0000CCCCL;
+        x = x ^ t ^ (t << 14);
+        t = (x ^ (x >>> 28)) & 0x00000000F0F0F0F0L;
+        return x ^ t ^ (t << 28);
     }
 
     // Quickselect: afterwards the `top` largest keys occupy a[n - top, n), in no particular order.

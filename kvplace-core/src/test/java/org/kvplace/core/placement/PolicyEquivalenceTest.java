@@ -14,7 +14,8 @@ import org.kvplace.core.trace.TraceStep;
 /**
  * The fast forms of the online policies against their first forms, {@link ReactivePolicy} (grouped
  * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch) and {@link BalancePolicy}
- * against {@link ReferenceBalancePolicy}: the same moves, in the same order, at every call, on random traces that keep part of
+ * against {@link ReferenceBalancePolicy}, and the oracle, {@link OraclePolicy} (scores looked up
+ * from the window's transposed bits) against {@link ReferenceOraclePolicy} (added read by read): the same moves, in the same order, at every call, on random traces that keep part of
  * each layer's read set from step to step, with and without a live driver's corrections.
  */
 class PolicyEquivalenceTest {
@@ -96,6 +97,76 @@ class PolicyEquivalenceTest {
             }
         }
         assertTrue(moves > 0 || capacity >= layers * maxUnits, "the trace moved nothing");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        // window, fraction, layers, prompt, decode, capacity in units, stable share
+        "1, 1.0, 2, 100, 120, 80, 0.6",
+        "5, 0.6, 2, 150, 150, 120, 0.5",
+        "8, 1.0, 3, 200, 100, 300, 0.8",
+        "16, 0.85, 2, 300, 120, 250, 0.7",
+        "17, 0.7, 2, 130, 130, 90, 0.5",
+        "24, 0.7, 3, 200, 100, 250, 0.6",
+        "32, 0.95, 1, 400, 120, 150, 0.8",
+        "40, 0.5, 2, 150, 150, 100, 0.7",
+    })
+    void oracleShouldPlanTheSameMovesAsItsFirstForm(int window, double fraction, int layers, int prompt, int decode,
+            int capacity, double stable) {
+        for (long seed = 1; seed <= 3; seed++) {
+            int maxUnits = prompt + decode;
+            // the whole trace first: the oracle reads the window ahead of every step
+            SplittableRandom rnd = new SplittableRandom(seed);
+            boolean[][] keep = new boolean[layers][maxUnits];
+            long[][][] reads = new long[decode][layers][];
+            for (int n = prompt; n < maxUnits; n++) {
+                for (int l = 0; l < layers; l++) {
+                    long[] r = new long[(maxUnits >>> 6) + 1];
+                    for (int u = 0; u < n; u++) {
+                        if (rnd.nextDouble() >= stable) {
+                            keep[l][u] = rnd.nextDouble() < 0.35;
+                        }
+                        if (keep[l][u] || u < 2 || u >= n - 4) {
+                            r[u >>> 6] |= 1L << u;
+                        }
+                    }
+                    reads[n - prompt][l] = r;
+                }
+            }
+            PlacementProtocol a = new PlacementProtocol(new OraclePolicy(window, fraction), layers, maxUnits, 1,
+                    capacity, true);
+            PlacementProtocol b = new PlacementProtocol(new ReferenceOraclePolicy(window, fraction), layers, maxUnits,
+                    1, capacity, true);
+            for (int u = 0; u < prompt; u++) {
+                for (int l = 0; l < layers; l++) {
+                    assertEquals(b.placeNew(l, u, Lookahead.NONE), a.placeNew(l, u, Lookahead.NONE), "prompt u=" + u);
+                    assertSamePlan(b.plan(), a.plan(), "prompt u=" + u + " l=" + l);
+                }
+            }
+            TraceStep st = new TraceStep(maxUnits, false);
+            long moves = 0;
+            for (int n = prompt; n < maxUnits; n++) {
+                int i = n - prompt;
+                Lookahead future = (layer, ahead) -> i + ahead < decode ? reads[i + ahead][layer] : null;
+                for (int l = 0; l < layers; l++) {
+                    String at = "seed=" + seed + " n=" + n + " l=" + l;
+                    assertEquals(b.placeNew(l, n, future), a.placeNew(l, n, future), at);
+                    assertSamePlan(b.plan(), a.plan(), at + " placeNew");
+                    st.reset(n, l, n);
+                    long[] r = reads[i][l];
+                    for (int u = 0; u < n; u++) {
+                        if ((r[u >>> 6] & (1L << u)) != 0) {
+                            st.add(u);
+                        }
+                    }
+                    a.afterReads(st, future);
+                    b.afterReads(st, future);
+                    assertSamePlan(b.plan(), a.plan(), at);
+                    moves += a.plan().promotions();
+                }
+            }
+            assertTrue(moves > 0, "the trace promoted nothing");
+        }
     }
 
     private static PlacementPolicy fastForm(String policy, CostModel cost) {
