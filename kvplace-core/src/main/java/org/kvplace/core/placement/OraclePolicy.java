@@ -30,6 +30,8 @@ public final class OraclePolicy implements PlacementPolicy {
     private final double fraction;
     private long[] union = new long[0];
     private long[] keys = new long[0];
+    private long[] spare = new long[0];
+    private final int[] buckets = new int[1 << BUCKET_BITS];
     private final long[][] win;
     private final float[] inv;
     // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
@@ -106,6 +108,7 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         if (keys.length < placement.maxUnits()) {
             keys = new long[placement.maxUnits()];
+            spare = new long[placement.maxUnits()];
         }
     }
 
@@ -218,7 +221,7 @@ public final class OraclePolicy implements PlacementPolicy {
             return;
         }
         if (take < nc) {
-            selectTop(keys, nc, take); // keys[nc - take, nc) now hold the best `take`
+            selectTopByScore(keys, nc, take, spare, buckets); // keys[nc - take, nc): the best `take`
         }
         int evictWord = 0;
         long evictable = f[0] & ~union[0];
@@ -284,10 +287,59 @@ public final class OraclePolicy implements PlacementPolicy {
         return x ^ t ^ (t << 28);
     }
 
-    // Quickselect: afterwards the `top` largest keys occupy a[n - top, n), in no particular order.
-    static void selectTop(long[] a, int n, int top) {
-        int target = n - top;
-        int lo = 0, hi = n - 1;
+    /** Bits at the top of a key (sign and exponent of the score, its highest mantissa bits) that bucket it. */
+    static final int BUCKET_BITS = 13;
+
+    /**
+     * Afterwards the {@code top} largest of the non-negative keys {@code a[0, n)} occupy
+     * {@code a[n - top, n)}: a histogram of the keys' top {@link #BUCKET_BITS} bits finds the
+     * bucket the {@code top}-th largest key falls in; the keys above it are taken as they are, and
+     * only that bucket's keys are quickselected. {@code spare} holds at least {@code n} keys,
+     * {@code hist} is all zero and is left so.
+     */
+    static void selectTopByScore(long[] a, int n, int top, long[] spare, int[] hist) {
+        int shift = 64 - BUCKET_BITS;
+        int lo = hist.length, hi = -1;
+        for (int i = 0; i < n; i++) {
+            int b = (int) (a[i] >>> shift);
+            hist[b]++;
+            lo = Math.min(lo, b);
+            hi = Math.max(hi, b);
+        }
+        int above = 0, t = hi;
+        while (above + hist[t] < top) {
+            above += hist[t--];
+        }
+        int below = 0;
+        for (int b = lo; b < t; b++) {
+            below += hist[b];
+        }
+        int inT = hist[t];
+        Arrays.fill(hist, lo, hi + 1, 0);
+        // spare: [keys below t][keys of t][keys above t], each in scan order
+        int pb = 0, pt = below, pa = below + inT;
+        for (int i = 0; i < n; i++) {
+            long k = a[i];
+            int b = (int) (k >>> shift);
+            if (b < t) {
+                spare[pb++] = k;
+            } else if (b == t) {
+                spare[pt++] = k;
+            } else {
+                spare[pa++] = k;
+            }
+        }
+        System.arraycopy(spare, 0, a, 0, n);
+        if (top - above < inT) {
+            // the best of bucket t to its end, next to the keys above it
+            selectTop(a, below, inT, top - above);
+        }
+    }
+
+    // Quickselect over a[from, from + n): afterwards its `top` largest keys occupy its end.
+    static void selectTop(long[] a, int from, int n, int top) {
+        int target = from + n - top;
+        int lo = from, hi = from + n - 1;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
             long x = a[lo], y = a[mid], z = a[hi];
@@ -301,9 +353,9 @@ public final class OraclePolicy implements PlacementPolicy {
                     j--;
                 }
                 if (i <= j) {
-                    long t = a[i];
+                    long tmp = a[i];
                     a[i] = a[j];
-                    a[j] = t;
+                    a[j] = tmp;
                     i++;
                     j--;
                 }
@@ -316,6 +368,11 @@ public final class OraclePolicy implements PlacementPolicy {
                 return;
             }
         }
+    }
+
+    // Quickselect: afterwards the `top` largest keys occupy a[n - top, n), in no particular order.
+    static void selectTop(long[] a, int n, int top) {
+        selectTop(a, 0, n, top);
     }
 
     @Override

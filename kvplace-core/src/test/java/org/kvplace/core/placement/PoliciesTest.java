@@ -205,6 +205,42 @@ class PoliciesTest {
     }
 
     @Test
+    void selectTopByScoreShouldGatherTheLargestKeysAtTheEnd() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        int[] hist = new int[1 << OraclePolicy.BUCKET_BITS];
+        for (int n : new int[] {1, 2, 7, 100, 1000, 5000}) {
+            for (int top : new int[] {1, 2, n / 3, n / 2, n - 1}) {
+                if (top < 1 || top >= n) {
+                    continue;
+                }
+                // oracle keys: a float score (sums of 1/k, many equal) above the complement of an id
+                long[] a = new long[n];
+                for (int i = 0; i < n; i++) {
+                    float score = 0;
+                    for (int k = 1; k <= 12; k++) {
+                        score += r.nextInt(3) == 0 ? 1f / k : 0f;
+                    }
+                    if (score == 0) {
+                        score = 1f / 12;
+                    }
+                    a[i] = (long) Float.floatToIntBits(score) << 32 | (~i & 0xFFFFFFFFL);
+                }
+                long[] sorted = a.clone();
+                java.util.Arrays.sort(sorted);
+                OraclePolicy.selectTopByScore(a, n, top, new long[n], hist);
+                long[] got = java.util.Arrays.copyOfRange(a, n - top, n);
+                java.util.Arrays.sort(got);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(
+                        java.util.Arrays.copyOfRange(sorted, n - top, n), got, "n=" + n + " top=" + top);
+                long[] all = a.clone();
+                java.util.Arrays.sort(all);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(sorted, all, "a permutation");
+                org.junit.jupiter.api.Assertions.assertTrue(java.util.Arrays.stream(hist).allMatch(h -> h == 0));
+            }
+        }
+    }
+
+    @Test
     void bitsShouldSetRangesAndFindBitsAcrossWords() {
         long[] w = new long[3];
         Bits.setRange(w, 60, 130);
