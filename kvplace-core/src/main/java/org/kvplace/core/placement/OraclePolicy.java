@@ -37,6 +37,10 @@ public final class OraclePolicy implements PlacementPolicy {
     // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
     // 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i)
     private final long[][] tr = new long[4][8];
+    // one word's candidates: bit, score so far, reads at offsets 17..32 (bit i: offset 17 + i)
+    private final int[] wordIds = new int[64];
+    private final float[] wordScores = new float[64];
+    private final int[] wordLater = new int[64];
 
     /** Bits of the window at offsets 1 .. {@code TABLE_BITS} that {@link #SUMS} looks up at once. */
     static final int TABLE_BITS = 16;
@@ -178,36 +182,47 @@ public final class OraclePolicy implements PlacementPolicy {
             }
             // each candidate's reads in the window as bit patterns (offsets 1..32 transposed out
             // of the window's words eight at a time): the score of offsets 1..16 looked up, then
-            // the later offsets added one by one in order
+            // the later offsets added in order
             int chunks = Math.min(4, (seen + 7) >>> 3);
             for (int c = 0; c < 4; c++) {
                 if (c < chunks) {
                     transpose(w, 8 * c + 1, seen, tr[c]);
-                } else if (c < 2) {
+                } else {
                     Arrays.fill(tr[c], 0L);
                 }
             }
             long[] t0 = tr[0], t1 = tr[1], t2 = tr[2], t3 = tr[3];
+            int m = 0;
             while (cand != 0) {
                 int bit = Long.numberOfTrailingZeros(cand);
                 cand &= cand - 1;
                 int b = bit >>> 3, sh = (bit & 7) << 3;
-                int pattern = (int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8;
-                float sc = SUMS[pattern];
-                if (seen > TABLE_BITS) {
-                    int later = (int) ((t2[b] >>> sh) & 0xFF) | (chunks > 3 ? (int) ((t3[b] >>> sh) & 0xFF) << 8 : 0);
-                    while (later != 0) {
-                        sc += inv[TABLE_BITS + 1 + Integer.numberOfTrailingZeros(later)];
-                        later &= later - 1;
+                wordIds[m] = bit;
+                wordScores[m] = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
+                wordLater[m++] = (int) ((t2[b] >>> sh) & 0xFF) | (int) ((t3[b] >>> sh) & 0xFF) << 8;
+            }
+            if (seen > TABLE_BITS) {
+                // offsets 17..32 in order, for all of the word's candidates at once: adding 0 where
+                // an offset does not read a unit leaves its (positive) score as it is
+                for (int k = TABLE_BITS + 1, last = Math.min(seen, 2 * TABLE_BITS); k <= last; k++) {
+                    int add = Float.floatToRawIntBits(inv[k]);
+                    int sh = k - TABLE_BITS - 1;
+                    for (int j = 0; j < m; j++) {
+                        // 1/k where the offset reads the unit, else +0 (the bits of 1/k masked out)
+                        wordScores[j] += Float.intBitsToFloat(add & -((wordLater[j] >>> sh) & 1));
                     }
-                    for (int k = 33; k <= seen; k++) {
-                        if ((win[k][w] & (1L << bit)) != 0) {
-                            sc += inv[k];
+                }
+                for (int k = 2 * TABLE_BITS + 1; k <= seen; k++) {
+                    for (int j = 0; j < m; j++) {
+                        if ((win[k][w] & (1L << wordIds[j])) != 0) {
+                            wordScores[j] += inv[k];
                         }
                     }
                 }
-                int id = (w << 6) + bit;
-                keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
+            }
+            for (int j = 0; j < m; j++) {
+                int id = (w << 6) + wordIds[j];
+                keys[nc++] = ((long) Float.floatToIntBits(wordScores[j]) << 32) | (~id & 0xFFFFFFFFL);
             }
         }
         if (nc == 0) {
