@@ -34,7 +34,7 @@ import org.kvplace.core.trace.StepReads;
  * leaves the slow link the slack those migrations need. The target fast reads are {@code tau}
  * times the predicted reads.
  *
- * <p><b>Moves.</b> The policy keeps the predicted fast reads within a band from the target to 4%
+ * <p><b>Moves.</b> The policy keeps the predicted fast reads within a band from the target to 1%
  * of the reads above it (above, since a shortfall costs a slow read and an excess only a fast
  * one), aiming at its middle. Below the band it promotes slow units of the
  * classes of highest value, newest first, counting {@code p} per unit towards the deficit; room
@@ -72,7 +72,7 @@ public final class BalancePolicy implements PlacementPolicy {
     private static final int BUCKETS = BalanceHistory.BUCKETS;
     private static final int CLASSES = BalanceHistory.CLASSES;
     private static final double BURST = 0.10;
-    private static final double HYSTERESIS = 0.02;
+    private static final double HYSTERESIS = 0.005;
     /** Steps of its layer over which a unit's value (expected reads) is counted. */
     public static final int HORIZON = 32;
 
