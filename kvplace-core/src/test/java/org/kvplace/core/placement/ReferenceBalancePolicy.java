@@ -17,9 +17,10 @@ import org.kvplace.core.trace.StepReads;
  * cache.
  *
  * <p><b>Classes and scores.</b> A unit's class is its read history over the last three steps of
- * its layer (read now, one and two steps ago: 8 patterns, recency and frequency in one, LRFU-like)
+ * its layer (read now, one and two steps ago: 8 patterns, recency and frequency in one, LRFU-like;
+ * a ninth for the units read at each of the last 15 steps, as in the current form)
  * times its age bucket (the oldest half of the layer's units, the next quarter, eighth and the
- * newest eighth): 32 classes per layer. Per class and layer the policy measures how often a unit
+ * newest eighth): 36 classes per layer. Per class and layer the policy measures how often a unit
  * is read at the layer's next step, an exponential average {@code p} of the observed rate. Its
  * value is the expected number of reads over the next {@link #HORIZON} steps under a two-state
  * model of its bucket (read density {@code pi}, persistence {@code lambda} = p(read again) -
