@@ -55,7 +55,8 @@ import org.kvplace.core.trace.StepReads;
  *
  * <p>Knowledge: the cost model (the hardware's bandwidths, the weights, the KV bytes of a token),
  * which a live engine has too; nothing about the trace. Memory: three read-history bit sets per
- * layer and five for the runs of reads (a 4-bit counter per unit, bit-sliced, and the long runs), {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
+ * layer and five for the runs of reads (a 4-bit counter per unit, bit-sliced, and the long runs),
+ * {@link #MIN_RESIDENCY} bit sets per layer of its last steps' demotions and as many of
  * its promotions, and one char per unit (its last move). Per step: a few passes over
  * the layer's bit words; no allocation after {@link #start}. Not thread-safe.
  *
@@ -226,7 +227,7 @@ public final class BalancePolicy implements PlacementPolicy {
             int np = 0, segments = 0;
             double got = 0;
             double lowest = Double.MAX_VALUE;  // the lowest candidate's value less its copy's price
-            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], s3l = history.lg[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], lgl = history.lg[l];
             long[] dl = demotedAt[l];
             for (int i = 0; i < CLASSES && got < deficit && np < cap; i++) {
                 int k = order[i];
@@ -239,7 +240,7 @@ public final class BalancePolicy implements PlacementPolicy {
                 int hk = k % HISTORY;
                 for (int w = BalanceHistory.bucketStart(k / HISTORY + 1, words) - 1,
                         e = BalanceHistory.bucketStart(k / HISTORY, words); w >= e && need > 0; w--) {
-                    long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & ~f[w];
+                    long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], lgl[w]) & ~f[w];
                     if (w == words - 1) {
                         m &= lastMask;
                     }
@@ -341,10 +342,10 @@ public final class BalancePolicy implements PlacementPolicy {
             int need = (int) Math.ceil(excess / pk);
             int hk = k % HISTORY;
             char[] lml = lastMove[l];
-            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], s3l = history.lg[l];
+            long[] h0l = history.h0[l], h1l = history.h1[l], h2l = history.h2[l], lgl = history.lg[l];
             for (int w = BalanceHistory.bucketStart(k / HISTORY, words), e = BalanceHistory.bucketStart(k / HISTORY + 1,
                     words); w < e && need > 0 && demoted < cap; w++) {
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], lgl[w]) & f[w];
                 long out = 0;  // the word's demotions, ascending
                 while (m != 0 && need > 0 && demoted < cap) {
                     int bit = Long.numberOfTrailingZeros(m);
@@ -398,14 +399,14 @@ public final class BalancePolicy implements PlacementPolicy {
             int t = now[bl];
             int hk = bk % HISTORY;
             char[] lml = lastMove[bl];
-            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl], s3l = history.lg[bl];
+            long[] h0l = history.h0[bl], h1l = history.h1[bl], h2l = history.h2[bl], lgl = history.lg[bl];
             long[] pl = promotedAt[bl];
             long[] dt = demotedAt[bl];
             int ts = t % MIN_RESIDENCY;
             for (int w = BalanceHistory.bucketStart(bk / HISTORY, words), e = BalanceHistory.bucketStart(
                     bk / HISTORY + 1, words); w < e && done < need; w++) {
                 // not promoted too recently (unless not read lately), not already demoted at this step
-                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], s3l[w]) & f[w];
+                long m = BalanceHistory.mask(hk, h0l[w], h1l[w], h2l[w], lgl[w]) & f[w];
                 if (m == 0) {
                     continue;
                 }

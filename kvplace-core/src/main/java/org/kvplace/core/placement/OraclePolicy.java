@@ -11,7 +11,7 @@ import org.kvplace.core.trace.StepReads;
  * <p>After a step of layer {@code l} at position {@code n}, each unit of layer {@code l} is scored
  * {@code sum 1/k} over the steps {@code (n+k, l)}, {@code k = 1..Wn}, that read it. Of the
  * slow-tier units with a positive score, the {@code ceil(R * count)} best are promoted (fewer
- * when room runs out: then the best that fit, found by quickselect). Room comes from demoting fast units of layer {@code l} that no step of the window
+ * when room runs out: then the best that fit). Room comes from demoting fast units of layer {@code l} that no step of the window
  * reads (lowest index first), only as much as the promotions need; when none is left the
  * remaining candidates stay slow. New units go to the fast tier while it has room; when it is
  * full, a new unit that the window reads displaces one unread unit of its layer, else it goes
@@ -21,8 +21,10 @@ import org.kvplace.core.trace.StepReads;
  * <p>Scores are float sums in the order {@code k = 1, 2, ...}; ties go to the lower id. They are
  * computed word by word: the window's read sets of a word are transposed eight offsets at a time
  * into one bit pattern per unit, the sum over offsets 1 to 16 is looked up in a table of every
- * pattern's sum (built by the same additions in the same order) and later offsets are added one
- * by one, so every score is the bits the read-by-read sum gives.
+ * pattern's sum (built by the same additions in the same order) and later offsets are added in
+ * order (17 to 32 for all of a word's candidates at once), so every score is the bits the
+ * read-by-read sum gives. The best are found by a histogram of the scores' top bits and a
+ * quickselect within the bucket of the threshold; the plan lists them in no particular order.
  */
 public final class OraclePolicy implements PlacementPolicy {
 
