@@ -194,6 +194,18 @@ public final class OraclePolicy implements PlacementPolicy {
                 }
             }
             long[] t0 = tr[0], t1 = tr[1], t2 = tr[2], t3 = tr[3];
+            if (seen <= TABLE_BITS) {
+                // every score is one look-up: keyed at once
+                while (cand != 0) {
+                    int bit = Long.numberOfTrailingZeros(cand);
+                    cand &= cand - 1;
+                    int b = bit >>> 3, sh = (bit & 7) << 3;
+                    float sc = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
+                    int id = (w << 6) + bit;
+                    keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
+                }
+                continue;
+            }
             int m = 0;
             while (cand != 0) {
                 int bit = Long.numberOfTrailingZeros(cand);
