@@ -174,12 +174,10 @@ final class ReproductionReport {
 
     static GeneratorConfig trace(Scale sc, Config c) {
         GeneratorConfig p = GeneratorConfig.paper();
-        if (c.dynamics()) {
-            return new GeneratorConfig(sc.prompt(), sc.decode(), c.model().layers(), 1, c.sparsity(), p.sinkTokens(),
-                    p.recentTokens(), p.recencyBias(), c.variation(), 1, STABLE, EARLY_LAYERS, EARLY_VARIATION, SHIFT);
-        }
+        boolean d = c.dynamics();  // without: no stable share, no early layers, no shifts
         return new GeneratorConfig(sc.prompt(), sc.decode(), c.model().layers(), 1, c.sparsity(), p.sinkTokens(),
-                p.recentTokens(), p.recencyBias(), c.variation(), 1);
+                p.recentTokens(), p.recencyBias(), c.variation(), 1, d ? STABLE : 0, d ? EARLY_LAYERS : 0,
+                d ? EARLY_VARIATION : c.variation(), d ? SHIFT : 0);
     }
 
     /** The sweep's configurations: sparsity (outer) x reuse (inner), MHA batch 1. */

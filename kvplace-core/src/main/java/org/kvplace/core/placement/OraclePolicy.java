@@ -186,7 +186,8 @@ public final class OraclePolicy implements PlacementPolicy {
             // of the window's words eight at a time): the score of offsets 1..16 looked up, then
             // the later offsets added in order
             int chunks = Math.min(4, (seen + 7) >>> 3);
-            for (int c = 0; c < 4; c++) {
+            int used = seen > TABLE_BITS ? 4 : 2;  // the chunks read below: those past `chunks` are zero
+            for (int c = 0; c < used; c++) {
                 if (c < chunks) {
                     transpose(w, 8 * c + 1, seen, tr[c]);
                 } else {

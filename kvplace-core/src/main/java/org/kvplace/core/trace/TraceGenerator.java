@@ -1,6 +1,5 @@
 package org.kvplace.core.trace;
 
-
 /**
  * A seeded synthetic trace (see {@link GeneratorConfig} for the model of the read sets). Steps
  * are produced on demand: memory is a few arrays of {@link TraceHeader#maxUnits()} per layer,
