@@ -22,8 +22,8 @@ import org.kvplace.core.trace.StepReads;
  * computed word by word: the window's read sets of a word are transposed eight offsets at a time
  * into one bit pattern per unit, the sum over offsets 1 to 16 is looked up in a table of every
  * pattern's sum (built by the same additions in the same order) and later offsets are added in
- * order (17 to 32 for all of a word's candidates at once), so every score is the bits the
- * read-by-read sum gives. The best are found by a histogram of the scores' top bits and a
+ * order (17 to 32 offset by offset for all of the step's candidates at once, {@code 1/k} times 1
+ * or 0: loops C2 vectorizes), so every score is the bits the read-by-read sum gives. The best are found by a histogram of the scores' top bits and a
  * quickselect within the bucket of the threshold; the plan lists them in no particular order.
  */
 public final class OraclePolicy implements PlacementPolicy {
@@ -39,10 +39,11 @@ public final class OraclePolicy implements PlacementPolicy {
     // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
     // 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i)
     private final long[][] tr = new long[4][8];
-    // one word's candidates: bit, score so far, reads at offsets 17..32 (bit i: offset 17 + i)
-    private final int[] wordIds = new int[64];
-    private final float[] wordScores = new float[64];
-    private final int[] wordLater = new int[64];
+    // windows over 16, the step's candidates: id, score so far, reads at offsets 17..32 (bit i:
+    // offset 17 + i)
+    private int[] candIds = new int[0];
+    private float[] candScores = new float[0];
+    private int[] candLater = new int[0];
 
     /** Bits of the window at offsets 1 .. {@code TABLE_BITS} that {@link #SUMS} looks up at once. */
     static final int TABLE_BITS = 16;
@@ -115,6 +116,9 @@ public final class OraclePolicy implements PlacementPolicy {
         if (keys.length < placement.maxUnits()) {
             keys = new long[placement.maxUnits()];
             spare = new long[placement.maxUnits()];
+            candIds = new int[placement.maxUnits()];
+            candScores = new float[placement.maxUnits()];
+            candLater = new int[placement.maxUnits()];
         }
     }
 
@@ -207,37 +211,38 @@ public final class OraclePolicy implements PlacementPolicy {
                 }
                 continue;
             }
-            int m = 0;
+            // windows over 16: each candidate's score of offsets 1..16 and its reads at 17..32,
+            // completed below for all of the step's candidates at once
             while (cand != 0) {
                 int bit = Long.numberOfTrailingZeros(cand);
                 cand &= cand - 1;
                 int b = bit >>> 3, sh = (bit & 7) << 3;
-                wordIds[m] = bit;
-                wordScores[m] = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
-                wordLater[m++] = (int) ((t2[b] >>> sh) & 0xFF) | (int) ((t3[b] >>> sh) & 0xFF) << 8;
+                candIds[nc] = (w << 6) + bit;
+                candScores[nc] = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
+                candLater[nc++] = (int) ((t2[b] >>> sh) & 0xFF) | (int) ((t3[b] >>> sh) & 0xFF) << 8;
             }
-            if (seen > TABLE_BITS) {
-                // offsets 17..32 in order, for all of the word's candidates at once: adding 0 where
-                // an offset does not read a unit leaves its (positive) score as it is
-                for (int k = TABLE_BITS + 1, last = Math.min(seen, 2 * TABLE_BITS); k <= last; k++) {
-                    int add = Float.floatToRawIntBits(inv[k]);
-                    int sh = k - TABLE_BITS - 1;
-                    for (int j = 0; j < m; j++) {
-                        // 1/k where the offset reads the unit, else +0 (the bits of 1/k masked out)
-                        wordScores[j] += Float.intBitsToFloat(add & -((wordLater[j] >>> sh) & 1));
-                    }
-                }
-                for (int k = 2 * TABLE_BITS + 1; k <= seen; k++) {
-                    for (int j = 0; j < m; j++) {
-                        if ((win[k][w] & (1L << wordIds[j])) != 0) {
-                            wordScores[j] += inv[k];
-                        }
-                    }
+        }
+        if (seen > TABLE_BITS) {
+            // offsets 17..32 in order: 1/k times 1 where the offset reads the candidate, times 0
+            // (adding +0 to a positive score) where not; long loops C2 turns into vector operations
+            for (int k = TABLE_BITS + 1, last = Math.min(seen, 2 * TABLE_BITS); k <= last; k++) {
+                float add = inv[k];
+                int sh = k - TABLE_BITS - 1;
+                for (int j = 0; j < nc; j++) {
+                    candScores[j] += add * ((candLater[j] >>> sh) & 1);
                 }
             }
-            for (int j = 0; j < m; j++) {
-                int id = (w << 6) + wordIds[j];
-                keys[nc++] = ((long) Float.floatToIntBits(wordScores[j]) << 32) | (~id & 0xFFFFFFFFL);
+            for (int k = 2 * TABLE_BITS + 1; k <= seen; k++) {
+                long[] r = win[k];
+                for (int j = 0; j < nc; j++) {
+                    int id = candIds[j];
+                    if ((r[id >>> 6] & (1L << id)) != 0) {
+                        candScores[j] += inv[k];
+                    }
+                }
+            }
+            for (int j = 0; j < nc; j++) {
+                keys[j] = ((long) Float.floatToIntBits(candScores[j]) << 32) | (~candIds[j] & 0xFFFFFFFFL);
             }
         }
         if (nc == 0) {
