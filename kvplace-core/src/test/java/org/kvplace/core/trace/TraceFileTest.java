@@ -3,6 +3,7 @@ package org.kvplace.core.trace;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,104 @@ class TraceFileTest {
         // delta + varint: about one byte per id at this density
         long ids = expected.stream().mapToLong(a -> a.length).sum();
         assertTrue(file.length < ids * 1.1 + 1000, "file " + file.length + " bytes for " + ids + " ids");
+    }
+
+    @Test
+    void shouldReplayTheSameStepsFromMemoryOnEveryOpenAndOnSeveralReadersAtOnce() throws IOException {
+        List<int[]> expected = steps(new TraceGenerator(SMALL));
+        TraceSource held = Traces.inMemory(TraceGenerator.source(SMALL), Long.MAX_VALUE);
+        try (AccessTrace a = held.open(); AccessTrace b = held.open()) {
+            assertEquals(SMALL.header(), a.header());
+            TraceStep sa = TraceStep.forHeader(a.header());
+            TraceStep sb = TraceStep.forHeader(b.header());
+            for (int i = 0; i < expected.size(); i++) {
+                assertTrue(a.next(sa) && b.next(sb), "step " + i);
+                assertArrayEquals(expected.get(i), sa.ids(), "step " + i);
+                assertArrayEquals(expected.get(i), sb.ids(), "step " + i);
+                assertEquals(expected.get(i).length, sa.readCount(), "step " + i);
+            }
+            assertFalse(a.next(sa));
+            assertFalse(b.next(sb));
+        }
+        assertEquals(expected.size(), steps(held.open()).size());
+    }
+
+    @Test
+    void shouldHoldAttentionMassesInMemory() throws IOException {
+        TraceHeader h = new TraceHeader(16, 1, 32, 1, true);
+        AccessTrace one = new AccessTrace() {
+            private boolean done;
+
+            @Override
+            public TraceHeader header() {
+                return h;
+            }
+
+            @Override
+            public boolean next(TraceStep into) {
+                if (done) {
+                    return false;
+                }
+                done = true;
+                into.reset(32, 0, 3);
+                into.add(2);
+                into.setMass(2, 0.625f);
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        TraceSource held = Traces.inMemory(() -> one, Long.MAX_VALUE);
+        try (AccessTrace t = held.open()) {
+            TraceStep s = TraceStep.forHeader(h);
+            assertTrue(t.next(s));
+            assertArrayEquals(new int[] {2}, s.ids());
+            assertEquals(0.625f, s.mass(2));
+            assertEquals(0f, s.mass(1));
+        }
+    }
+
+    @Test
+    void shouldLeaveATraceTooLargeForTheLimitWhereItIs() throws IOException {
+        int[] opens = {0};
+        TraceSource source = () -> {
+            opens[0]++;
+            return new TraceGenerator(SMALL);
+        };
+        // 40 positions x 3 layers = 120 steps of at most 240 units: 104 bytes each, 12,480 in all
+        assertTrue(Traces.inMemory(source, 20_000) != source);
+        assertSame(source, Traces.inMemory(source, 5_000));
+        assertEquals(2, opens[0]);
+    }
+
+    @Test
+    void shouldRejectATraceWithFewerStepsThanItsHeaderDeclaresWhenHoldingIt() {
+        TraceHeader h = new TraceHeader(1, 2, 8, 3, false);  // 6 steps declared
+        TraceSource shortTrace = () -> new AccessTrace() {
+            private int n;
+
+            @Override
+            public TraceHeader header() {
+                return h;
+            }
+
+            @Override
+            public boolean next(TraceStep into) {
+                if (n == 4) {
+                    return false;
+                }
+                into.reset(8 + n / 2, n % 2, 8 + n / 2);
+                n++;
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        TraceFormatException e = assertThrows(TraceFormatException.class,
+                () -> Traces.inMemory(shortTrace, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("after 4 of the 6 steps"), e.getMessage());
     }
 
     @Test
