@@ -16,6 +16,7 @@ import org.kvplace.core.sim.Replay;
 import org.kvplace.core.sim.SimulationResult;
 import org.kvplace.core.sim.Simulator;
 import org.kvplace.core.trace.TraceSource;
+import org.kvplace.core.trace.Traces;
 
 /** Runs a list of policies and references over one trace and formats the results. */
 final class Evaluation {
@@ -57,12 +58,24 @@ final class Evaluation {
     }
 
     /**
-     * Runs the policies in order. {@code oracle} runs the annealing search; the references come
-     * from the first replay (or a static replay when only references are asked for).
+     * Runs the policies in order. {@code oracle} runs the annealing search, its replays on up to
+     * {@code searchThreads} threads (the same outcome on any number); the references come from
+     * the first replay (or a static replay when only references are asked for).
      */
     static List<Row> run(TraceSource source, HardwareProfile hw, ModelProfile model, List<String> policies,
-            int annealBudget, int maxWindow, PrintStream err, boolean progress) throws IOException {
+            int annealBudget, int maxWindow, int searchThreads, PrintStream err, boolean progress)
+            throws IOException {
         Simulator sim = new Simulator(hw, model);
+        if (policies.contains("oracle")) {
+            // the search replays the trace a dozen times, on several threads: held in memory
+            // (where it fits in a third of the heap), it is generated or decoded once
+            long t0 = System.nanoTime();
+            TraceSource held = Traces.inMemory(source, Runtime.getRuntime().maxMemory() / 3);
+            if (held != source) {
+                err.printf(Locale.ROOT, "trace held in memory for the search: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+                source = held;
+            }
+        }
         List<Row> rows = new ArrayList<>();
         SimulationResult allFast = null;
         SimulationResult balanced = null;
@@ -76,7 +89,8 @@ final class Evaluation {
             long steps;
             if (p.equals("oracle")) {
                 sim.progress(new ProgressBar(err, "oracle search", progress));
-                AnnealingSearch.Outcome o = new AnnealingSearch(sim, maxWindow, annealBudget, 1).search(source);
+                AnnealingSearch.Outcome o = new AnnealingSearch(sim, maxWindow, annealBudget, 1)
+                        .threads(searchThreads).search(source);
                 replay = o.best().replay();
                 r = replay.result();
                 steps = (long) o.evaluated().size() * replay.steps();

@@ -268,7 +268,8 @@ final class ReproductionReport {
                     Traces.writeFile(t, file);
                 }
                 TraceSource source = () -> TraceReader.open(file);
-                rows = Evaluation.run(source, hw, c.model(), POLICIES, budget, sc.maxWindow(), err, bars);
+                // one search thread: the report's pool already runs configurations side by side
+                rows = Evaluation.run(source, hw, c.model(), POLICIES, budget, sc.maxWindow(), 1, err, bars);
                 reuse = measuredReuse(source);
             } finally {
                 Files.deleteIfExists(file);

@@ -93,6 +93,11 @@ final class SimulateCommand implements Callable<Integer> {
             + " (default ${DEFAULT-VALUE})")
     int maxWindow = 32;
 
+    @Option(names = "--search-threads", paramLabel = "N", description = "replays of the annealing search run on up"
+            + " to N threads at once, the next points guessed beside the one it waits for; the same outcome on any"
+            + " number, in [1, 64] (default: the number of processors)")
+    Integer searchThreads;
+
     @Option(names = "--csv", paramLabel = "FILE", description = "one row per policy: policy,total_time_s,"
             + "tokens_per_s,fast_hit_rate,bytes_fast,bytes_slow,bytes_migrated")
     String csv;
@@ -126,6 +131,8 @@ final class SimulateCommand implements Callable<Integer> {
         int batch = this.batch == null ? 0 : Main.range("--batch", this.batch, 1, 1 << 16);
         int budget = Main.range("--anneal-budget", this.budget, 1, 10_000);
         int maxWindow = Main.range("--max-window", this.maxWindow, 1, 4096);
+        int searchThreads = this.searchThreads == null ? Math.min(64, Runtime.getRuntime().availableProcessors())
+                : Main.range("--search-threads", this.searchThreads, 1, 64);
         String generate = this.generate;
         String csv = this.csv;
         String plot = this.plot;
@@ -263,7 +270,8 @@ final class SimulateCommand implements Callable<Integer> {
             for (CostModelKind kind : kinds) {
                 List<Evaluation.Row> part = kind == CostModelKind.PAPER
                         ? PaperEvaluation.run(source, hw, model, paperPolicies, err, progress)
-                        : Evaluation.run(source, hw, model, policies, budget, maxWindow, err, progress);
+                        : Evaluation.run(source, hw, model, policies, budget, maxWindow, searchThreads, err,
+                                progress);
                 if (kinds.size() > 1 || kind == CostModelKind.PAPER) {
                     out.println("cost model: " + kind.label() + (kind == CostModelKind.PAPER
                             ? " (the paper author's simulator, inclusive)" : ""));

@@ -1,11 +1,17 @@
 package org.kvplace.core.sim;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.kvplace.core.placement.OraclePolicy;
 import org.kvplace.core.trace.TraceSource;
 
@@ -17,6 +23,17 @@ import org.kvplace.core.trace.TraceSource;
  * and {@code R} by up to 0.2; a worse point is accepted with probability
  * {@code exp(-(T' - T) / (T * temperature))}, the temperature falling geometrically from
  * 0.05 to 0.001 over the budget. Seeded and deterministic. Not thread-safe.
+ *
+ * <p><b>Threads.</b> The chain is sequential: each next point follows from the last result. With
+ * {@link #threads(int) threads(n)}, {@code n > 1}, the search replays the point the chain needs
+ * and, on the other threads, the points it would need next: after a candidate the chain goes on
+ * from it (it was not worse, or it was worse and accepted) or from the current point (rejected),
+ * each with its own next proposal, so while the candidate replays, the likeliest of those (ordered
+ * by how often each outcome has happened so far) replay beside it. A guess that turns out wrong
+ * is cancelled and wasted; the chain itself, and so the outcome, is the same as with one thread
+ * (the same points in the same order, the same best). The source is then opened from several
+ * threads at once (the generator's and the trace file's sources allow that). The simulator's
+ * progress listener sees only the replay the chain is waiting for.
  */
 public final class AnnealingSearch {
 
@@ -42,9 +59,10 @@ public final class AnnealingSearch {
     private final int maxWindow;
     private final int budget;
     private final long seed;
+    private int threads = 1;
 
     /**
-     * A search with the given limits.
+     * A search with the given limits, on one thread.
      *
      * @param simulator the simulator (its progress listener sees every replay)
      * @param maxWindow largest {@code Wn}, at least 1
@@ -63,56 +81,351 @@ public final class AnnealingSearch {
     }
 
     /**
+     * Replays on up to {@code n} threads at once (see the class comment); the outcome does not
+     * depend on it. Returns this.
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public AnnealingSearch threads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        this.threads = n;
+        return this;
+    }
+
+    /**
      * Searches, starting from {@code Wn = min(8, maxWindow)}, {@code R = 1}.
      *
      * @throws IOException if the trace cannot be read
      */
     public Outcome search(TraceSource source) throws IOException {
+        Map<Long, Replay> known = new HashMap<>();
+        Walk walk;
+        if (threads == 1) {
+            walk = walk(new Times() {
+                @Override
+                public double time(long key, double current) throws IOException {
+                    Replay r = known.get(key);
+                    if (r == null) {
+                        r = simulator.replay(source, policy(key), simulator.progressListener());
+                        known.put(key, r);
+                    }
+                    return r.result().totalTime();
+                }
+            });
+        } else {
+            try (Speculation s = new Speculation(source, known)) {
+                walk = walk(s);
+            }
+        }
+        List<Point> order = new ArrayList<>(walk.order().size());
+        Point best = null;
+        for (long key : walk.order()) {
+            Point p = new Point(window(key), fraction(key), known.get(key));
+            order.add(p);
+            if (key == walk.best()) {
+                best = p;
+            }
+        }
+        return new Outcome(best, List.copyOf(order));
+    }
+
+    /** The total time of a point; the chain's only input. */
+    private interface Times {
+        /**
+         * The total time of the point {@code key}, asked by a chain whose current point takes
+         * {@code current} seconds ({@code NaN} for the first point).
+         */
+        double time(long key, double current) throws IOException;
+
+        /** The chain went on from a candidate: 0 not worse, 1 worse and accepted, 2 rejected. */
+        default void decided(int outcome) {}
+    }
+
+    /** The points evaluated, in order, and the best one: what the chain decided. */
+    private record Walk(List<Long> order, long best) {}
+
+    // The annealing chain: a pure function of the points' times (the same for every Times that
+    // gives the same times), so that guesses of what it needs next run the very same code.
+    private Walk walk(Times times) throws IOException {
         SplittableRandom rnd = new SplittableRandom(seed);
-        Map<Long, Point> cache = new HashMap<>();
-        List<Point> order = new ArrayList<>();
+        Map<Long, Double> seen = new HashMap<>();
+        List<Long> order = new ArrayList<>();
         int w = Math.min(8, maxWindow);
         int r = 20; // R = r / 20
-        Point cur = eval(source, w, r, cache, order);
-        Point best = cur;
+        long cur = key(w, r);
+        double curTime = time(times, cur, Double.NaN, seen, order);
+        long best = cur;
+        double bestTime = curTime;
         int moves = 0;
         while (order.size() < budget && moves < budget * 20) {
             moves++;
             double progress = (double) order.size() / budget;
             double temperature = 0.05 * Math.pow(0.001 / 0.05, progress);
             int span = Math.max(1, maxWindow / 4);
-            int nw = clamp(cur.window() + rnd.nextInt(-span, span + 1), 1, maxWindow);
-            int nr = clamp((int) Math.round(cur.fraction() * 20) + rnd.nextInt(-4, 5), 1, 20);
-            if (nw == cur.window() && nr == (int) Math.round(cur.fraction() * 20)) {
+            int nw = clamp(window(cur) + rnd.nextInt(-span, span + 1), 1, maxWindow);
+            int nr = clamp(ratio(cur) + rnd.nextInt(-4, 5), 1, 20);
+            if (nw == window(cur) && nr == ratio(cur)) {
                 continue;
             }
-            Point cand = eval(source, nw, nr, cache, order);
-            double t = cur.result().totalTime();
-            double dt = cand.result().totalTime() - t;
-            if (dt <= 0 || rnd.nextDouble() < Math.exp(-dt / (t * temperature))) {
+            long cand = key(nw, nr);
+            double t = time(times, cand, curTime, seen, order);
+            double dt = t - curTime;
+            if (dt <= 0) {
                 cur = cand;
+                curTime = t;
+                times.decided(0);
+            } else if (rnd.nextDouble() < Math.exp(-dt / (curTime * temperature))) {
+                cur = cand;
+                curTime = t;
+                times.decided(1);
+            } else {
+                times.decided(2);
             }
-            if (cand.result().totalTime() < best.result().totalTime()) {
+            if (t < bestTime) {
                 best = cand;
+                bestTime = t;
             }
         }
-        return new Outcome(best, List.copyOf(order));
+        return new Walk(order, best);
     }
 
-    private Point eval(TraceSource source, int w, int r, Map<Long, Point> cache, List<Point> order)
+    private static double time(Times times, long key, double current, Map<Long, Double> seen, List<Long> order)
             throws IOException {
-        long key = ((long) w << 8) | r;
-        Point p = cache.get(key);
-        if (p == null) {
-            double fraction = r / 20.0;
-            p = new Point(w, fraction, simulator.replay(source, new OraclePolicy(w, fraction)));
-            cache.put(key, p);
-            order.add(p);
+        Double t = seen.get(key);
+        if (t == null) {
+            t = times.time(key, current);
+            seen.put(key, t);
+            order.add(key);
         }
-        return p;
+        return t;
+    }
+
+    private static long key(int w, int r) {
+        return ((long) w << 8) | r;
+    }
+
+    private static int window(long key) {
+        return (int) (key >>> 8);
+    }
+
+    private static int ratio(long key) {
+        return (int) (key & 0xFF);
+    }
+
+    private static double fraction(long key) {
+        return ratio(key) / 20.0;
+    }
+
+    private static OraclePolicy policy(long key) {
+        return new OraclePolicy(window(key), fraction(key));
     }
 
     private static int clamp(int v, int lo, int hi) {
         return Math.max(lo, Math.min(hi, v));
+    }
+
+    /** Thrown by a guessing chain that needs a point whose time is not known. */
+    private static final class Unknown extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final long key;
+
+        Unknown(long key) {
+            super(null, null, false, false);
+            this.key = key;
+        }
+    }
+
+    /**
+     * The chain's times from replays on a pool of threads: the point it waits for, and beside it
+     * the points the chain would need next under each outcome of that point, likeliest first.
+     */
+    private final class Speculation implements Times, AutoCloseable {
+        private final TraceSource source;
+        private final Map<Long, Replay> known;
+        private final ExecutorService pool;
+        private final ProgressListener listener = simulator.progressListener();
+        private final Map<Long, Task> running = new HashMap<>();  // guarded by this
+        private final int[] outcomes = new int[3];
+        private int completions;                                  // guarded by this
+
+        Speculation(TraceSource source, Map<Long, Replay> known) {
+            this.source = source;
+            this.known = known;
+            this.pool = Executors.newFixedThreadPool(threads,
+                    Thread.ofPlatform().daemon().name("kvplace-search-", 0).factory());
+        }
+
+        @Override
+        public void decided(int outcome) {
+            outcomes[outcome]++;
+        }
+
+        @Override
+        public double time(long key, double current) throws IOException {
+            synchronized (this) {
+                while (true) {
+                    Task t = running.get(key);
+                    if (t != null && t.done) {
+                        running.remove(key);
+                        if (t.failure != null) {
+                            throw rethrow(t.failure);
+                        }
+                        known.put(key, t.replay);
+                        return t.replay.result().totalTime();
+                    }
+                    schedule(key, current);
+                    int seenCompletions = completions;
+                    running.get(key).awaited = true;
+                    while (completions == seenCompletions) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IOException("interrupted while waiting for a replay of the search", e);
+                        }
+                    }
+                }
+            }
+        }
+
+        // Runs `key` and the likeliest next points, as many as there are threads; cancels the rest.
+        private void schedule(long key, double current) {
+            Set<Long> wanted = new LinkedHashSet<>();
+            wanted.add(key);
+            for (int outcome : likeliest()) {
+                if (wanted.size() >= threads) {
+                    break;
+                }
+                Long next = guess(key, current, outcome);
+                if (next != null) {
+                    wanted.add(next);
+                }
+            }
+            for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!wanted.contains(e.getKey()) && !e.getValue().done) {
+                    e.getValue().cancelled = true;
+                    it.remove();
+                }
+            }
+            for (long k : wanted) {
+                if (!running.containsKey(k) && !known.containsKey(k)) {
+                    Task t = new Task(k);
+                    running.put(k, t);
+                    pool.execute(t);
+                }
+            }
+        }
+
+        // The outcomes 0, 1, 2 by how often each happened so far (ties: rejected, not worse, accepted).
+        private int[] likeliest() {
+            int[] order = {2, 0, 1};
+            for (int i = 1; i < 3; i++) {
+                for (int j = i; j > 0 && outcomes[order[j]] > outcomes[order[j - 1]]; j--) {
+                    int x = order[j];
+                    order[j] = order[j - 1];
+                    order[j - 1] = x;
+                }
+            }
+            return order;
+        }
+
+        // The first point of unknown time the chain needs after `pending` if `pending` turns out
+        // with `outcome`; null if it needs none.
+        private Long guess(long pending, double current, int outcome) {
+            Times guessed = (k, cur) -> {
+                if (known.containsKey(k)) {
+                    return known.get(k).result().totalTime();
+                }
+                Task t = running.get(k);
+                if (t != null && t.done && t.failure == null) {
+                    return t.replay.result().totalTime();
+                }
+                if (k != pending) {
+                    throw new Unknown(k);
+                }
+                double base = Double.isNaN(cur) ? 1 : cur;
+                // not worse; worse by a hair (accepted but for a draw above 1 - 1e-9); far worse
+                return base * (outcome == 0 ? 1 : outcome == 1 ? 1 + 1e-12 : 1e9);
+            };
+            try {
+                walk(guessed);
+                return null;
+            } catch (Unknown u) {
+                return u.key;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // the guessing times never read anything
+            }
+        }
+
+        private static IOException rethrow(Throwable t) {
+            if (t instanceof IOException io) {
+                return io;
+            }
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            throw (Error) t;
+        }
+
+        /** Cancels every replay still running and waits for the pool's threads to end. */
+        @Override
+        public void close() {
+            synchronized (this) {
+                for (Task t : running.values()) {
+                    t.cancelled = true;
+                }
+                running.clear();
+            }
+            pool.close();
+        }
+
+        /** One replay; a cancelled one stops at its next progress report. */
+        private final class Task implements Runnable {
+            final long key;
+            volatile boolean cancelled;
+            volatile boolean awaited;
+            boolean done;            // guarded by Speculation.this
+            Replay replay;           // guarded by Speculation.this
+            Throwable failure;       // guarded by Speculation.this
+
+            Task(long key) {
+                this.key = key;
+            }
+
+            @Override
+            public void run() {
+                Replay r = null;
+                Throwable f = null;
+                if (!cancelled) {
+                    try {
+                        r = simulator.replay(source, policy(key), this::progress);
+                    } catch (IOException | RuntimeException | Error e) {
+                        f = e;
+                    }
+                }
+                synchronized (Speculation.this) {
+                    replay = r;
+                    failure = cancelled && f == null && r == null ? new CancellationException() : f;
+                    done = true;
+                    completions++;
+                    Speculation.this.notifyAll();
+                }
+            }
+
+            private void progress(long done, long total) {
+                if (cancelled) {
+                    throw new CancellationException("replay of Wn=" + window(key) + " R=" + fraction(key)
+                            + " no longer needed");
+                }
+                if (awaited) {
+                    synchronized (listener) {
+                        listener.progress(done, total);
+                    }
+                }
+            }
+        }
     }
 }

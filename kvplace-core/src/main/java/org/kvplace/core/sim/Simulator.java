@@ -35,7 +35,8 @@ import org.kvplace.core.trace.TraceSource;
  * of {@code (lookahead + 1) * layers} steps; nothing is allocated per step.
  *
  * <p>A simulator keeps nothing of a replay: each {@link #replay} returns its references, step count
- * and wall time. Not thread-safe; one instance runs one replay at a time. A trace of 16,384 steps
+ * and wall time. Replays of one instance may run at once on several threads (each has its own
+ * state; the annealing search does so); setting the listener while they run is not safe. A trace of 16,384 steps
  * or more is read ahead on a second thread while the policy runs (same steps, same results; the
  * trace is left open, positioned at its end).
  */
@@ -94,9 +95,18 @@ public final class Simulator {
      * @throws IOException if the trace cannot be read
      */
     public Replay replay(TraceSource source, PlacementPolicy policy) throws IOException {
+        return replay(source, policy, progress);
+    }
+
+    // A replay that reports to `listener` instead of the simulator's listener.
+    Replay replay(TraceSource source, PlacementPolicy policy, ProgressListener listener) throws IOException {
         try (AccessTrace t = source.open()) {
-            return replay(t, policy);
+            return ReplayLoop.run(t, policy, new Pricing(), listener);
         }
+    }
+
+    ProgressListener progressListener() {
+        return progress;
     }
 
     /**
