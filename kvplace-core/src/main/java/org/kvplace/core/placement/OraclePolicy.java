@@ -255,13 +255,16 @@ public final class OraclePolicy implements PlacementPolicy {
         if (take <= 0) {
             return;
         }
+        long[] best = keys; // best[from, from + take): the best `take`
+        int from = 0;
         if (take < nc) {
-            selectTopByScore(keys, nc, take, spare, buckets); // keys[nc - take, nc): the best `take`
+            best = spare;
+            from = selectTopByScore(keys, nc, take, spare, buckets);
         }
         int evictWord = 0;
         long evictable = f[0] & ~union[0];
-        for (int i = nc - take; i < nc; i++) {
-            int id = ~(int) keys[i];
+        for (int i = from; i < from + take; i++) {
+            int id = ~(int) best[i];
             while (free < ub) {
                 while (evictable == 0 && ++evictWord < words) {
                     evictable = f[evictWord] & ~union[evictWord];
@@ -326,13 +329,14 @@ public final class OraclePolicy implements PlacementPolicy {
     static final int BUCKET_BITS = 13;
 
     /**
-     * Afterwards the {@code top} largest of the non-negative keys {@code a[0, n)} occupy
-     * {@code a[n - top, n)}: a histogram of the keys' top {@link #BUCKET_BITS} bits finds the
-     * bucket the {@code top}-th largest key falls in; the keys above it are taken as they are, and
-     * only that bucket's keys are quickselected. {@code spare} holds at least {@code n} keys,
-     * {@code hist} is all zero and is left so.
+     * Gathers the {@code top} largest of the non-negative keys {@code a[0, n)}, {@code 0 < top <
+     * n}, into {@code spare[r, r + top)} and returns {@code r}: a histogram of the keys' top
+     * {@link #BUCKET_BITS} bits finds the bucket the {@code top}-th largest key falls in; only the
+     * keys of that bucket and above are copied out (that bucket's first, then the ones above, each
+     * in scan order), and only that bucket's are quickselected. {@code a} is left as it was;
+     * {@code spare} holds at least {@code n} keys; {@code hist} is all zero and is left so.
      */
-    static void selectTopByScore(long[] a, int n, int top, long[] spare, int[] hist) {
+    static int selectTopByScore(long[] a, int n, int top, long[] spare, int[] hist) {
         int shift = 64 - BUCKET_BITS;
         int lo = hist.length, hi = -1;
         for (int i = 0; i < n; i++) {
@@ -345,30 +349,25 @@ public final class OraclePolicy implements PlacementPolicy {
         while (above + hist[t] < top) {
             above += hist[t--];
         }
-        int below = 0;
-        for (int b = lo; b < t; b++) {
-            below += hist[b];
-        }
         int inT = hist[t];
         Arrays.fill(hist, lo, hi + 1, 0);
-        // spare: [keys below t][keys of t][keys above t], each in scan order
-        int pb = 0, pt = below, pa = below + inT;
+        // spare: [keys of t][keys above t], each in scan order; the keys below t are not needed
+        int pt = 0, pa = inT;
         for (int i = 0; i < n; i++) {
             long k = a[i];
             int b = (int) (k >>> shift);
-            if (b < t) {
-                spare[pb++] = k;
-            } else if (b == t) {
+            if (b == t) {
                 spare[pt++] = k;
-            } else {
+            } else if (b > t) {
                 spare[pa++] = k;
             }
         }
-        System.arraycopy(spare, 0, a, 0, n);
-        if (top - above < inT) {
+        int fromT = top - above;
+        if (fromT < inT) {
             // the best of bucket t to its end, next to the keys above it
-            selectTop(a, below, inT, top - above);
+            selectTop(spare, 0, inT, fromT);
         }
+        return inT - fromT;
     }
 
     // Quickselect over a[from, from + n): afterwards its `top` largest keys occupy its end.
