@@ -66,8 +66,9 @@ final class ReplayLoop {
         PlacementState state = protocol.state();
 
         // A long trace is read ahead on a second thread (the generator or the file's decoder
-        // beside the policy); the steps are the same.
-        PrefetchedTrace ahead = h.steps() >= PrefetchedTrace.MIN_STEPS ? new PrefetchedTrace(trace) : null;
+        // beside the policy; not a trace held in memory); the steps are the same.
+        PrefetchedTrace ahead = h.steps() >= PrefetchedTrace.MIN_STEPS && trace.worthReadingAhead()
+                ? new PrefetchedTrace(trace) : null;
         try {
             AccessTrace source = ahead != null ? ahead : trace;
             int promptUnits = Math.ceilDiv(prompt, g);

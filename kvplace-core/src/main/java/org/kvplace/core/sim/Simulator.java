@@ -36,9 +36,9 @@ import org.kvplace.core.trace.TraceSource;
  *
  * <p>A simulator keeps nothing of a replay: each {@link #replay} returns its references, step count
  * and wall time. Replays of one instance may run at once on several threads (each has its own
- * state; the annealing search does so); setting the listener while they run is not safe. A trace of 16,384 steps
- * or more is read ahead on a second thread while the policy runs (same steps, same results; the
- * trace is left open, positioned at its end).
+ * state; the annealing search does so); setting the listener while they run is not safe. A trace
+ * of 16,384 steps or more is read ahead on a second thread while the policy runs, unless it is
+ * held in memory (same steps, same results; the trace is left open, positioned at its end).
  */
 public final class Simulator {
 

@@ -21,6 +21,15 @@ public interface AccessTrace extends AutoCloseable {
      */
     boolean next(TraceStep into) throws IOException;
 
+    /**
+     * Whether a step costs enough to produce (generated, decoded) that a long replay should read
+     * the trace ahead on a thread of its own: true unless the trace already sits in memory
+     * ({@link Traces#inMemory}), where handing steps between threads would cost more than it saves.
+     */
+    default boolean worthReadingAhead() {
+        return true;
+    }
+
     @Override
     void close() throws IOException;
 }

@@ -72,6 +72,11 @@ final class MemoryTrace implements TraceSource {
             }
 
             @Override
+            public boolean worthReadingAhead() {
+                return false;
+            }
+
+            @Override
             public void close() {}
         };
     }

@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.kvplace.core.model.HardwareProfile;
 import org.kvplace.core.model.ModelProfile;
+import org.kvplace.core.placement.StaticPolicy;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.GeneratorConfig;
 import org.kvplace.core.trace.TraceGenerator;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceSource;
 import org.kvplace.core.trace.TraceStep;
+import org.kvplace.core.trace.Traces;
 
 class AnnealingSearchTest {
 
@@ -81,6 +83,25 @@ class AnnealingSearchTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new AnnealingSearch(sim, 16, 8, 2).threads(0));
         assertTrue(e.getMessage().contains("0"), e.getMessage());
+    }
+
+    @Test
+    void shouldReadAheadOnASecondThreadOnlyATraceNotHeldInMemory() throws IOException {
+        // 4 layers x 4,096 decoded tokens: 16,384 steps, long enough to be read ahead
+        TraceSource generated = TraceGenerator.source(new GeneratorConfig(512, 4096, 4, 1, 0.6, 4, 64, 0.5, 0.1, 3));
+        TraceSource held = Traces.inMemory(generated, Long.MAX_VALUE);
+        for (TraceSource source : List.of(generated, held)) {
+            boolean[] seen = {false};
+            Simulator sim = new Simulator(HW, MODEL).progress((done, total) -> {
+                if (done < total) {
+                    seen[0] |= Thread.getAllStackTraces().keySet().stream()
+                            .anyMatch(t -> t.getName().equals("kvplace-trace-read-ahead") && t.isAlive());
+                }
+            });
+            SimulationResult r = sim.run(source, new StaticPolicy());
+            assertEquals(source == generated, seen[0], source == generated ? "generated" : "held in memory");
+            assertTrue(r.totalTime() > 0);
+        }
     }
 
     private static String describe(List<AnnealingSearch.Point> points) {
