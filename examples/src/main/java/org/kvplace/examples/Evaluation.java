@@ -94,8 +94,9 @@ final class Evaluation {
                 replay = o.best().replay();
                 r = replay.result();
                 steps = (long) o.evaluated().size() * replay.steps();
-                err.printf(Locale.ROOT, "oracle: %d replays of the annealing search, best Wn=%d R=%.2f%n",
-                        o.evaluated().size(), o.best().window(), o.best().fraction());
+                err.printf(Locale.ROOT, "oracle: %d replays of the annealing search, best Wn=%d R=%.2f%s%n",
+                        o.evaluated().size(), o.best().window(), o.best().fraction(), searchThreads == 1 ? ""
+                                : String.format(Locale.ROOT, " (%d started on %d threads)", o.replays(), searchThreads));
             } else {
                 sim.progress(new ProgressBar(err, p, progress));
                 replay = sim.replay(source, Policies.byName(p, sim.costModel()));

@@ -3,6 +3,7 @@ package org.kvplace.core.sim;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.DoubleUnaryOperator;
 import org.kvplace.core.placement.OraclePolicy;
 import org.kvplace.core.trace.TraceSource;
 
@@ -28,12 +30,15 @@ import org.kvplace.core.trace.TraceSource;
  * {@link #threads(int) threads(n)}, {@code n > 1}, the search replays the point the chain needs
  * and, on the other threads, the points it would need next: after a candidate the chain goes on
  * from it (it was not worse, or it was worse and accepted) or from the current point (rejected),
- * each with its own next proposal, so while the candidate replays, the likeliest of those (ordered
- * by how often each outcome has happened so far) replay beside it. A guess that turns out wrong
- * is cancelled and wasted; the chain itself, and so the outcome, is the same as with one thread
- * (the same points in the same order, the same best). The source is then opened from several
- * threads at once (the generator's and the trace file's sources allow that). The simulator's
- * progress listener sees only the replay the chain is waiting for.
+ * each with its own next proposal. While the candidate replays, its modelled time so far,
+ * extrapolated in proportion to the current point's time at the same step, tells which way the
+ * chain will go (the chain's own rule, its random draw included, applied to the estimate); before
+ * the replay has gone far enough for that, the outcomes are tried by how often each happened so
+ * far. A guess that turns out wrong is cancelled and wasted; the chain itself, and so the outcome,
+ * is the same as with one thread (the same points in the same order, the same best). The source
+ * is then opened from several threads at once (the generator's and the trace file's sources, and
+ * {@link org.kvplace.core.trace.Traces#inMemory}, allow that). The simulator's progress listener
+ * sees only the replay the chain is waiting for.
  */
 public final class AnnealingSearch {
 
@@ -52,8 +57,12 @@ public final class AnnealingSearch {
         }
     }
 
-    /** The outcome: the best point and every point evaluated, in order. */
-    public record Outcome(Point best, List<Point> evaluated) {}
+    /**
+     * The outcome: the best point, every point evaluated, in order, and how many replays were
+     * started for them (with several threads, guesses that were not needed or were cancelled
+     * count too; on one thread it is the number of points).
+     */
+    public record Outcome(Point best, List<Point> evaluated, int replays) {}
 
     private final Simulator simulator;
     private final int maxWindow;
@@ -102,10 +111,11 @@ public final class AnnealingSearch {
     public Outcome search(TraceSource source) throws IOException {
         Map<Long, Replay> known = new HashMap<>();
         Walk walk;
+        int replays;
         if (threads == 1) {
             walk = walk(new Times() {
                 @Override
-                public double time(long key, double current) throws IOException {
+                public double time(long key, long current, double currentTime) throws IOException {
                     Replay r = known.get(key);
                     if (r == null) {
                         r = simulator.replay(source, policy(key), simulator.progressListener());
@@ -114,9 +124,11 @@ public final class AnnealingSearch {
                     return r.result().totalTime();
                 }
             });
+            replays = known.size();
         } else {
             try (Speculation s = new Speculation(source, known)) {
                 walk = walk(s);
+                replays = s.started();
             }
         }
         List<Point> order = new ArrayList<>(walk.order().size());
@@ -128,16 +140,17 @@ public final class AnnealingSearch {
                 best = p;
             }
         }
-        return new Outcome(best, List.copyOf(order));
+        return new Outcome(best, List.copyOf(order), replays);
     }
 
     /** The total time of a point; the chain's only input. */
     private interface Times {
         /**
-         * The total time of the point {@code key}, asked by a chain whose current point takes
-         * {@code current} seconds ({@code NaN} for the first point).
+         * The total time of the point {@code key}, asked by a chain whose current point is
+         * {@code current} and takes {@code currentTime} seconds (-1 and {@code NaN} for the first
+         * point).
          */
-        double time(long key, double current) throws IOException;
+        double time(long key, long current, double currentTime) throws IOException;
 
         /** The chain went on from a candidate: 0 not worse, 1 worse and accepted, 2 rejected. */
         default void decided(int outcome) {}
@@ -155,7 +168,7 @@ public final class AnnealingSearch {
         int w = Math.min(8, maxWindow);
         int r = 20; // R = r / 20
         long cur = key(w, r);
-        double curTime = time(times, cur, Double.NaN, seen, order);
+        double curTime = time(times, cur, -1, Double.NaN, seen, order);
         long best = cur;
         double bestTime = curTime;
         int moves = 0;
@@ -170,7 +183,7 @@ public final class AnnealingSearch {
                 continue;
             }
             long cand = key(nw, nr);
-            double t = time(times, cand, curTime, seen, order);
+            double t = time(times, cand, cur, curTime, seen, order);
             double dt = t - curTime;
             if (dt <= 0) {
                 cur = cand;
@@ -191,11 +204,11 @@ public final class AnnealingSearch {
         return new Walk(order, best);
     }
 
-    private static double time(Times times, long key, double current, Map<Long, Double> seen, List<Long> order)
-            throws IOException {
+    private static double time(Times times, long key, long current, double currentTime, Map<Long, Double> seen,
+            List<Long> order) throws IOException {
         Double t = seen.get(key);
         if (t == null) {
-            t = times.time(key, current);
+            t = times.time(key, current, currentTime);
             seen.put(key, t);
             order.add(key);
         }
@@ -239,16 +252,24 @@ public final class AnnealingSearch {
 
     /**
      * The chain's times from replays on a pool of threads: the point it waits for, and beside it
-     * the points the chain would need next under each outcome of that point, likeliest first.
+     * the points the chain would need next, guessed from the waited-for replay's modelled time so
+     * far (extrapolated from the current point's at the same step) or, before that says enough,
+     * under each outcome of that point, likeliest first.
      */
     private final class Speculation implements Times, AutoCloseable {
+        /** Progress reports of the waited-for replay before its time so far is extrapolated. */
+        private static final int MIN_REPORTS = 2;
+
         private final TraceSource source;
         private final Map<Long, Replay> known;
         private final ExecutorService pool;
         private final ProgressListener listener = simulator.progressListener();
-        private final Map<Long, Task> running = new HashMap<>();  // guarded by this
+        // guarded by this:
+        private final Map<Long, Task> running = new HashMap<>();
+        private final Map<Long, double[]> curves = new HashMap<>();  // consumed points' times so far
         private final int[] outcomes = new int[3];
-        private int completions;                                  // guarded by this
+        private int signals;                                         // completions and reports
+        private int started;
 
         Speculation(TraceSource source, Map<Long, Replay> known) {
             this.source = source;
@@ -258,50 +279,49 @@ public final class AnnealingSearch {
         }
 
         @Override
-        public void decided(int outcome) {
+        public synchronized void decided(int outcome) {
             outcomes[outcome]++;
         }
 
         @Override
-        public double time(long key, double current) throws IOException {
-            synchronized (this) {
-                while (true) {
-                    Task t = running.get(key);
-                    if (t != null && t.done) {
-                        running.remove(key);
-                        if (t.failure != null) {
-                            throw rethrow(t.failure);
-                        }
-                        known.put(key, t.replay);
-                        return t.replay.result().totalTime();
+        public synchronized double time(long key, long current, double currentTime) throws IOException {
+            while (true) {
+                Task t = running.get(key);
+                if (t != null && t.done) {
+                    running.remove(key);
+                    if (t.failure != null) {
+                        throw rethrow(t.failure);
                     }
-                    schedule(key, current);
-                    int seenCompletions = completions;
-                    running.get(key).awaited = true;
-                    while (completions == seenCompletions) {
-                        try {
-                            wait();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new IOException("interrupted while waiting for a replay of the search", e);
-                        }
+                    known.put(key, t.replay);
+                    curves.put(key, Arrays.copyOf(t.curve, t.reports));
+                    return t.replay.result().totalTime();
+                }
+                schedule(key, current, currentTime);
+                running.get(key).awaited = true;
+                int seenSignals = signals;
+                while (signals == seenSignals) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while waiting for a replay of the search", e);
                     }
                 }
             }
         }
 
         // Runs `key` and the likeliest next points, as many as there are threads; cancels the rest.
-        private void schedule(long key, double current) {
+        private void schedule(long key, long current, double currentTime) {
             Set<Long> wanted = new LinkedHashSet<>();
             wanted.add(key);
+            double estimate = estimate(key, current, currentTime);
+            if (!Double.isNaN(estimate)) {
+                add(wanted, guess(key, cur -> estimate));
+            }
             for (int outcome : likeliest()) {
-                if (wanted.size() >= threads) {
-                    break;
-                }
-                Long next = guess(key, current, outcome);
-                if (next != null) {
-                    wanted.add(next);
-                }
+                // not worse; worse by a hair (accepted but for a draw above 1 - 1e-9); far worse
+                double factor = outcome == 0 ? 1 : outcome == 1 ? 1 + 1e-12 : 1e9;
+                add(wanted, guess(key, cur -> (Double.isNaN(cur) ? 1 : cur) * factor));
             }
             for (var it = running.entrySet().iterator(); it.hasNext(); ) {
                 var e = it.next();
@@ -313,10 +333,32 @@ public final class AnnealingSearch {
             for (long k : wanted) {
                 if (!running.containsKey(k) && !known.containsKey(k)) {
                     Task t = new Task(k);
+                    started++;
                     running.put(k, t);
                     pool.execute(t);
                 }
             }
+        }
+
+        private void add(Set<Long> wanted, Long key) {
+            if (key != null && wanted.size() < threads) {
+                wanted.add(key);
+            }
+        }
+
+        // The total of the replay of `key` extrapolated from its time so far, in proportion to
+        // the current point's time at the same step; NaN until it has reported MIN_REPORTS times.
+        private double estimate(long key, long current, double currentTime) {
+            Task t = running.get(key);
+            double[] c = curves.get(current);
+            if (t == null || c == null) {
+                return Double.NaN;
+            }
+            int i = Math.min(t.reports, c.length) - 1;
+            if (i < MIN_REPORTS - 1 || !(c[i] > 0)) {
+                return Double.NaN;
+            }
+            return currentTime * t.curve[i] / c[i];
         }
 
         // The outcomes 0, 1, 2 by how often each happened so far (ties: rejected, not worse, accepted).
@@ -332,10 +374,10 @@ public final class AnnealingSearch {
             return order;
         }
 
-        // The first point of unknown time the chain needs after `pending` if `pending` turns out
-        // with `outcome`; null if it needs none.
-        private Long guess(long pending, double current, int outcome) {
-            Times guessed = (k, cur) -> {
+        // The first point of unknown time the chain needs after `pending` if `pending` takes
+        // pendingTime(current point's time) seconds; null if it needs none.
+        private Long guess(long pending, DoubleUnaryOperator pendingTime) {
+            Times guessed = (k, cur, curTime) -> {
                 if (known.containsKey(k)) {
                     return known.get(k).result().totalTime();
                 }
@@ -346,9 +388,7 @@ public final class AnnealingSearch {
                 if (k != pending) {
                     throw new Unknown(k);
                 }
-                double base = Double.isNaN(cur) ? 1 : cur;
-                // not worse; worse by a hair (accepted but for a draw above 1 - 1e-9); far worse
-                return base * (outcome == 0 ? 1 : outcome == 1 ? 1 + 1e-12 : 1e9);
+                return pendingTime.applyAsDouble(curTime);
             };
             try {
                 walk(guessed);
@@ -370,6 +410,10 @@ public final class AnnealingSearch {
             throw (Error) t;
         }
 
+        synchronized int started() {
+            return started;
+        }
+
         /** Cancels every replay still running and waits for the pool's threads to end. */
         @Override
         public void close() {
@@ -383,13 +427,16 @@ public final class AnnealingSearch {
         }
 
         /** One replay; a cancelled one stops at its next progress report. */
-        private final class Task implements Runnable {
+        private final class Task implements Runnable, TimedProgress {
             final long key;
             volatile boolean cancelled;
             volatile boolean awaited;
-            boolean done;            // guarded by Speculation.this
-            Replay replay;           // guarded by Speculation.this
-            Throwable failure;       // guarded by Speculation.this
+            // guarded by Speculation.this:
+            boolean done;
+            Replay replay;
+            Throwable failure;
+            double[] curve = new double[64];  // the modelled time after each PROGRESS_EVERY steps
+            int reports;
 
             Task(long key) {
                 this.key = key;
@@ -401,24 +448,37 @@ public final class AnnealingSearch {
                 Throwable f = null;
                 if (!cancelled) {
                     try {
-                        r = simulator.replay(source, policy(key), this::progress);
+                        r = simulator.replay(source, policy(key), this);
                     } catch (IOException | RuntimeException | Error e) {
                         f = e;
                     }
                 }
                 synchronized (Speculation.this) {
                     replay = r;
-                    failure = cancelled && f == null && r == null ? new CancellationException() : f;
+                    failure = r == null && f == null ? new CancellationException() : f;
                     done = true;
-                    completions++;
+                    signals++;
                     Speculation.this.notifyAll();
                 }
             }
 
-            private void progress(long done, long total) {
+            @Override
+            public void progress(long done, long total, double timeSoFar) {
                 if (cancelled) {
                     throw new CancellationException("replay of Wn=" + window(key) + " R=" + fraction(key)
                             + " no longer needed");
+                }
+                if (done == (long) (reports + 1) * ReplayLoop.PROGRESS_EVERY) {
+                    synchronized (Speculation.this) {
+                        if (reports == curve.length) {
+                            curve = Arrays.copyOf(curve, 2 * reports);
+                        }
+                        curve[reports++] = timeSoFar;
+                        if (awaited) {
+                            signals++;
+                            Speculation.this.notifyAll();
+                        }
+                    }
                 }
                 if (awaited) {
                     synchronized (listener) {

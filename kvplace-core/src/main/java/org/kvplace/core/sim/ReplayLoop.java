@@ -19,7 +19,8 @@ import org.kvplace.core.trace.TraceStep;
  */
 final class ReplayLoop {
 
-    private static final int PROGRESS_EVERY = 8192;
+    /** Steps between two progress reports. */
+    static final int PROGRESS_EVERY = 8192;
 
     private ReplayLoop() {}
 
@@ -130,11 +131,11 @@ final class ReplayLoop {
                 boundTime += pricing.boundStepTime(fineBytes, writeBytes);
                 boundFast += pricing.boundFastBytes(fineBytes, writeBytes);
                 if ((s + 1) % PROGRESS_EVERY == 0) {
-                    progress.progress(s + 1, total);
+                    report(progress, s + 1, total, time);
                 }
             }
             ring.expectEnd();
-            progress.progress(total, total);
+            report(progress, total, total, time);
 
             double[] layerHit = new double[layers];
             for (int l = 0; l < layers; l++) {
@@ -154,6 +155,14 @@ final class ReplayLoop {
             if (ahead != null) {
                 ahead.close();
             }
+        }
+    }
+
+    private static void report(ProgressListener progress, long done, long total, double time) {
+        if (progress instanceof TimedProgress timed) {
+            timed.progress(done, total, time);
+        } else {
+            progress.progress(done, total);
         }
     }
 }
