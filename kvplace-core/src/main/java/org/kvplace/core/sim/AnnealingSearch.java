@@ -5,9 +5,11 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
@@ -30,15 +32,17 @@ import org.kvplace.core.trace.TraceSource;
  * {@link #threads(int) threads(n)}, {@code n > 1}, the search replays the point the chain needs
  * and, on the other threads, the points it would need next: after a candidate the chain goes on
  * from it (it was not worse, or it was worse and accepted) or from the current point (rejected),
- * each with its own next proposal. While the candidate replays, its modelled time so far,
- * extrapolated in proportion to the current point's time at the same step, tells which way the
- * chain will go (the chain's own rule, its random draw included, applied to the estimate); before
- * the replay has gone far enough for that, the outcomes are tried by how often each happened so
- * far. A guess that turns out wrong is cancelled and wasted; the chain itself, and so the outcome,
- * is the same as with one thread (the same points in the same order, the same best). The source
- * is then opened from several threads at once (the generator's and the trace file's sources, and
- * {@link org.kvplace.core.trace.Traces#inMemory}, allow that). The simulator's progress listener
- * sees only the replay the chain is waiting for.
+ * each with its own next proposal. The guess runs the chain's own rule, its random draw included,
+ * on assumed times for the candidate: each relative difference {@code T'/T - 1} seen so far, the
+ * next point most of them lead to first (before any is seen: the outcome that happened most
+ * often); once the candidate's replay is 85% done, its time so far extrapolated by the last steps'
+ * ratio to the current point's. (Earlier extrapolations mislead: placements that differ in the
+ * end often cost the same over the first two thirds of a trace.) A guess that turns out wrong is
+ * cancelled and wasted; between guesses equally likely, one already replaying is kept. The chain
+ * itself, and so the outcome, is the same as with one thread (the same points in the same order,
+ * the same best). The source is then opened from several threads at once (the generator's and the
+ * trace file's sources, and {@link org.kvplace.core.trace.Traces#inMemory}, allow that). The
+ * simulator's progress listener sees only the replay the chain is waiting for.
  */
 public final class AnnealingSearch {
 
@@ -252,13 +256,11 @@ public final class AnnealingSearch {
 
     /**
      * The chain's times from replays on a pool of threads: the point it waits for, and beside it
-     * the points the chain would need next, guessed from the waited-for replay's modelled time so
-     * far (extrapolated from the current point's at the same step) or, before that says enough,
-     * under each outcome of that point, likeliest first.
+     * the points the chain would need next (see the class comment for the guess).
      */
     private final class Speculation implements Times, AutoCloseable {
-        /** Progress reports of the waited-for replay before its time so far is extrapolated. */
-        private static final int MIN_REPORTS = 2;
+        /** The share of its steps a replay has done before its time so far is extrapolated. */
+        private static final double LATE = 0.85;
 
         private final TraceSource source;
         private final Map<Long, Replay> known;
@@ -268,6 +270,7 @@ public final class AnnealingSearch {
         private final Map<Long, Task> running = new HashMap<>();
         private final Map<Long, double[]> curves = new HashMap<>();  // consumed points' times so far
         private final int[] outcomes = new int[3];
+        private final List<Double> differences = new ArrayList<>();  // candidates' T' / T - 1
         private int signals;                                         // completions and reports
         private int started;
 
@@ -293,6 +296,9 @@ public final class AnnealingSearch {
                         throw rethrow(t.failure);
                     }
                     known.put(key, t.replay);
+                    if (!Double.isNaN(currentTime)) {
+                        differences.add(t.replay.result().totalTime() / currentTime - 1);
+                    }
                     curves.put(key, Arrays.copyOf(t.curve, t.reports));
                     return t.replay.result().totalTime();
                 }
@@ -316,7 +322,35 @@ public final class AnnealingSearch {
             wanted.add(key);
             double estimate = estimate(key, current, currentTime);
             if (!Double.isNaN(estimate)) {
-                add(wanted, guess(key, cur -> estimate));
+                Task t = running.get(key);
+                double margin = currentTime * (0.002 + 0.05 * (1 - t.progress()));
+                add(wanted, keepRunning(key, Arrays.asList(   // elements may be null
+                        guess(key, cur -> estimate), guess(key, cur -> estimate - margin),
+                        guess(key, cur -> estimate + margin))));
+            }
+            if (!differences.isEmpty()) {
+                // what the chain needs next under each relative difference seen so far, by votes
+                Map<Long, Integer> votes = new LinkedHashMap<>();
+                for (double d : differences) {
+                    Long next = guess(key, cur -> (Double.isNaN(cur) ? 1 : cur) * (1 + d));
+                    if (next != null) {
+                        votes.merge(next, 1, Integer::sum);
+                    }
+                }
+                List<Long> ranked = new ArrayList<>(votes.keySet());
+                ranked.sort((x, y) -> votes.get(y) - votes.get(x));
+                if (!ranked.isEmpty()) {
+                    List<Long> top = new ArrayList<>();
+                    for (long k : ranked) {
+                        if (votes.get(k).equals(votes.get(ranked.get(0)))) {
+                            top.add(k);
+                        }
+                    }
+                    add(wanted, keepRunning(key, top));
+                }
+                for (long k : ranked) {
+                    add(wanted, k);
+                }
             }
             for (int outcome : likeliest()) {
                 // not worse; worse by a hair (accepted but for a draw above 1 - 1e-9); far worse
@@ -346,19 +380,33 @@ public final class AnnealingSearch {
             }
         }
 
-        // The total of the replay of `key` extrapolated from its time so far, in proportion to
-        // the current point's time at the same step; NaN until it has reported MIN_REPORTS times.
+        // Of guesses that are equally good, one already replaying (no restart); else the first.
+        private Long keepRunning(long pending, List<Long> guesses) {
+            for (Long g : guesses) {
+                Task t = g == null ? null : running.get(g);
+                if (g != null && g != pending && t != null && !t.done) {
+                    return g;
+                }
+            }
+            return guesses.get(0);
+        }
+
+        // The total of the replay of `key` extrapolated from its last reports, once it has gone
+        // LATE of the way: its time so far plus the current point's time still to come, scaled by
+        // the ratio of the two replays' times over their last four reports. (Over the first two
+        // thirds or so of a trace, placements that differ in the end often cost the same.)
         private double estimate(long key, long current, double currentTime) {
             Task t = running.get(key);
             double[] c = curves.get(current);
-            if (t == null || c == null) {
+            if (t == null || c == null || t.progress() < LATE) {
                 return Double.NaN;
             }
             int i = Math.min(t.reports, c.length) - 1;
-            if (i < MIN_REPORTS - 1 || !(c[i] > 0)) {
+            int j = i - 4;
+            if (j < 0 || !(c[i] > c[j])) {
                 return Double.NaN;
             }
-            return currentTime * t.curve[i] / c[i];
+            return t.curve[i] + (currentTime - c[i]) * (t.curve[i] - t.curve[j]) / (c[i] - c[j]);
         }
 
         // The outcomes 0, 1, 2 by how often each happened so far (ties: rejected, not worse, accepted).
@@ -437,6 +485,11 @@ public final class AnnealingSearch {
             Throwable failure;
             double[] curve = new double[64];  // the modelled time after each PROGRESS_EVERY steps
             int reports;
+            long total;
+
+            double progress() {
+                return total == 0 ? 0 : (double) reports * ReplayLoop.PROGRESS_EVERY / total;
+            }
 
             Task(long key) {
                 this.key = key;
@@ -470,6 +523,7 @@ public final class AnnealingSearch {
                 }
                 if (done == (long) (reports + 1) * ReplayLoop.PROGRESS_EVERY) {
                     synchronized (Speculation.this) {
+                        this.total = total;
                         if (reports == curve.length) {
                             curve = Arrays.copyOf(curve, 2 * reports);
                         }
