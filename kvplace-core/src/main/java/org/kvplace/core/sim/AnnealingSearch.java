@@ -117,16 +117,13 @@ public final class AnnealingSearch {
         Walk walk;
         int replays;
         if (threads == 1) {
-            walk = walk(new Times() {
-                @Override
-                public double time(long key, long current, double currentTime) throws IOException {
-                    Replay r = known.get(key);
-                    if (r == null) {
-                        r = simulator.replay(source, policy(key), simulator.progressListener());
-                        known.put(key, r);
-                    }
-                    return r.result().totalTime();
+            walk = walk((key, current, currentTime) -> {
+                Replay r = known.get(key);
+                if (r == null) {
+                    r = simulator.replay(source, policy(key), simulator.progressListener());
+                    known.put(key, r);
                 }
+                return r.result().totalTime();
             });
             replays = known.size();
         } else {
