@@ -52,6 +52,66 @@ final class MemoryTrace implements TraceSource {
         return new MemoryTrace(h, steps);
     }
 
+    /**
+     * Generates every step of {@code cfg} on {@code threads} threads, layer {@code l} on thread
+     * {@code l % threads} (each layer draws from its own stream, so the steps are those of one
+     * generator).
+     */
+    static MemoryTrace generate(GeneratorConfig cfg, int threads) {
+        TraceHeader h = cfg.header();
+        if (h.steps() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a trace of " + h.steps() + " steps does not fit in one array");
+        }
+        TraceStep[] steps = new TraceStep[(int) h.steps()];
+        int layers = h.layers();
+        int n = Math.max(1, Math.min(threads, layers));
+        Throwable[] failures = new Throwable[n];
+        Thread[] workers = new Thread[n];
+        for (int r = 0; r < n; r++) {
+            int part = r;
+            workers[r] = Thread.ofPlatform().daemon().name("kvplace-trace-generate-" + r).start(() -> {
+                try (TraceGenerator g = new TraceGenerator(cfg)) {
+                    TraceStep buf = TraceStep.forHeader(h);
+                    for (int i = 0; i < steps.length; i++) {
+                        if (i % layers % n != part) {
+                            g.skip();
+                            continue;
+                        }
+                        g.next(buf);
+                        TraceStep s = new TraceStep(buf.unitCount(), buf.hasMass());
+                        s.copyFrom(buf);
+                        steps[i] = s;
+                    }
+                } catch (RuntimeException | Error e) {
+                    failures[part] = e;
+                }
+            });
+        }
+        boolean interrupted = false;
+        for (Thread w : workers) {
+            while (true) {
+                try {
+                    w.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (Throwable f : failures) {
+            if (f instanceof RuntimeException re) {
+                throw re;
+            }
+            if (f != null) {
+                throw (Error) f;
+            }
+        }
+        return new MemoryTrace(h, steps);
+    }
+
     @Override
     public AccessTrace open() {
         return new AccessTrace() {

@@ -58,7 +58,31 @@ public final class TraceGenerator implements AccessTrace {
 
     /** A source that opens a fresh generator for {@code cfg} each time. */
     public static TraceSource source(GeneratorConfig cfg) {
-        return () -> new TraceGenerator(cfg);
+        return new Source(cfg);
+    }
+
+    /** What {@link #source} returns: {@link Traces#inMemory} generates it on several threads. */
+    record Source(GeneratorConfig cfg) implements TraceSource {
+        @Override
+        public AccessTrace open() {
+            return new TraceGenerator(cfg);
+        }
+    }
+
+    /**
+     * Passes over the next step without generating it: the layer's state stays where it was, so
+     * a generator that skips every step of a layer still generates the other layers' steps as
+     * they would be (each layer draws from its own stream). False at the end.
+     */
+    boolean skip() {
+        if (closed) {
+            throw new IllegalStateException("generator is closed");
+        }
+        if (step >= header.steps()) {
+            return false;
+        }
+        step++;
+        return true;
     }
 
     @Override

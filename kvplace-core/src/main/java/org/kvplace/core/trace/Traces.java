@@ -50,16 +50,24 @@ public final class Traces {
     /**
      * Reads the whole trace of {@code source} into memory, for drivers that replay it several
      * times or on several threads at once (the annealing search): the returned source's readers
-     * copy its steps out of memory, generating or decoding nothing. When holding the trace could
-     * take more than {@code maxBytes} (judged from its header before anything is read: a bit per
-     * unit of every step, plus four bytes per unit where steps carry attention masses, plus 80
-     * bytes per step), returns {@code source} itself.
+     * copy its steps out of memory, generating or decoding nothing. A generator's source ({@link
+     * TraceGenerator#source}) is generated on one thread per processor, its layers side by side.
+     * When holding the trace could take more than {@code maxBytes} (judged from its header before
+     * anything is read: a bit per unit of every step, plus four bytes per unit where steps carry
+     * attention masses, plus 80 bytes per step), returns {@code source} itself.
      *
      * @param maxBytes the most memory the copy may take
      * @throws TraceFormatException if the trace holds another number of steps than its header declares
      * @throws IOException if the trace cannot be read
      */
     public static TraceSource inMemory(TraceSource source, long maxBytes) throws IOException {
+        if (source instanceof TraceGenerator.Source g) {
+            // a generated trace: its layers generated side by side, one thread per processor
+            if (MemoryTrace.bytesAtMost(g.cfg().header()) > maxBytes) {
+                return source;
+            }
+            return MemoryTrace.generate(g.cfg(), Runtime.getRuntime().availableProcessors());
+        }
         try (AccessTrace t = source.open()) {
             if (MemoryTrace.bytesAtMost(t.header()) > maxBytes) {
                 return source;

@@ -77,6 +77,39 @@ class TraceFileTest {
     }
 
     @Test
+    void shouldGenerateTheSameStepsWithItsLayersOnSeveralThreads() throws IOException {
+        GeneratorConfig dynamic = new GeneratorConfig(300, 50, 5, 1, 0.6, 4, 8, 0.5, 0.2, 9, 0.5, 2, 0.9, 0.05);
+        for (GeneratorConfig cfg : List.of(SMALL, dynamic)) {
+            List<int[]> expected = steps(new TraceGenerator(cfg));
+            for (int threads : new int[] {1, 2, 3, 8}) {
+                List<int[]> got = steps(MemoryTrace.generate(cfg, threads).open());
+                assertEquals(expected.size(), got.size());
+                for (int i = 0; i < got.size(); i++) {
+                    assertArrayEquals(expected.get(i), got.get(i), cfg + ", " + threads + " threads, step " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldSkipAStepWithoutChangingTheOtherLayers() throws IOException {
+        // layer 1 skipped throughout: layers 0 and 2 are as a generator of every step makes them
+        List<int[]> all = steps(new TraceGenerator(SMALL));
+        try (TraceGenerator g = new TraceGenerator(SMALL)) {
+            TraceStep s = TraceStep.forHeader(g.header());
+            for (int i = 0; i < all.size(); i++) {
+                if (i % 3 == 1) {
+                    assertTrue(g.skip());
+                } else {
+                    assertTrue(g.next(s));
+                    assertArrayEquals(all.get(i), s.ids(), "step " + i);
+                }
+            }
+            assertFalse(g.skip());
+        }
+    }
+
+    @Test
     void shouldHoldAttentionMassesInMemory() throws IOException {
         TraceHeader h = new TraceHeader(16, 1, 32, 1, true);
         AccessTrace one = new AccessTrace() {
