@@ -20,7 +20,9 @@ import org.kvplace.core.trace.StepReads;
  *
  * <p>Scores are float sums in the order {@code k = 1, 2, ...}; ties go to the lower id. They are
  * computed word by word: the window's read sets of a word are transposed eight offsets at a time
- * into one bit pattern per unit, the sum over offsets 1 to 16 is looked up in a table of every
+ * into one bit pattern per unit (for windows up to 16 kept per layer and slid by one offset from
+ * one step of the layer to the next: a shift and the new last offset's bits), the sum over
+ * offsets 1 to 16 is looked up in a table of every
  * pattern's sum (built by the same additions in the same order) and later offsets are added in
  * order (17 to 32 offset by offset for all of the step's candidates at once, {@code 1/k} times 1
  * or 0: loops C2 vectorizes), so every score is the bits the read-by-read sum gives. The best are found by a histogram of the scores' top bits and a
@@ -39,6 +41,12 @@ public final class OraclePolicy implements PlacementPolicy {
     // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
     // 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i)
     private final long[][] tr = new long[4][8];
+    // windows up to 16: per layer, every word's window transposed (16 longs a word: tr[0] then
+    // tr[1] of the layout above), slid by one offset from one step of the layer to the next
+    private long[][] slid = new long[0][];
+    private int[] slidPosition = new int[0];
+    private int[] slidSeen = new int[0];
+    private int slidWords;
     // windows over 16, the step's candidates: id, score so far, reads at offsets 17..32 (bit i:
     // offset 17 + i)
     private int[] candIds = new int[0];
@@ -109,6 +117,15 @@ public final class OraclePolicy implements PlacementPolicy {
 
     @Override
     public void start(Placement placement) {
+        if (window <= TABLE_BITS) {
+            slidWords = Bits.words(placement.maxUnits());
+            if (slid.length < placement.layers() || (slid.length > 0 && slid[0].length < slidWords << 4)) {
+                slid = new long[placement.layers()][slidWords << 4];
+                slidPosition = new int[placement.layers()];
+                slidSeen = new int[placement.layers()];
+            }
+            Arrays.fill(slidPosition, Integer.MIN_VALUE);
+        }
         int words = Bits.words(placement.maxUnits()) + 1;
         if (union.length < words) {
             union = new long[words];
@@ -173,6 +190,7 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         long lastMask = (units & 63) == 0 ? -1L : (1L << units) - 1;
         long[] f = placement.fastBits(layer);
+        long[] st = window <= TABLE_BITS ? slide(layer, reads.position(), seen) : null;
         // candidates: slow units read in the window, scored word by word, then keyed
         // (score bits << 32 | ~id) so that larger keys are better (ties: lower id)
         int nc = 0;
@@ -189,9 +207,21 @@ public final class OraclePolicy implements PlacementPolicy {
             // each candidate's reads in the window as bit patterns (offsets 1..32 transposed out
             // of the window's words eight at a time): the score of offsets 1..16 looked up, then
             // the later offsets added in order
+            if (st != null) {
+                // windows up to 16: every score is one look-up in the layer's slid patterns
+                int base = w << 4;
+                while (cand != 0) {
+                    int bit = Long.numberOfTrailingZeros(cand);
+                    cand &= cand - 1;
+                    int b = bit >>> 3, sh = (bit & 7) << 3;
+                    float sc = SUMS[(int) ((st[base + b] >>> sh) & 0xFF) | (int) ((st[base + 8 + b] >>> sh) & 0xFF) << 8];
+                    int id = (w << 6) + bit;
+                    keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
+                }
+                continue;
+            }
             int chunks = Math.min(4, (seen + 7) >>> 3);
-            int used = seen > TABLE_BITS ? 4 : 2;  // the chunks read below: those past `chunks` are zero
-            for (int c = 0; c < used; c++) {
+            for (int c = 0; c < 4; c++) {
                 if (c < chunks) {
                     transpose(w, 8 * c + 1, seen, tr[c]);
                 } else {
@@ -199,18 +229,6 @@ public final class OraclePolicy implements PlacementPolicy {
                 }
             }
             long[] t0 = tr[0], t1 = tr[1], t2 = tr[2], t3 = tr[3];
-            if (seen <= TABLE_BITS) {
-                // every score is one look-up: keyed at once
-                while (cand != 0) {
-                    int bit = Long.numberOfTrailingZeros(cand);
-                    cand &= cand - 1;
-                    int b = bit >>> 3, sh = (bit & 7) << 3;
-                    float sc = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
-                    int id = (w << 6) + bit;
-                    keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
-                }
-                continue;
-            }
             // windows over 16: each candidate's score of offsets 1..16 and its reads at 17..32,
             // completed below for all of the step's candidates at once
             while (cand != 0) {
@@ -222,7 +240,7 @@ public final class OraclePolicy implements PlacementPolicy {
                 candLater[nc++] = (int) ((t2[b] >>> sh) & 0xFF) | (int) ((t3[b] >>> sh) & 0xFF) << 8;
             }
         }
-        if (seen > TABLE_BITS) {
+        if (st == null) {
             // offsets 17..32 in order: 1/k times 1 where the offset reads the candidate, times 0
             // (adding +0 to a positive score) where not; long loops C2 turns into vector operations
             for (int k = TABLE_BITS + 1, last = Math.min(seen, 2 * TABLE_BITS); k <= last; k++) {
@@ -279,6 +297,52 @@ public final class OraclePolicy implements PlacementPolicy {
             plan.promote(layer, id);
             free -= ub;
         }
+    }
+
+    private static final long LOW7 = 0x7F7F7F7F7F7F7F7FL;
+    private static final long BIT0 = 0x0101010101010101L;
+
+    // The window of `layer` at `position` transposed, every word of the layer (see `slid`): the
+    // previous step's patterns shifted by one offset with the window's last offset shifted in,
+    // when the layer's previous plan was for the position before and saw one offset more (or the
+    // whole window both times); else transposed afresh.
+    private long[] slide(int layer, int position, int seen) {
+        long[] st = slid[layer];
+        if (slidPosition[layer] == position - 1 && slidSeen[layer] == Math.min(seen + 1, window)) {
+            long[] last = seen >= window ? win[window] : null;    // offset `window`, none past `seen`
+            for (int w = 0, base = 0; w < slidWords; w++, base += 16) {
+                long x = last == null || w >= last.length ? 0 : last[w];
+                for (int b = 0; b < 8; b++) {
+                    // bit j of byte b of the new step's word to bit 0 of byte j
+                    long in = Long.expand(x >>> (b << 3), BIT0);
+                    long t0 = st[base + b];
+                    if (window > 8) {
+                        long t1 = st[base + 8 + b];
+                        st[base + b] = ((t0 >>> 1) & LOW7) | ((t1 & BIT0) << 7);
+                        st[base + 8 + b] = ((t1 >>> 1) & LOW7) | (in << (window - 9));
+                    } else {
+                        st[base + b] = ((t0 >>> 1) & LOW7) | (in << (window - 1));
+                    }
+                }
+            }
+        } else {
+            // afresh, bit by bit (once per layer and replay): a driver's arrays may end before
+            // the layer's last word (no reads there)
+            Arrays.fill(st, 0, slidWords << 4, 0L);
+            for (int k = 1; k <= seen; k++) {
+                long[] r = win[k];
+                int slot = k <= 8 ? 0 : 8, shift = k <= 8 ? k - 1 : k - 9;
+                for (int w = 0, end = Math.min(slidWords, r.length); w < end; w++) {
+                    for (long x = r[w]; x != 0; x &= x - 1) {
+                        int bit = Long.numberOfTrailingZeros(x);
+                        st[(w << 4) + slot + (bit >>> 3)] |= 1L << (((bit & 7) << 3) + shift);
+                    }
+                }
+            }
+        }
+        slidPosition[layer] = position;
+        slidSeen[layer] = seen;
+        return st;
     }
 
     // Word w of the window's read sets at offsets k0 .. k0 + 7 (none past `seen`) transposed into
