@@ -137,6 +137,38 @@ class PoliciesTest {
     }
 
     @Test
+    void oracleShouldScoreTheWholeWindowAfterAGapOrALookaheadThatShrankByMoreThanOne() {
+        long[][] onlyFive = {bits(5), bits(5), bits(5)};
+        // after a gap (positions 6, then 8): fresh scores 4 -> 1 + 1/2 + 1/3, 5 -> 1; patterns slid
+        // as if from position 7 would give 4 -> 1/3, 5 -> 1 + 1/2
+        long[][] gap = {bits(4, 5), bits(4), bits(4)};
+        assertEquals(4, promotedAfter(onlyFive, 6, gap, 3, 8));
+        // a window of 3 offsets, then of 1 (positions 7, 8): fresh 4 and 5 score 1 (the lower id
+        // wins); slid, 5 would keep 1 + 1/2 from the earlier window
+        long[][] shrunk = {bits(4, 5)};
+        assertEquals(4, promotedAfter(onlyFive, 7, shrunk, 1, 8));
+    }
+
+    // The one unit an oracle (Wn 3, R 0.5) promotes at `second` after planning `first` at
+    // `firstPosition` (plan not applied); units 0-2 fast, 3-5 slow, 4 and 5 the candidates.
+    private static int promotedAfter(long[][] first, int firstPosition, long[][] second, int secondSeen,
+            int secondPosition) {
+        PlacementState st = new PlacementState(1, 8, 10, 30);
+        OraclePolicy p = new OraclePolicy(3, 0.5);
+        p.start(st);
+        for (int u = 0; u < 6; u++) {
+            create(p, st, 0, u);
+        }
+        p.plan(reads(firstPosition, 0, 6, 0), (layer, ahead) -> ahead <= 3 ? first[ahead - 1] : null, st,
+                new MigrationPlan());
+        MigrationPlan plan = new MigrationPlan();
+        p.plan(reads(secondPosition, 0, 6, 0), (layer, ahead) -> ahead <= secondSeen ? second[ahead - 1] : null, st,
+                plan);
+        assertEquals(1, plan.promotions());
+        return plan.promotedUnit(0);
+    }
+
+    @Test
     void oracleShouldStopWhenNothingOutsideTheWindowCanBeEvicted() {
         PlacementState st = new PlacementState(1, 8, 10, 20);
         OraclePolicy p = new OraclePolicy(1, 1.0);
