@@ -72,7 +72,8 @@ final class Evaluation {
             long t0 = System.nanoTime();
             TraceSource held = Traces.inMemory(source, Runtime.getRuntime().maxMemory() / 3);
             if (held != source) {
-                err.printf(Locale.ROOT, "trace held in memory for the search: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+                err.printf(Locale.ROOT, "trace held in memory for the search: %.1f s%n",
+                        (System.nanoTime() - t0) / 1e9);
                 source = held;
             }
         }
@@ -95,8 +96,9 @@ final class Evaluation {
                 r = replay.result();
                 steps = (long) o.evaluated().size() * replay.steps();
                 err.printf(Locale.ROOT, "oracle: %d replays of the annealing search, best Wn=%d R=%.2f%s%n",
-                        o.evaluated().size(), o.best().window(), o.best().fraction(), searchThreads == 1 ? ""
-                                : String.format(Locale.ROOT, " (%d started on %d threads)", o.replays(), searchThreads));
+                        o.evaluated().size(), o.best().window(), o.best().fraction(),
+                        searchThreads == 1 ? "" : String.format(Locale.ROOT, " (%d started on %d threads)",
+                                o.replays(), searchThreads));
             } else {
                 sim.progress(new ProgressBar(err, p, progress));
                 replay = sim.replay(source, Policies.byName(p, sim.costModel()));

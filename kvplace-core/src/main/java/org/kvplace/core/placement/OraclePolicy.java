@@ -22,11 +22,12 @@ import org.kvplace.core.trace.StepReads;
  * computed word by word: the window's read sets of a word are transposed eight offsets at a time
  * into one bit pattern per unit (for windows up to 16 kept per layer and slid by one offset from
  * one step of the layer to the next: a shift and the new last offset's bits), the sum over
- * offsets 1 to 16 is looked up in a table of every
- * pattern's sum (built by the same additions in the same order) and later offsets are added in
- * order (17 to 32 offset by offset for all of the step's candidates at once, {@code 1/k} times 1
- * or 0: loops C2 vectorizes), so every score is the bits the read-by-read sum gives. The best are found by a histogram of the scores' top bits and a
- * quickselect within the bucket of the threshold; the plan lists them in no particular order.
+ * offsets 1 to 16 is looked up in a table of every pattern's sum (built by the same additions in
+ * the same order) and later offsets are added in order (17 to 32 offset by offset for all of the
+ * step's candidates at once, {@code 1/k} times 1 or 0: loops C2 vectorizes), so every score is
+ * the bits the read-by-read sum gives. The best are found by a histogram of the scores' top bits
+ * and a quickselect within the bucket of the threshold; the plan lists them in no particular
+ * order.
  */
 public final class OraclePolicy implements PlacementPolicy {
 
@@ -214,7 +215,8 @@ public final class OraclePolicy implements PlacementPolicy {
                     int bit = Long.numberOfTrailingZeros(cand);
                     cand &= cand - 1;
                     int b = bit >>> 3, sh = (bit & 7) << 3;
-                    float sc = SUMS[(int) ((st[base + b] >>> sh) & 0xFF) | (int) ((st[base + 8 + b] >>> sh) & 0xFF) << 8];
+                    float sc = SUMS[(int) ((st[base + b] >>> sh) & 0xFF)
+                            | (int) ((st[base + 8 + b] >>> sh) & 0xFF) << 8];
                     int id = (w << 6) + bit;
                     keys[nc++] = ((long) Float.floatToIntBits(sc) << 32) | (~id & 0xFFFFFFFFL);
                 }
