@@ -19,9 +19,9 @@ import org.kvplace.core.trace.StepReads;
  * allocation per step after the first steps have sized the scratch buffers.
  *
  * <p>Scores are float sums in the order {@code k = 1, 2, ...}; ties go to the lower id. They are
- * computed word by word: the window's read sets of a word are transposed eight offsets at a time
- * into one bit pattern per unit (for windows up to 16 kept per layer and slid by one offset from
- * one step of the layer to the next: a shift and the new last offset's bits), the sum over
+ * computed word by word from one bit pattern per unit of the window's first 32 offsets, kept per
+ * layer and slid by one offset from one step of the layer to the next (a shift, and the new
+ * offset's bits spread into the patterns; transposed afresh after a gap), the sum over
  * offsets 1 to 16 is looked up in a table of every pattern's sum (built by the same additions in
  * the same order) and later offsets are added in order (17 to 32 offset by offset for all of the
  * step's candidates at once, {@code 1/k} times 1 or 0: loops C2 vectorizes), so every score is
@@ -39,11 +39,12 @@ public final class OraclePolicy implements PlacementPolicy {
     private final int[] buckets = new int[1 << BUCKET_BITS];
     private final long[][] win;
     private final float[] inv;
-    // a word's window transposed: byte j of tr[c][b] holds the reads of unit 8b + j at offsets
-    // 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i)
-    private final long[][] tr = new long[4][8];
-    // windows up to 16: per layer, every word's window transposed (16 longs a word: tr[0] then
-    // tr[1] of the layout above), slid by one offset from one step of the layer to the next
+    // Per layer, every word's window transposed and slid by one offset from one step of the layer
+    // to the next: `chunks` groups of 8 longs a word, and byte j of long b of group c holds the
+    // reads of unit 8b + j at offsets 8c + 1 .. 8c + 8 (bit i: offset 8c + 1 + i). Two groups
+    // for windows up to 16, four beyond (offsets past 32 are read from the window itself).
+    private final int chunks;
+    private final int slidOffsets;                 // min(window, 32)
     private long[][] slid = new long[0][];
     private int[] slidPosition = new int[0];
     private int[] slidSeen = new int[0];
@@ -89,6 +90,8 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         this.window = window;
         this.fraction = fraction;
+        this.chunks = window <= TABLE_BITS ? 2 : 4;
+        this.slidOffsets = Math.min(window, 2 * TABLE_BITS);
         this.win = new long[window + 1][];
         this.inv = new float[window + 1];
         for (int k = 1; k <= window; k++) {
@@ -118,15 +121,13 @@ public final class OraclePolicy implements PlacementPolicy {
 
     @Override
     public void start(Placement placement) {
-        if (window <= TABLE_BITS) {
-            slidWords = Bits.words(placement.maxUnits());
-            if (slid.length < placement.layers() || (slid.length > 0 && slid[0].length < slidWords << 4)) {
-                slid = new long[placement.layers()][slidWords << 4];
-                slidPosition = new int[placement.layers()];
-                slidSeen = new int[placement.layers()];
-            }
-            Arrays.fill(slidPosition, Integer.MIN_VALUE);
+        slidWords = Bits.words(placement.maxUnits());
+        if (slid.length < placement.layers() || (slid.length > 0 && slid[0].length < slidWords * 8 * chunks)) {
+            slid = new long[placement.layers()][slidWords * 8 * chunks];
+            slidPosition = new int[placement.layers()];
+            slidSeen = new int[placement.layers()];
         }
+        Arrays.fill(slidPosition, Integer.MIN_VALUE);
         int words = Bits.words(placement.maxUnits()) + 1;
         if (union.length < words) {
             union = new long[words];
@@ -191,7 +192,8 @@ public final class OraclePolicy implements PlacementPolicy {
         }
         long lastMask = (units & 63) == 0 ? -1L : (1L << units) - 1;
         long[] f = placement.fastBits(layer);
-        long[] st = window <= TABLE_BITS ? slide(layer, reads.position(), seen) : null;
+        long[] st = slide(layer, reads.position(), seen);
+        int stride = 8 * chunks;
         // candidates: slow units read in the window, scored word by word, then keyed
         // (score bits << 32 | ~id) so that larger keys are better (ties: lower id)
         int nc = 0;
@@ -205,12 +207,11 @@ public final class OraclePolicy implements PlacementPolicy {
             if (cand == 0) {
                 continue;
             }
-            // each candidate's reads in the window as bit patterns (offsets 1..32 transposed out
-            // of the window's words eight at a time): the score of offsets 1..16 looked up, then
-            // the later offsets added in order
-            if (st != null) {
-                // windows up to 16: every score is one look-up in the layer's slid patterns
-                int base = w << 4;
+            // each candidate's reads in the window as bit patterns (the layer's slid patterns):
+            // the score of offsets 1..16 looked up, then the later offsets added in order
+            int base = w * stride;
+            if (window <= TABLE_BITS) {
+                // every score is one look-up: keyed at once
                 while (cand != 0) {
                     int bit = Long.numberOfTrailingZeros(cand);
                     cand &= cand - 1;
@@ -222,15 +223,6 @@ public final class OraclePolicy implements PlacementPolicy {
                 }
                 continue;
             }
-            int chunks = Math.min(4, (seen + 7) >>> 3);
-            for (int c = 0; c < 4; c++) {
-                if (c < chunks) {
-                    transpose(w, 8 * c + 1, seen, tr[c]);
-                } else {
-                    Arrays.fill(tr[c], 0L);
-                }
-            }
-            long[] t0 = tr[0], t1 = tr[1], t2 = tr[2], t3 = tr[3];
             // windows over 16: each candidate's score of offsets 1..16 and its reads at 17..32,
             // completed below for all of the step's candidates at once
             while (cand != 0) {
@@ -238,11 +230,13 @@ public final class OraclePolicy implements PlacementPolicy {
                 cand &= cand - 1;
                 int b = bit >>> 3, sh = (bit & 7) << 3;
                 candIds[nc] = (w << 6) + bit;
-                candScores[nc] = SUMS[(int) ((t0[b] >>> sh) & 0xFF) | (int) ((t1[b] >>> sh) & 0xFF) << 8];
-                candLater[nc++] = (int) ((t2[b] >>> sh) & 0xFF) | (int) ((t3[b] >>> sh) & 0xFF) << 8;
+                candScores[nc] = SUMS[(int) ((st[base + b] >>> sh) & 0xFF)
+                        | (int) ((st[base + 8 + b] >>> sh) & 0xFF) << 8];
+                candLater[nc++] = (int) ((st[base + 16 + b] >>> sh) & 0xFF)
+                        | (int) ((st[base + 24 + b] >>> sh) & 0xFF) << 8;
             }
         }
-        if (st == null) {
+        if (window > TABLE_BITS) {
             // offsets 17..32 in order: 1/k times 1 where the offset reads the candidate, times 0
             // (adding +0 to a positive score) where not; long loops C2 turns into vector operations
             for (int k = TABLE_BITS + 1, last = Math.min(seen, 2 * TABLE_BITS); k <= last; k++) {
@@ -305,39 +299,57 @@ public final class OraclePolicy implements PlacementPolicy {
     private static final long BIT0 = 0x0101010101010101L;
 
     // The window of `layer` at `position` transposed, every word of the layer (see `slid`): the
-    // previous step's patterns shifted by one offset with the window's last offset shifted in,
-    // when the layer's previous plan was for the position before and saw one offset more (or the
-    // whole window both times); else transposed afresh.
+    // previous step's patterns shifted by one offset with offset `slidOffsets` shifted in, when
+    // the layer's previous plan was for the position before and its window reached one offset
+    // further (or past `slidOffsets` both times); else transposed afresh.
     private long[] slide(int layer, int position, int seen) {
         long[] st = slid[layer];
-        if (slidPosition[layer] == position - 1 && slidSeen[layer] == Math.min(seen + 1, window)) {
-            long[] last = seen >= window ? win[window] : null;    // offset `window`, none past `seen`
-            for (int w = 0, base = 0; w < slidWords; w++, base += 16) {
-                long x = last == null || w >= last.length ? 0 : last[w];
-                for (int b = 0; b < 8; b++) {
-                    // bit j of byte b of the new step's word to bit 0 of byte j
-                    long in = Long.expand(x >>> (b << 3), BIT0);
-                    long t0 = st[base + b];
-                    if (window > 8) {
-                        long t1 = st[base + 8 + b];
-                        st[base + b] = ((t0 >>> 1) & LOW7) | ((t1 & BIT0) << 7);
-                        st[base + 8 + b] = ((t1 >>> 1) & LOW7) | (in << (window - 9));
-                    } else {
-                        st[base + b] = ((t0 >>> 1) & LOW7) | (in << (window - 1));
+        int stride = 8 * chunks;
+        if (slidPosition[layer] == position - 1
+                && Math.min(slidSeen[layer], slidOffsets) == Math.min(seen + 1, slidOffsets)) {
+            long[] last = seen >= slidOffsets ? win[slidOffsets] : null;  // none past `seen`
+            int into = (slidOffsets - 1) >>> 3, at = (slidOffsets - 1) & 7;
+            // offset k + 1 becomes offset k (bit 0 of each byte lane of group c + 1 moves to bit 7
+            // of group c); bit j of byte b of the new offset's word goes to bit `at` of lane j
+            if (chunks == 2) {
+                for (int w = 0, base = 0; w < slidWords; w++, base += stride) {
+                    long x = last == null || w >= last.length ? 0 : last[w];
+                    for (int b = 0; b < 8; b++) {
+                        long in = Long.expand(x >>> (b << 3), BIT0) << at;
+                        long t0 = st[base + b];
+                        if (into == 0) {
+                            st[base + b] = ((t0 >>> 1) & LOW7) | in;   // group 1 stays empty
+                        } else {
+                            long t1 = st[base + 8 + b];
+                            st[base + b] = ((t0 >>> 1) & LOW7) | ((t1 & BIT0) << 7);
+                            st[base + 8 + b] = ((t1 >>> 1) & LOW7) | in;
+                        }
+                    }
+                }
+            } else {
+                for (int w = 0, base = 0; w < slidWords; w++, base += stride) {
+                    long x = last == null || w >= last.length ? 0 : last[w];
+                    for (int b = 0; b < 8; b++) {
+                        int i = base + b;
+                        for (int c = 0; c < chunks - 1; c++, i += 8) {
+                            st[i] = ((st[i] >>> 1) & LOW7) | ((st[i + 8] & BIT0) << 7);
+                        }
+                        st[i] = (st[i] >>> 1) & LOW7;
+                        st[base + 8 * into + b] |= Long.expand(x >>> (b << 3), BIT0) << at;
                     }
                 }
             }
         } else {
             // afresh, bit by bit (once per layer and replay): a driver's arrays may end before
             // the layer's last word (no reads there)
-            Arrays.fill(st, 0, slidWords << 4, 0L);
-            for (int k = 1; k <= seen; k++) {
+            Arrays.fill(st, 0, slidWords * stride, 0L);
+            for (int k = 1; k <= Math.min(seen, slidOffsets); k++) {
                 long[] r = win[k];
-                int slot = k <= 8 ? 0 : 8, shift = k <= 8 ? k - 1 : k - 9;
+                int slot = ((k - 1) >>> 3) << 3, shift = (k - 1) & 7;
                 for (int w = 0, end = Math.min(slidWords, r.length); w < end; w++) {
                     for (long x = r[w]; x != 0; x &= x - 1) {
                         int bit = Long.numberOfTrailingZeros(x);
-                        st[(w << 4) + slot + (bit >>> 3)] |= 1L << (((bit & 7) << 3) + shift);
+                        st[w * stride + slot + (bit >>> 3)] |= 1L << (((bit & 7) << 3) + shift);
                     }
                 }
             }
@@ -345,50 +357,6 @@ public final class OraclePolicy implements PlacementPolicy {
         slidPosition[layer] = position;
         slidSeen[layer] = seen;
         return st;
-    }
-
-    // Word w of the window's read sets at offsets k0 .. k0 + 7 (none past `seen`) transposed into
-    // out: byte j of out[b] holds, at bit i, whether offset k0 + i reads unit 8b + j of the word.
-    private void transpose(int w, int k0, int seen, long[] out) {
-        long x0 = k0 <= seen ? win[k0][w] : 0, x1 = k0 + 1 <= seen ? win[k0 + 1][w] : 0;
-        long x2 = k0 + 2 <= seen ? win[k0 + 2][w] : 0, x3 = k0 + 3 <= seen ? win[k0 + 3][w] : 0;
-        long x4 = k0 + 4 <= seen ? win[k0 + 4][w] : 0, x5 = k0 + 5 <= seen ? win[k0 + 5][w] : 0;
-        long x6 = k0 + 6 <= seen ? win[k0 + 6][w] : 0, x7 = k0 + 7 <= seen ? win[k0 + 7][w] : 0;
-        // the 8 x 8 matrix of bytes (row i: x_i, column b: its byte b) transposed: blocks of 4, 2, 1
-        long t;
-        t = x0; x0 = (t & 0xFFFFFFFFL) | (x4 << 32); x4 = (t >>> 32) | (x4 & 0xFFFFFFFF00000000L);
-        t = x1; x1 = (t & 0xFFFFFFFFL) | (x5 << 32); x5 = (t >>> 32) | (x5 & 0xFFFFFFFF00000000L);
-        t = x2; x2 = (t & 0xFFFFFFFFL) | (x6 << 32); x6 = (t >>> 32) | (x6 & 0xFFFFFFFF00000000L);
-        t = x3; x3 = (t & 0xFFFFFFFFL) | (x7 << 32); x7 = (t >>> 32) | (x7 & 0xFFFFFFFF00000000L);
-        final long m16 = 0x0000FFFF0000FFFFL;
-        t = x0; x0 = (t & m16) | ((x2 & m16) << 16); x2 = ((t >>> 16) & m16) | (x2 & ~m16);
-        t = x1; x1 = (t & m16) | ((x3 & m16) << 16); x3 = ((t >>> 16) & m16) | (x3 & ~m16);
-        t = x4; x4 = (t & m16) | ((x6 & m16) << 16); x6 = ((t >>> 16) & m16) | (x6 & ~m16);
-        t = x5; x5 = (t & m16) | ((x7 & m16) << 16); x7 = ((t >>> 16) & m16) | (x7 & ~m16);
-        final long m8 = 0x00FF00FF00FF00FFL;
-        t = x0; x0 = (t & m8) | ((x1 & m8) << 8); x1 = ((t >>> 8) & m8) | (x1 & ~m8);
-        t = x2; x2 = (t & m8) | ((x3 & m8) << 8); x3 = ((t >>> 8) & m8) | (x3 & ~m8);
-        t = x4; x4 = (t & m8) | ((x5 & m8) << 8); x5 = ((t >>> 8) & m8) | (x5 & ~m8);
-        t = x6; x6 = (t & m8) | ((x7 & m8) << 8); x7 = ((t >>> 8) & m8) | (x7 & ~m8);
-        // now byte i of x_b is byte b of the i-th word: each x_b an 8 x 8 bit matrix to transpose
-        out[0] = transpose8(x0);
-        out[1] = transpose8(x1);
-        out[2] = transpose8(x2);
-        out[3] = transpose8(x3);
-        out[4] = transpose8(x4);
-        out[5] = transpose8(x5);
-        out[6] = transpose8(x6);
-        out[7] = transpose8(x7);
-    }
-
-    // The 8 x 8 bit matrix with bit (8 i + j) at row i, column j, transposed (delta swaps).
-    static long transpose8(long x) {
-        long t = (x ^ (x >>> 7)) & 0x00AA00AA00AA00AAL;
-        x = x ^ t ^ (t << 7);
-        t = (x ^ (x >>> 14)) & 0x0000CCCC0000CCCCL;
-        x = x ^ t ^ (t << 14);
-        t = (x ^ (x >>> 28)) & 0x00000000F0F0F0F0L;
-        return x ^ t ^ (t << 28);
     }
 
     /** Bits at the top of a key (sign and exponent of the score, its highest mantissa bits) that bucket it. */
