@@ -438,11 +438,6 @@ public final class OraclePolicy implements PlacementPolicy {
         }
     }
 
-    // Quickselect: afterwards the `top` largest keys occupy a[n - top, n), in no particular order.
-    static void selectTop(long[] a, int n, int top) {
-        selectTop(a, 0, n, top);
-    }
-
     @Override
     public String parameters() {
         return "(Wn=" + window + ", R=" + fraction + ")";

@@ -31,19 +31,14 @@ final class MemoryTrace implements TraceSource {
      */
     static MemoryTrace read(AccessTrace from) throws IOException {
         TraceHeader h = from.header();
-        if (h.steps() > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a trace of " + h.steps() + " steps does not fit in one array");
-        }
-        TraceStep[] steps = new TraceStep[(int) h.steps()];
+        TraceStep[] steps = slots(h);
         TraceStep buf = TraceStep.forHeader(h);
         for (int i = 0; i < steps.length; i++) {
             if (!from.next(buf)) {
                 throw new TraceFormatException("the trace ended after " + i + " of the " + steps.length
                         + " steps its header declares");
             }
-            TraceStep s = new TraceStep(buf.unitCount(), buf.hasMass());
-            s.copyFrom(buf);
-            steps[i] = s;
+            steps[i] = copyOf(buf);
         }
         if (from.next(buf)) {
             throw new TraceFormatException("the trace goes on after the " + steps.length
@@ -59,10 +54,7 @@ final class MemoryTrace implements TraceSource {
      */
     static MemoryTrace generate(GeneratorConfig cfg, int threads) {
         TraceHeader h = cfg.header();
-        if (h.steps() > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a trace of " + h.steps() + " steps does not fit in one array");
-        }
-        TraceStep[] steps = new TraceStep[(int) h.steps()];
+        TraceStep[] steps = slots(h);
         int layers = h.layers();
         int n = Math.max(1, Math.min(threads, layers));
         Throwable[] failures = new Throwable[n];
@@ -78,9 +70,7 @@ final class MemoryTrace implements TraceSource {
                             continue;
                         }
                         g.next(buf);
-                        TraceStep s = new TraceStep(buf.unitCount(), buf.hasMass());
-                        s.copyFrom(buf);
-                        steps[i] = s;
+                        steps[i] = copyOf(buf);
                     }
                 } catch (RuntimeException | Error e) {
                     failures[part] = e;
@@ -110,6 +100,20 @@ final class MemoryTrace implements TraceSource {
             }
         }
         return new MemoryTrace(h, steps);
+    }
+
+    private static TraceStep[] slots(TraceHeader h) {
+        if (h.steps() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a trace of " + h.steps() + " steps does not fit in one array");
+        }
+        return new TraceStep[(int) h.steps()];
+    }
+
+    // A step sized to its own units.
+    private static TraceStep copyOf(TraceStep step) {
+        TraceStep s = new TraceStep(step.unitCount(), step.hasMass());
+        s.copyFrom(step);
+        return s;
     }
 
     @Override

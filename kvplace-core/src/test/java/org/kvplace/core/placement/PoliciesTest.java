@@ -227,7 +227,7 @@ class PoliciesTest {
                 long[] a = r.longs(n, 0, 50).map(v -> v << 32 | r.nextInt(1 << 20)).toArray();
                 long[] sorted = a.clone();
                 java.util.Arrays.sort(sorted);
-                OraclePolicy.selectTop(a, n, top);
+                OraclePolicy.selectTop(a, 0, n, top);
                 long[] got = java.util.Arrays.copyOfRange(a, n - top, n);
                 java.util.Arrays.sort(got);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(
