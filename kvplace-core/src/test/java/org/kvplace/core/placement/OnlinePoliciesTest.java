@@ -60,6 +60,20 @@ class OnlinePoliciesTest {
     }
 
     @Test
+    void arcShouldNameAUnitWhoseMoveWasNotReported() {
+        PlacementState st = new PlacementState(1, 8, 10, 30);
+        ArcPolicy p = new ArcPolicy();
+        p.start(st);
+        for (int u = 0; u < 4; u++) {
+            create(p, st, 0, u); // 0, 1, 2 fast; 3 slow
+        }
+        st.force(0, 1, false); // the driver moved 1 without telling the policy
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> step(p, st, reads(4, 0, 4, 1)));
+        assertTrue(e.getMessage().contains("unit 1 of layer 0") && e.getMessage().contains("placementChanged"),
+                e.getMessage());
+    }
+
+    @Test
     void arcShouldNotEvictUnitsReadAtTheSameStep() {
         PlacementState st = new PlacementState(1, 8, 10, 20);
         ArcPolicy p = new ArcPolicy();

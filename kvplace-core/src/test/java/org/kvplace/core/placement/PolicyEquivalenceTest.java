@@ -13,7 +13,8 @@ import org.kvplace.core.trace.TraceStep;
 
 /**
  * The fast forms of the online policies against their first forms, {@link ReactivePolicy} (grouped
- * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch) and {@link BalancePolicy}
+ * LRU) against {@link ReferenceReactivePolicy} (one log entry per touch), {@link ArcPolicy} (lists
+ * as bit sets and logs of word entries) against {@link ReferenceArcPolicy} (linked lists) and {@link BalancePolicy}
  * against {@link ReferenceBalancePolicy}, and the oracle, {@link OraclePolicy} (scores looked up
  * from the window's transposed bits, the best taken through a histogram) against {@link
  * ReferenceOraclePolicy} (added read by read, quickselect; its promotions compared as a set): the same moves, in the same order, at every call, on random traces that keep part of
@@ -33,6 +34,16 @@ class PolicyEquivalenceTest {
         "reactive, 5, 300, 120, 600, 0.9, false",
         "reactive, 3, 150, 300, 200, 0.6, true",
         "reactive, 2, 500, 200, 300, 0.5, true",
+        "arc, 1, 40, 300, 20, 0.7, false",
+        "arc, 1, 200, 400, 120, 0.5, false",
+        "arc, 3, 150, 300, 200, 0.6, false",
+        "arc, 4, 700, 150, 900, 0.8, false",
+        "arc, 4, 700, 150, 2400, 0.3, false",
+        "arc, 2, 64, 200, 400, 0.5, false",          // everything fits: no eviction
+        "arc, 5, 300, 120, 600, 0.9, false",
+        "arc, 2, 300, 300, 150, 0.2, false",
+        "arc, 3, 150, 300, 200, 0.6, true",
+        "arc, 2, 500, 200, 300, 0.5, true",
         "balance, 1, 200, 400, 120, 0.5, false",
         "balance, 3, 150, 300, 200, 0.6, false",
         "balance, 4, 700, 150, 900, 0.8, false",
@@ -91,6 +102,10 @@ class PolicyEquivalenceTest {
                     boolean fast = rnd.nextBoolean();
                     a.correct(cl, cu, fast);
                     b.correct(cl, cu, fast);
+                    if (rnd.nextInt(3) == 0) { // and straight back, before the next step
+                        a.correct(cl, cu, !fast);
+                        b.correct(cl, cu, !fast);
+                    }
                 }
                 for (int cl = 0; cl < layers; cl++) {
                     assertTrue(java.util.Arrays.equals(b.state().fastBits(cl), a.state().fastBits(cl)), at);
@@ -173,6 +188,7 @@ class PolicyEquivalenceTest {
     private static PlacementPolicy fastForm(String policy, CostModel cost) {
         return switch (policy) {
             case "reactive" -> new ReactivePolicy();
+            case "arc" -> new ArcPolicy();
             case "balance" -> new BalancePolicy(cost);
             default -> throw new IllegalArgumentException("no first form kept for " + policy);
         };
@@ -181,6 +197,7 @@ class PolicyEquivalenceTest {
     private static PlacementPolicy firstForm(String policy, CostModel cost) {
         return switch (policy) {
             case "reactive" -> new ReferenceReactivePolicy();
+            case "arc" -> new ReferenceArcPolicy();
             case "balance" -> new ReferenceBalancePolicy(cost);
             default -> throw new IllegalArgumentException("no first form kept for " + policy);
         };

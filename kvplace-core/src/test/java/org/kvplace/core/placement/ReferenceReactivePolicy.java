@@ -122,6 +122,13 @@ final class ReferenceReactivePolicy implements PlacementPolicy {
     public void placementChanged(int layer, int unit, boolean fast) {
         int k = layer * maxUnits + unit;
         if (fast) {
+            // A unit corrected away and back within a step takes the most recent place: its
+            // entries of this step (the log's last ones) would otherwise come back to life.
+            for (int i = tail - 1; i >= head && logStep[i] == now; i--) {
+                if (logKey[i] == k) {
+                    logStep[i] = -1;
+                }
+            }
             touch(k);
         } else {
             stamp[k] = 0; // its log entry is stale now and is skipped
