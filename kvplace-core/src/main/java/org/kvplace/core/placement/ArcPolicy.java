@@ -328,15 +328,7 @@ public final class ArcPolicy implements PlacementPolicy {
             target = blocked ? stuck : target;
             return 0;
         }
-        long done = run;
-        if (count < n) {
-            done = 0;
-            long y = run;
-            for (int i = 0; i < count; i++) {
-                done |= y & -y;
-                y &= y - 1;
-            }
-        }
+        long done = count < n ? Long.expand((1L << count) - 1, run) : run; // its lowest count units
         target = p;
         free = fr;
         int victim = path / 8;
@@ -545,14 +537,7 @@ public final class ArcPolicy implements PlacementPolicy {
          */
         long take(int want) {
             long live = headBits();
-            long t = live;
-            if (Long.bitCount(live) > want) {
-                t = 0;
-                for (int i = 0; i < want; i++) {
-                    t |= live & -live;
-                    live &= live - 1;
-                }
-            }
+            long t = Long.bitCount(live) > want ? Long.expand((1L << want) - 1, live) : live; // lowest want
             bits[head] = live & ~t;
             takenWord = word[head];
             return t;
