@@ -12,49 +12,54 @@ import org.kvplace.core.trace.StepReads;
  * <p>The fast tier holds {@code T1} (units read once since they came in) and {@code T2} (read
  * again); the ghost lists {@code B1} and {@code B2} remember units recently evicted from each
  * (ids only, no data). Every unit a step reads from the slow tier is promoted after the step, as
- * in {@link ReactivePolicy}: into {@code T2} if a ghost list remembered it (a hit in {@code B1}
- * grows the target size {@code p} of {@code T1}, a hit in {@code B2} shrinks it), else into
- * {@code T1}. Room comes from the least recently used unit of {@code T1} when {@code |T1| > p},
- * else of {@code T2}; it moves to the ghost list of its side. A fast hit moves the unit to the
- * most recent end of {@code T2}. A unit read at the current step is never evicted (then the
- * other list is tried, and when neither has a victim the remaining misses stay slow). The cache
- * size {@code c} is the fast tier's room in units; the ghost lists keep {@code |T1| + |B1| <= c}
- * and the whole directory within {@code 2c}. New units enter {@code T1} like a miss. A step's
- * hits are handled first, in ascending id order, then its misses, in ascending id order.
+ * in {@link ReactivePolicy}: into {@code T2} if a ghost list remembered it, else into {@code T1}.
+ * A fast hit moves the unit to the most recent end of {@code T2}. The cache size {@code c} is the
+ * fast tier's room in units; the ghost lists keep {@code |T1| + |B1| <= c} and the whole
+ * directory within {@code 2c}. New units enter {@code T1} like a miss.
+ *
+ * <p><b>A step's reads are one request.</b> ARC was defined for a stream of single requests; a
+ * step reads a set of units, with no order among them. Taking them one by one in id order would
+ * make the outcome depend on how units are numbered (the target {@code p} would swing with
+ * whichever ghost list's units come first), so a step is applied as one batch: its hits move to
+ * {@code T2} (in id order, the order of every list's entries made at one step); then {@code p}
+ * adapts once for all its misses that ghost lists held, by ARC's rule at the sizes the step found
+ * (each {@code B1} hit grows it by {@code max(1, |B2| / |B1|)}, each {@code B2} hit shrinks it by
+ * {@code max(1, |B1| / |B2|)}, clamped to {@code [0, c]}); the room the misses need beyond the
+ * free room comes from the least recently used units of {@code T1} while {@code |T1| > p}, then
+ * of {@code T2} (either list covers what the other cannot give), each to the ghost list of its
+ * side; the misses enter their lists; the ghost lists are trimmed from their oldest end to the
+ * bounds above. A unit read at the step is never evicted: when the lists hold too few others,
+ * the lowest misses that fit are promoted and the rest stay slow (then {@code p} adapts for the
+ * promoted ones only). A single miss is exactly ARC's step (less its tie rule at {@code |T1| = p}).
  *
  * <p>State: each list is a membership bit set over all layers' units and a log of its entries in
  * list order, each entry a word of units of one layer that joined the list together (a step's
- * hits in one word, consecutive promotions into one word) with the step at which they joined;
- * every member is in exactly one entry, which a per-unit index names. The least recently used
- * unit is the lowest bit of the log's first non-empty entry; a unit that leaves or moves clears
- * its bit, an entry at a time for units that joined together (as a layer's units read at
- * consecutive steps did). Misses go a word at a time, in runs of units that the same ghost list
- * (or none) holds: ARC's decisions for a run are first worked out on the list sizes alone (the
- * units placed at the step are the only ones it may not evict, and they are the lists' newest,
- * so a list can give a victim while it holds more units than the step placed in it), and the
- * longest stretch along which every miss takes the same path (same victim list, same trim) is
- * carried out at once: its victims taken an entry at a time from the head, its promotions
- * appended as one entry. Once the sizes stop changing from miss to miss (a victim for every
- * miss, the target at its bound) the rest of the stretch follows without further steps. No
- * allocation per step once the logs have grown to the working size. Not thread-safe.
+ * hits or misses in one word) with the step at which they joined; every member is in exactly one
+ * entry, which a per-unit index names. The least recently used unit is the lowest bit of the
+ * log's first non-empty entry; a unit that leaves or moves clears its bit, an entry at a time for
+ * units that joined together. A step costs a pass over its words plus one operation per log entry
+ * its victims and trims take. No allocation per step once the logs have grown to the working size.
+ * Not thread-safe.
  */
 public final class ArcPolicy implements PlacementPolicy {
 
     private static final int NONE = 0, T1 = 1, T2 = 2, B1 = 3, B2 = 4;
 
     private final long[][] member = new long[5][0];  // per list, bit per key; word = layer << shift | w
-    private final Log[] logs = {null, new Log(), new Log(), new Log(), new Log()};
+    private final GroupLru[] order = {null, new GroupLru(), new GroupLru()}; // T1, T2
+    private final Log[] logs = {null, null, null, new Log(B1), new Log(B2)}; // B1, B2
     private final int[] size = new int[5];
-    private final int[] placed = new int[5];  // units placed in T1 / T2 at this step (not evictable)
-    private int[] pos = new int[0];     // per key (word * 64 + bit): the index of its entry in its list's log
+    private int[] joined = new int[0];  // per key (word * 64 + bit): the batch that put it in its ghost list
+    private int batch;                   // ghost-list batches so far
     private int shift;                   // log2 of the words per layer, rounded up
     private int c;
     private double target;               // p: the target size of T1
     private int now;                     // the step counter; units placed at it are not evicted
     private long[] missed = new long[0];
-    private long free;                   // fast bytes free during a step
-    private boolean blocked;             // a miss of the step found no victim
-    private long unitBytes;
+    private long[] hits = new long[0];     // per word of the step's layer: its fast hits
+    private long[] ghostHits = new long[0]; // its promoted misses a ghost list held
+    private long[] fresh = new long[0];     // its other promoted misses
+    private final MigrationPlan victims = new MigrationPlan();
 
     /** Creates the policy. */
     public ArcPolicy() {}
@@ -81,13 +86,20 @@ public final class ArcPolicy implements PlacementPolicy {
             } else {
                 Arrays.fill(member[l], 0, n, 0L);
             }
-            logs[l].clear();
         }
-        if (pos.length < keys) {
-            pos = new int[(int) keys];
+        order[T1].start(placement.layers(), placement.maxUnits());
+        order[T2].start(placement.layers(), placement.maxUnits());
+        logs[B1].clear();
+        logs[B2].clear();
+        batch = 0;
+        if (joined.length < keys) {
+            joined = new int[(int) keys];
         }
         if (missed.length < words) {
             missed = new long[words];
+            hits = new long[words];
+            ghostHits = new long[words];
+            fresh = new long[words];
         }
         Arrays.fill(size, 0);
         c = (int) Math.min(Integer.MAX_VALUE / 2, placement.fastCapacityBytes() / placement.unitBytes());
@@ -117,57 +129,171 @@ public final class ArcPolicy implements PlacementPolicy {
         long[] r = reads.readBits();
         long[] f = placement.fastBits(layer);
         long[] t1 = member[T1], t2 = member[T2], b1 = member[B1], b2 = member[B2];
-        int e = now;
-        Log log1 = logs[T1], log2 = logs[T2];
         long[] m = missed;
+        long[] h = hits;
         int words = Bits.words(reads.unitCount());
-        int left1 = 0, leftB1 = 0, leftB2 = 0, joined2 = 0, hits = 0;
+        int left1 = 0, leftB1 = 0, leftB2 = 0, joined2 = 0, nh = 0, lo = -1, hi = 0;
+        int misses = 0, missB1 = 0, missB2 = 0;
         for (int w = 0; w < words; w++) {
             long rw = r[w];
             long hit = rw & f[w];
-            m[w] = rw & ~f[w];
+            long x = rw & ~f[w];
+            m[w] = x;
+            h[w] = hit;
+            int gw = base + w;
+            if (x != 0) {
+                if ((x & (t1[gw] | t2[gw])) != 0) {
+                    lost(layer, w, x & (t1[gw] | t2[gw]));
+                }
+                misses += Long.bitCount(x);
+                missB1 += Long.bitCount(x & b1[gw]);
+                missB2 += Long.bitCount(x & b2[gw]);
+            }
             if (hit != 0) {
-                int gw = base + w;
-                hits += Long.bitCount(hit);
+                nh += Long.bitCount(hit);
+                lo = lo < 0 ? w : lo;
+                hi = w + 1;
                 long from1 = t1[gw] & hit;
                 if (from1 != 0) {
                     left1 += Long.bitCount(from1);
                     t1[gw] &= ~hit;
-                    log1.leave(gw, from1);
                 }
                 if (((b1[gw] | b2[gw]) & hit) != 0) { // fast units a ghost list holds: not after a correction
                     int n1 = Long.bitCount(b1[gw] & hit);
                     int n2 = Long.bitCount(b2[gw] & hit);
                     leftB1 += n1;
                     leftB2 += n2;
-                    logs[B1].leave(gw, b1[gw] & hit);
-                    logs[B2].leave(gw, b2[gw] & hit);
                     b1[gw] &= ~hit;
                     b2[gw] &= ~hit;
                 }
-                long from2 = t2[gw] & hit;
-                joined2 += Long.bitCount(hit & ~from2);
+                joined2 += Long.bitCount(hit & ~t2[gw]);
                 t2[gw] |= hit;
-                if (from2 != 0) {
-                    log2.leave(gw, from2);
-                }
-                log2.append(gw, hit, e);
             }
+        }
+        if (left1 > 0) {
+            order[T1].removeWords(layer, h, lo, hi);
+        }
+        if (nh > 0) {
+            order[T2].touchHits(layer, h, lo, hi, nh, now);
         }
         size[T1] -= left1;
         size[B1] -= leftB1;
         size[B2] -= leftB2;
         size[T2] += joined2;
-        placed[T1] = 0;
-        placed[T2] = hits;
-        free = placement.fastFreeBytes();
-        unitBytes = placement.unitBytes();
-        for (int w = 0; w < words; w++) {
-            long x = m[w];
-            if (x != 0 && !missWord(layer, w, x, plan)) {
-                break;
-            }
+        if (misses == 0) {
+            return;
         }
+        long fr = placement.fastFreeBytes();
+        long ub = placement.unitBytes();
+        long room = fr <= 0 ? 0 : Math.min(misses, fr / ub);
+        int need = misses - (int) room;
+        int spare1 = size[T1];          // the step placed nothing in T1 yet
+        int spare2 = size[T2] - nh;     // its hits are T2's newest
+        int promoted = misses;
+        if (need > spare1 + spare2) {
+            // Blocked: every unit not read at the step makes room, for the lowest misses.
+            need = spare1 + spare2;
+            promoted = (int) room + need;
+            int ghost1 = 0, ghost2 = 0, left = promoted;
+            for (int w = 0; w < words && left > 0; w++) {
+                long x = m[w];
+                if (x != 0) {
+                    int n = Long.bitCount(x);
+                    if (n > left) {
+                        x = Long.expand((1L << left) - 1, x);
+                        n = left;
+                    }
+                    ghost1 += Long.bitCount(x & b1[base + w]);
+                    ghost2 += Long.bitCount(x & b2[base + w]);
+                    left -= n;
+                }
+            }
+            adapt(ghost1, ghost2);
+        } else {
+            adapt(missB1, missB2);
+        }
+        // T1 gives victims while it is above its target, then T2, then T1 again if T2 runs out.
+        int from1 = (int) Math.min(Math.min(need, spare1), Math.max(0, Math.ceil(size[T1] - target)));
+        int from2 = Math.min(need - from1, spare2);
+        int then1 = need - from1 - from2;
+        evict(T1, from1, plan);
+        evict(T2, from2, plan);
+        evict(T1, then1, plan);
+        long[] gh = ghostHits, fw = fresh;
+        int left = promoted, nGhost = 0, nFresh = 0, glo = -1, ghi = 0, flo = -1, fhi = 0;
+        for (int w = 0; w < words; w++) {
+            long x = left > 0 ? m[w] : 0;
+            if (Long.bitCount(x) > left) { // blocked: the lowest misses only
+                x = Long.expand((1L << left) - 1, x);
+            }
+            left -= Long.bitCount(x);
+            int gw = base + w;
+            long g1 = x & b1[gw], g2 = x & b2[gw];
+            long ghost = g1 | g2;
+            long neu = x & ~ghost;
+            gh[w] = ghost;
+            fw[w] = neu;
+            if (x == 0) {
+                continue;
+            }
+            if (g1 != 0) {
+                b1[gw] &= ~g1;
+                size[B1] -= Long.bitCount(g1);
+            }
+            if (g2 != 0) {
+                b2[gw] &= ~g2;
+                size[B2] -= Long.bitCount(g2);
+            }
+            if (ghost != 0) {
+                t2[gw] |= ghost;
+                nGhost += Long.bitCount(ghost);
+                glo = glo < 0 ? w : glo;
+                ghi = w + 1;
+            }
+            if (neu != 0) {
+                t1[gw] |= neu;
+                nFresh += Long.bitCount(neu);
+                flo = flo < 0 ? w : flo;
+                fhi = w + 1;
+            }
+            plan.promoteWord(layer, w, x);
+        }
+        if (nGhost > 0) {
+            size[T2] += nGhost;
+            order[T2].touchWords(layer, gh, glo, ghi, nGhost, now);
+        }
+        if (nFresh > 0) {
+            size[T1] += nFresh;
+            order[T1].touchWords(layer, fw, flo, fhi, nFresh, now);
+        }
+        // The directory as ARC keeps it: |T1| + |B1| <= c, everything within 2c.
+        int over1 = Math.min(size[B1], size[T1] + size[B1] - c);
+        if (over1 > 0) {
+            drop(B1, over1);
+        }
+        int over2 = Math.min(size[B2], size[T1] + size[T2] + size[B1] + size[B2] - 2 * c);
+        if (over2 > 0) {
+            drop(B2, over2);
+        }
+    }
+
+    // ARC's adaptation for the step's misses that ghost lists held: B1 hits grow the target size
+    // of T1, B2 hits shrink it, each by the larger of 1 and the other ghost list's size over its own.
+    private void adapt(int ghost1, int ghost2) {
+        double p = target;
+        if (ghost1 > 0) {
+            p += ghost1 * Math.max(1.0, (double) size[B2] / size[B1]);
+        }
+        if (ghost2 > 0) {
+            p -= ghost2 * Math.max(1.0, (double) size[B1] / size[B2]);
+        }
+        target = Math.max(0, Math.min(c, p));
+    }
+
+    private static void lost(int layer, int w, long lost) {
+        throw new IllegalStateException("arc: unit " + ((w << 6) + Long.numberOfTrailingZeros(lost))
+                + " of layer " + layer + " was read from the slow tier, but the policy placed it in the fast"
+                + " tier: a move was not reported through placementChanged");
     }
 
     /**
@@ -192,192 +318,34 @@ public final class ArcPolicy implements PlacementPolicy {
         return ((layer << shift) << 6) + unit;
     }
 
-    /**
-     * The misses {@code x} of word {@code w}, in runs of consecutive misses that a ghost list
-     * holds alike (or that none holds), each run in stretches along which ARC takes the same path
-     * (worked out on the sizes first); false when a miss finds no victim (the rest stay slow).
-     */
-    private boolean missWord(int layer, int w, long x, MigrationPlan plan) {
-        int gw = (layer << shift) + w;
-        long lost = x & (member[T1][gw] | member[T2][gw]);
-        if (lost != 0) {
-            throw new IllegalStateException("arc: unit " + ((w << 6) + Long.numberOfTrailingZeros(lost))
-                    + " of layer " + layer + " was read from the slow tier, but the policy placed it in the fast"
-                    + " tier: a move was not reported through placementChanged");
-        }
-        while (x != 0) {
-            // membership read afresh: a trim may have just dropped a later miss from a ghost list
-            long inB1 = x & member[B1][gw];
-            long inB2 = x & member[B2][gw];
-            long low = x & -x;
-            int ghost = (inB1 & low) != 0 ? B1 : (inB2 & low) != 0 ? B2 : NONE;
-            long alike = ghost == B1 ? inB1 : ghost == B2 ? inB2 : x & ~(inB1 | inB2);
-            long other = x & ~alike;
-            long run = other == 0 ? x : x & ((other & -other) - 1);
-            x &= ~missRun(layer, w, run, ghost, plan);
-            if (blocked) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * The longest first stretch of {@code run} (misses of word {@code w} that ghost list {@code
-     * ghost}, or none, holds) along which ARC takes one path, carried out at once.
-     *
-     * @return the misses done; {@link #blocked} tells whether the next one found no victim (its
-     *     change of the target is kept, as ARC makes it before looking for a victim)
-     */
-    private long missRun(int layer, int w, long run, int ghost, MigrationPlan plan) {
-        int n = Long.bitCount(run);
-        double p = target;
-        int s1 = size[T1], s2 = size[T2], g1 = size[B1], g2 = size[B2];
-        int p1 = placed[T1], p2 = placed[T2];
-        long fr = free;
-        long ub = unitBytes;
-        int path = -1;
-        int count = 0;
-        double stuck = Double.NaN;
-        for (; count < n; count++) {
-            double q = p;
-            int t1 = s1, t2 = s2, h1 = g1, h2 = g2, q1 = p1, q2 = p2;
-            long f = fr;
-            if (ghost == B1) {
-                double r = (double) h2 / h1;
-                double up = q + (r > 1.0 ? r : 1.0);
-                q = up < c ? up : c;
-            } else if (ghost == B2) {
-                double r = (double) h1 / h2;
-                double down = q - (r > 1.0 ? r : 1.0);
-                q = down > 0 ? down : 0;
-            }
-            int victim = NONE;
-            if (f < ub) {
-                boolean fromT1 = t1 > 0 && (t1 > q || (ghost == B2 && t1 == (int) q));
-                victim = fromT1 ? T1 : T2;
-                if ((victim == T1 ? t1 - q1 : t2 - q2) <= 0) {
-                    victim = fromT1 ? T2 : T1;
-                    if ((victim == T1 ? t1 - q1 : t2 - q2) <= 0) {
-                        stuck = q;
-                        break;
-                    }
-                }
-                if (victim == T1) {
-                    t1--;
-                    h1++;
-                } else {
-                    t2--;
-                    h2++;
-                }
-            } else {
-                f -= ub;
-            }
-            int trim = NONE;
-            if (ghost == B1) {
-                h1--;
-                t2++;
-                q2++;
-            } else if (ghost == B2) {
-                h2--;
-                t2++;
-                q2++;
-            } else {
-                if (t1 + h1 >= c && h1 > 0) {
-                    trim = B1;
-                    h1--;
-                } else if (t1 + t2 + h1 + h2 >= 2 * c && h2 > 0) {
-                    trim = B2;
-                    h2--;
-                }
-                t1++;
-                q1++;
-            }
-            int at = victim * 8 + trim;
-            if (path >= 0 && path != at) {
-                break;
-            }
-            path = at;
-            if (victim != NONE && q == p && t1 == s1 && t2 == s2 && h1 == g1 && h2 == g2) {
-                // A fixed point: every further miss of the run takes this path while its victim
-                // list has units the step did not place (fewer by one a miss when it is also the
-                // list the misses enter).
-                int to = ghost == NONE ? T1 : T2;
-                int further = n - count - 1;
-                if (victim == to) {
-                    further = Math.max(0, Math.min(further, victim == T1 ? t1 - q1 : t2 - q2));
-                }
-                if (to == T1) {
-                    q1 += further;
-                } else {
-                    q2 += further;
-                }
-                count += further;
-            }
-            p = q;
-            s1 = t1;
-            s2 = t2;
-            g1 = h1;
-            g2 = h2;
-            p1 = q1;
-            p2 = q2;
-            fr = f;
-        }
-        blocked = !Double.isNaN(stuck);
-        if (count == 0) {
-            target = blocked ? stuck : target;
+    // Moves up to n least recently placed units of T1 or T2 (none placed at this step) to its
+    // ghost list, in that order; returns how many.
+    private int evict(int list, int n, MigrationPlan plan) {
+        if (n <= 0) {
             return 0;
         }
-        long done = count < n ? Long.expand((1L << count) - 1, run) : run; // its lowest count units
-        target = p;
-        free = fr;
-        int victim = path / 8;
-        int trim = path % 8;
-        if (victim != NONE) {
-            evict(victim, count, plan);
-        }
-        int gw = (layer << shift) + w;
-        if (ghost != NONE) {
-            member[ghost][gw] &= ~done;
-            size[ghost] -= count;
-            logs[ghost].leave(gw, done);
-        }
-        if (trim != NONE) {
-            drop(trim, count);
-        }
-        int to = ghost == NONE ? T1 : T2;
-        member[to][gw] |= done;
-        size[to] += count;
-        placed[to] += count;
-        logs[to].append(gw, done, now);
-        plan.promoteWord(layer, w, done);
-        if (blocked) {
-            target = stuck;
-        }
-        return done;
-    }
-
-    // Moves the n least recently placed units of T1 or T2 (none placed at this step) to its ghost list.
-    private void evict(int list, int n, MigrationPlan plan) {
         int ghost = list == T1 ? B1 : B2;
-        Log log = logs[list];
+        MigrationPlan v = victims;
+        v.clear();
+        int got = order[list].evictInto(now, n, v);
+        MigrationPlan.Moves d = v.demotionMoves();
         long[] from = member[list];
         long[] to = member[ghost];
         Log ghosts = logs[ghost];
-        int e = now;
-        int mask = (1 << shift) - 1;
-        size[list] -= n;
-        size[ghost] += n;
-        while (n > 0) {
-            long t = log.take(n);
-            int gw = log.takenWord;
-            int k = Long.bitCount(t);
+        int at = ++batch;
+        for (int i = 0, entries = d.entries(); i < entries; i++) {
+            int layer = d.entryLayer(i);
+            int w = d.entryWord(i);
+            long t = d.entryBits(i);
+            int gw = (layer << shift) + w;
             from[gw] &= ~t;
             to[gw] |= t;
-            ghosts.append(gw, t, e);
-            plan.demoteWord(gw >>> shift, gw & mask, t);
-            n -= k;
+            ghosts.append(gw, t, at);
+            plan.demoteWord(layer, w, t);
         }
+        size[list] -= got;
+        size[ghost] += got;
+        return got;
     }
 
     // Forgets the n least recently placed units of a ghost list.
@@ -416,12 +384,7 @@ public final class ArcPolicy implements PlacementPolicy {
     }
 
     private boolean evictFrom(int list, MigrationPlan plan) {
-        Log log = logs[list];
-        if (log.first() < 0 || log.headStep() >= now) {
-            return false;
-        }
-        evict(list, 1, plan);
-        return true;
+        return evict(list, 1, plan) == 1;
     }
 
     private int where(int k) {
@@ -437,17 +400,25 @@ public final class ArcPolicy implements PlacementPolicy {
 
     private void unlink(int k) {
         int l = where(k);
-        if (l != NONE) {
-            member[l][k >>> 6] &= ~(1L << k);
-            size[l]--;
-            logs[l].leave(k >>> 6, 1L << k);
+        if (l == NONE) {
+            return;
+        }
+        member[l][k >>> 6] &= ~(1L << k);
+        size[l]--;
+        if (l == T1 || l == T2) {
+            order[l].remove((k >>> 6) >>> shift, k & ((64 << shift) - 1));
+        } else {
         }
     }
 
     private void append(int l, int k) {
         member[l][k >>> 6] |= 1L << k;
         size[l]++;
-        logs[l].append(k >>> 6, 1L << k, now);
+        if (l == T1 || l == T2) {
+            order[l].touchOne((k >>> 6) >>> shift, k & ((64 << shift) - 1), now);
+        } else {
+            logs[l].append(k >>> 6, 1L << k, ++batch);
+        }
     }
 
     @Override
@@ -456,9 +427,11 @@ public final class ArcPolicy implements PlacementPolicy {
     }
 
     /**
-     * One list's order: entries (word, bits, step), oldest first, each member's bit in exactly
-     * one entry ({@link #pos} says which) and no other bit in any. Emptied entries are skipped at
-     * the head and dropped when a full log is compacted.
+     * A ghost list's order: entries (word, bits, batch), oldest first. A unit that leaves the list
+     * only loses its membership bit; its entry keeps a stale bit, told apart when the head reaches
+     * it (a live bit is a member whose {@link #joined} batch is the entry's: a unit that left and
+     * came back lives only in its newer entry). Entries with no live bit are skipped at the head
+     * and dropped when a full log is compacted.
      */
     private final class Log {
 
@@ -469,102 +442,84 @@ public final class ArcPolicy implements PlacementPolicy {
         private int head;
         private int end;
 
+        private final int list;
+
+        Log(int list) {
+            this.list = list;
+        }
+
         void clear() {
             head = 0;
             end = 0;
         }
 
-        /** Appends units of one word; joins the last entry when it has the same word and step and lower bits. */
-        void append(int gw, long x, int e) {
+        /**
+         * Appends units of one word that join at batch {@code b}; joins the last entry when it has
+         * the same word and batch and lower bits.
+         */
+        void append(int gw, long x, int b) {
             int last = end - 1;
-            int i;
-            if (end > head && word[last] == gw && at[last] == e && bits[last] != 0
+            if (end > head && word[last] == gw && at[last] == b
                     && Long.numberOfTrailingZeros(x) > 63 - Long.numberOfLeadingZeros(bits[last])) {
                 bits[last] |= x;
-                i = last;
             } else {
                 if (end == word.length) {
                     compact();
                 }
-                i = end++;
+                int i = end++;
                 word[i] = gw;
                 bits[i] = x;
-                at[i] = e;
+                at[i] = b;
             }
             int k0 = gw << 6;
-            int[] ps = pos;
+            int[] j = joined;
             for (long y = x; y != 0; y &= y - 1) {
-                ps[k0 + Long.numberOfTrailingZeros(y)] = i;
+                j[k0 + Long.numberOfTrailingZeros(y)] = b;
             }
         }
 
-        /**
-         * Members {@code x} of word {@code gw} leave their entries, an entry at a time (units placed
-         * together, as at the layer's last step, share one).
-         */
-        void leave(int gw, long x) {
+        // The members of entry i still placed by it.
+        private long live(int i) {
+            int gw = word[i];
+            long x = bits[i] & member[list][gw];
+            int b = at[i];
             int k0 = gw << 6;
-            while (x != 0) {
-                int i = pos[k0 + Long.numberOfTrailingZeros(x)];
-                long y = bits[i] & x;
-                bits[i] &= ~y;
-                x &= ~y;
-            }
-        }
-
-        // The bits of the first entry that has any (the head moves to it); 0 when the list is empty.
-        private long headBits() {
-            while (head < end) {
-                long b = bits[head];
-                if (b != 0) {
-                    return b;
+            int[] j = joined;
+            for (long y = x; y != 0; y &= y - 1) {
+                int t = Long.numberOfTrailingZeros(y);
+                if (j[k0 + t] != b) {
+                    x &= ~(1L << t);
                 }
-                head++;
             }
-            return 0;
-        }
-
-        /** The step of the list's least recently placed unit (the list must have one). */
-        int headStep() {
-            headBits();
-            return at[head];
+            return x;
         }
 
         /**
          * The lowest {@code want} (at least one) units of the list's order, or fewer when the first
-         * entry with members has fewer, as bits of word {@link #takenWord}; they leave the entry (the
-         * caller ends their membership). The list must have a member.
+         * entry with live members has fewer, as bits of word {@link #takenWord}; they leave the
+         * entry (the caller ends their membership). The list must have a member.
          */
         long take(int want) {
-            long live = headBits();
-            long t = Long.bitCount(live) > want ? Long.expand((1L << want) - 1, live) : live; // lowest want
-            bits[head] = live & ~t;
+            long x;
+            while ((x = live(head)) == 0) {
+                head++;
+            }
+            long t = Long.bitCount(x) > want ? Long.expand((1L << want) - 1, x) : x; // lowest want
+            bits[head] = x & ~t;
             takenWord = word[head];
             return t;
         }
 
-        /** The key of the list's least recently placed unit, or -1 when it is empty. */
-        int first() {
-            long b = headBits();
-            return b == 0 ? -1 : (word[head] << 6) + Long.numberOfTrailingZeros(b);
-        }
-
-        // Drops the empty entries, moving the rest down (and their units' positions with them);
-        // grows the arrays when the rest fill half of them.
+        // Drops the entries without live members, moving the rest down; grows the arrays when the
+        // rest fill half of them.
         private void compact() {
-            int[] ps = pos;
             int out = 0;
             for (int i = head; i < end; i++) {
-                long x = bits[i];
+                long x = live(i);
                 if (x != 0) {
-                    int gw = word[i];
-                    word[out] = gw;
+                    word[out] = word[i];
                     bits[out] = x;
                     at[out] = at[i];
-                    int k0 = gw << 6;
-                    for (long y = x; y != 0; y &= y - 1) {
-                        ps[k0 + Long.numberOfTrailingZeros(y)] = out;
-                    }
                     out++;
                 }
             }

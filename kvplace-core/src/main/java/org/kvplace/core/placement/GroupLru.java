@@ -122,6 +122,15 @@ final class GroupLru {
      * from their older groups, then appended as one group in ascending id order.
      */
     void touchHits(int layer, long[] hits, int lo, int hi, int count, int stamp) {
+        removeWords(layer, hits, lo, hi);
+        touchWords(layer, hits, lo, hi, count, stamp);
+    }
+
+    /**
+     * Drops the units {@code units[lo, hi)} of {@code layer} from their groups, word by word
+     * (AND-NOT); units no group holds are ignored.
+     */
+    void removeWords(int layer, long[] hits, int lo, int hi) {
         promptOpen = false;
         if (promptLayerCount[layer] > 0) {
             long[] p = prompt[layer];
@@ -154,7 +163,6 @@ final class GroupLru {
             }
         }
         listSize[layer] = out;
-        touchWords(layer, hits, lo, hi, count, stamp);
     }
 
     /**

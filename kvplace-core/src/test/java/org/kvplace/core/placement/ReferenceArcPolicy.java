@@ -6,8 +6,8 @@ import org.kvplace.core.trace.StepReads;
 
 /**
  * The first form of {@link ArcPolicy}: its four lists as doubly linked lists threaded through int
- * arrays, one unlink and one append per touch. {@code PolicyEquivalenceTest} holds the fast form
- * to the same moves, in the same order.
+ * arrays, one unlink and one append per touch, a step's victims one at a time.
+ * {@code PolicyEquivalenceTest} holds the fast form to the same moves, in the same order.
  */
 final class ReferenceArcPolicy implements PlacementPolicy {
 
@@ -100,31 +100,53 @@ final class ReferenceArcPolicy implements PlacementPolicy {
                 miss &= miss - 1;
             }
         }
+        if (nm == 0) {
+            return;
+        }
         long free = placement.fastFreeBytes();
         long ub = placement.unitBytes();
-        for (int i = 0; i < nm; i++) {
+        int room = (int) Math.min(nm, free <= 0 ? 0 : free / ub);
+        int evictable = 0;                  // units of T1 and T2 the step did not read
+        for (byte l = T1; l <= T2; l++) {
+            for (int k = head[l]; k >= 0 && stamp[k] < now; k = next[k]) {
+                evictable++;
+            }
+        }
+        int promoted = Math.min(nm, room + evictable);
+        int up = 0, down = 0;
+        for (int i = 0; i < promoted; i++) {
+            byte in = where[base + misses[i]];
+            up += in == B1 ? 1 : 0;
+            down += in == B2 ? 1 : 0;
+        }
+        double p = target;
+        if (up > 0) {
+            p += up * Math.max(1.0, (double) size[B2] / size[B1]);
+        }
+        if (down > 0) {
+            p -= down * Math.max(1.0, (double) size[B1] / size[B2]);
+        }
+        target = Math.max(0, Math.min(c, p));
+        // victims one at a time, all before the misses enter: T1's while it is above p, else T2's
+        for (int i = room; i < promoted; i++) {
+            boolean fromT1 = size[T1] > target;
+            if (!evictFrom(fromT1 ? T1 : T2, plan)) {
+                evictFrom(fromT1 ? T2 : T1, plan);
+            }
+        }
+        for (int i = 0; i < promoted; i++) {
             int k = base + misses[i];
             byte in = where[k];
-            if (in == B1) {
-                target = Math.min(c, target + Math.max(1.0, (double) size[B2] / size[B1]));
-            } else if (in == B2) {
-                target = Math.max(0, target - Math.max(1.0, (double) size[B1] / size[B2]));
-            }
-            if (free < ub) {
-                if (!replace(in == B2, plan)) {
-                    break;
-                }
-                free += ub;
-            }
-            if (in == B1 || in == B2) {
-                unlink(k);
-                append(T2, k);
-            } else {
-                admitNew(k);
-            }
+            unlink(k);
+            append(in == B1 || in == B2 ? T2 : T1, k);
             stamp[k] = now;
             plan.promote(layer, misses[i]);
-            free -= ub;
+        }
+        while (size[T1] + size[B1] > c && size[B1] > 0) {
+            unlink(head[B1]);
+        }
+        while (size[T1] + size[T2] + size[B1] + size[B2] > 2 * c && size[B2] > 0) {
+            unlink(head[B2]);
         }
     }
 
