@@ -59,7 +59,6 @@ public final class ArcPolicy implements PlacementPolicy {
     private long[] hits = new long[0];     // per word of the step's layer: its fast hits
     private long[] ghostHits = new long[0]; // its promoted misses a ghost list held
     private long[] fresh = new long[0];     // its other promoted misses
-    private final MigrationPlan victims = new MigrationPlan();
 
     /** Creates the policy. */
     public ArcPolicy() {}
@@ -319,29 +318,30 @@ public final class ArcPolicy implements PlacementPolicy {
     }
 
     // Moves up to n least recently placed units of T1 or T2 (none placed at this step) to its
-    // ghost list, in that order; returns how many.
+    // ghost list, in that order; returns how many. The victims are read back from the plan's
+    // demotion entries (an entry the plan had may have grown by higher bits of its word).
     private int evict(int list, int n, MigrationPlan plan) {
         if (n <= 0) {
             return 0;
         }
         int ghost = list == T1 ? B1 : B2;
-        MigrationPlan v = victims;
-        v.clear();
-        int got = order[list].evictInto(now, n, v);
-        MigrationPlan.Moves d = v.demotionMoves();
+        MigrationPlan.Moves d = plan.demotionMoves();
+        int first = d.entries();
+        long had = first > 0 ? d.entryBits(first - 1) : 0;
+        int got = order[list].evictInto(now, n, plan);
         long[] from = member[list];
         long[] to = member[ghost];
         Log ghosts = logs[ghost];
         int at = ++batch;
-        for (int i = 0, entries = d.entries(); i < entries; i++) {
-            int layer = d.entryLayer(i);
-            int w = d.entryWord(i);
-            long t = d.entryBits(i);
-            int gw = (layer << shift) + w;
+        for (int i = Math.max(0, first - 1), entries = d.entries(); i < entries; i++) {
+            long t = i < first ? d.entryBits(i) & ~had : d.entryBits(i);
+            if (t == 0) {
+                continue;
+            }
+            int gw = (d.entryLayer(i) << shift) + d.entryWord(i);
             from[gw] &= ~t;
             to[gw] |= t;
             ghosts.append(gw, t, at);
-            plan.demoteWord(layer, w, t);
         }
         size[list] -= got;
         size[ghost] += got;
@@ -511,7 +511,7 @@ public final class ArcPolicy implements PlacementPolicy {
         }
 
         // Drops the entries without live members, moving the rest down; grows the arrays when the
-        // rest fill half of them.
+        // rest fill a quarter of them (so that a compaction frees at least three quarters).
         private void compact() {
             int out = 0;
             for (int i = head; i < end; i++) {
@@ -525,7 +525,7 @@ public final class ArcPolicy implements PlacementPolicy {
             }
             head = 0;
             end = out;
-            if (out > word.length / 2) {
+            if (out > word.length / 4) {
                 int n = word.length * 2;
                 word = Arrays.copyOf(word, n);
                 bits = Arrays.copyOf(bits, n);

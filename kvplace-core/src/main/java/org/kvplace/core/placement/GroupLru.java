@@ -302,12 +302,7 @@ final class GroupLru {
             if (c <= left) {
                 taken = x;
             } else {
-                taken = 0;
-                long t = x;
-                for (int i = 0; i < left; i++) {
-                    taken |= t & -t;
-                    t &= t - 1;
-                }
+                taken = Long.expand((1L << left) - 1, x); // the lowest left units
                 c = left;
             }
             plan.demoteWord(gLayer[g], w, taken);

@@ -124,12 +124,7 @@ public final class ReactivePolicy implements PlacementPolicy {
             int c = Long.bitCount(x);
             if (c >= left) {
                 if (c > left) {
-                    long keep = 0;
-                    for (int i = 0; i < left; i++) {
-                        keep |= x & -x;
-                        x &= x - 1;
-                    }
-                    m[w] = keep;
+                    m[w] = Long.expand((1L << left) - 1, x); // the lowest left misses
                 }
                 plan.promoteWord(layer, w, m[w]);
                 break;
