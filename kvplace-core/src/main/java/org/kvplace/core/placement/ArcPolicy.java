@@ -443,14 +443,17 @@ public final class ArcPolicy implements PlacementPolicy {
         private int end;
 
         private final int list;
+        private long[] in = new long[0];   // the list's membership bits
 
         Log(int list) {
             this.list = list;
         }
 
+        /** Empties the log (after {@link #start} has sized the membership bits). */
         void clear() {
             head = 0;
             end = 0;
+            in = member[list];
         }
 
         /**
@@ -481,7 +484,10 @@ public final class ArcPolicy implements PlacementPolicy {
         // The members of entry i still placed by it.
         private long live(int i) {
             int gw = word[i];
-            long x = bits[i] & member[list][gw];
+            long x = bits[i] & in[gw];
+            if (x == 0) {
+                return 0;
+            }
             int b = at[i];
             int k0 = gw << 6;
             int[] j = joined;
