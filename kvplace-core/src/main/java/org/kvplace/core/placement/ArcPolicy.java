@@ -55,6 +55,7 @@ public final class ArcPolicy implements PlacementPolicy {
     private int c;
     private double target;               // p: the target size of T1
     private int now;                     // the step counter; units placed at it are not evicted
+    private final ToGhosts toGhosts = new ToGhosts();
     private long[] missed = new long[0];
     private long[] hits = new long[0];     // per word of the step's layer: its fast hits
     private long[] ghostHits = new long[0]; // its promoted misses a ghost list held
@@ -318,34 +319,37 @@ public final class ArcPolicy implements PlacementPolicy {
     }
 
     // Moves up to n least recently placed units of T1 or T2 (none placed at this step) to its
-    // ghost list, in that order; returns how many. The victims are read back from the plan's
-    // demotion entries (an entry the plan had may have grown by higher bits of its word).
+    // ghost list, in that order; returns how many.
     private int evict(int list, int n, MigrationPlan plan) {
         if (n <= 0) {
             return 0;
         }
         int ghost = list == T1 ? B1 : B2;
-        MigrationPlan.Moves d = plan.demotionMoves();
-        int first = d.entries();
-        long had = first > 0 ? d.entryBits(first - 1) : 0;
-        int got = order[list].evictInto(now, n, plan);
-        long[] from = member[list];
-        long[] to = member[ghost];
-        Log ghosts = logs[ghost];
-        int at = ++batch;
-        for (int i = Math.max(0, first - 1), entries = d.entries(); i < entries; i++) {
-            long t = i < first ? d.entryBits(i) & ~had : d.entryBits(i);
-            if (t == 0) {
-                continue;
-            }
-            int gw = (d.entryLayer(i) << shift) + d.entryWord(i);
-            from[gw] &= ~t;
-            to[gw] |= t;
-            ghosts.append(gw, t, at);
-        }
+        ToGhosts v = toGhosts;
+        v.from = member[list];
+        v.to = member[ghost];
+        v.log = logs[ghost];
+        v.at = ++batch;
+        int got = order[list].evictInto(now, n, plan, v);
         size[list] -= got;
         size[ghost] += got;
         return got;
+    }
+
+    // The victims of one eviction: out of their list's membership, into the ghost list's.
+    private final class ToGhosts implements GroupLru.Victims {
+        long[] from;
+        long[] to;
+        Log log;
+        int at;
+
+        @Override
+        public void evicted(int layer, int word, long bits) {
+            int gw = (layer << shift) + word;
+            from[gw] &= ~bits;
+            to[gw] |= bits;
+            log.append(gw, bits, at);
+        }
     }
 
     // Forgets the n least recently placed units of a ghost list.

@@ -253,6 +253,12 @@ final class GroupLru {
         return NONE;
     }
 
+    /** Receives evicted units a word at a time, in eviction order. */
+    interface Victims {
+        /** The units {@code word * 64 + i} of {@code layer} for the set bits {@code i} of {@code bits}, ascending. */
+        void evicted(int layer, int word, long bits);
+    }
+
     /**
      * Evicts up to {@code wanted} least recently used units, as {@link #evict} one at a time would,
      * into {@code plan}'s demotions (a word of a group at a time).
@@ -261,6 +267,14 @@ final class GroupLru {
      *     {@code now} or later
      */
     int evictInto(int now, int wanted, MigrationPlan plan) {
+        return evictInto(now, wanted, plan, null);
+    }
+
+    /**
+     * As {@link #evictInto(int, int, MigrationPlan)}, handing every word of victims to {@code
+     * victims} as well (unless it is null), after the plan.
+     */
+    int evictInto(int now, int wanted, MigrationPlan plan, Victims victims) {
         int done = 0;
         while (done < wanted) {
             if (promptCount > 0) {
@@ -269,6 +283,9 @@ final class GroupLru {
                     break;
                 }
                 plan.demote(evictedLayer, unit);
+                if (victims != null) {
+                    victims.evicted(evictedLayer, unit >>> 6, 1L << unit);
+                }
                 done++;
                 continue;
             }
@@ -287,7 +304,11 @@ final class GroupLru {
             if (!gDense[g]) {
                 int take = Math.min(wanted - done, gCount[g]);
                 for (int i = 0; i < take; i++) {
-                    plan.demote(gLayer[g], sparse[gLo[g]++]);
+                    int unit = sparse[gLo[g]++];
+                    plan.demote(gLayer[g], unit);
+                    if (victims != null) {
+                        victims.evicted(gLayer[g], unit >>> 6, 1L << unit);
+                    }
                 }
                 gCount[g] -= take;
                 done += take;
@@ -306,6 +327,9 @@ final class GroupLru {
                 c = left;
             }
             plan.demoteWord(gLayer[g], w, taken);
+            if (victims != null) {
+                victims.evicted(gLayer[g], w, taken);
+            }
             x &= ~taken;
             dense[off + w] = x;
             gCount[g] -= c;
