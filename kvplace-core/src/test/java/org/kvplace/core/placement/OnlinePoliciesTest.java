@@ -60,6 +60,33 @@ class OnlinePoliciesTest {
     }
 
     @Test
+    void arcShouldAdaptItsTargetOnceForAStepsGhostHitsBeforeChoosingVictims() {
+        PlacementState st = new PlacementState(1, 16, 10, 40); // room for c = 4 units
+        ArcPolicy p = new ArcPolicy();
+        p.start(st);
+        for (int u = 0; u < 6; u++) {
+            create(p, st, 0, u); // 0-3 fast (T1); 4, 5 slow
+        }
+        // hits 0, 1 go to T2; misses 4, 5 need two victims: T1 (2, 3) is above p = 0
+        MigrationPlan plan = step(p, st, reads(6, 0, 6, 0, 1, 4, 5));
+        assertEquals(2, plan.demotions());
+        assertEquals(2, plan.demotedUnit(0));
+        assertEquals(3, plan.demotedUnit(1));
+        // 2 and 3 are now B1 ghosts. Reading them with 0 (hit): p grows by 2 x max(1, |B2| / |B1|)
+        // = 2 at once, so T1 (4, 5) is no longer above it and T2's least recent unit not read now
+        // (1) goes first, then T1's (4) since T2 has no other. Taken one miss at a time, ARC
+        // would first evict 4 (p = 1 < |T1| = 2), then 1.
+        plan = step(p, st, reads(6, 0, 6, 0, 2, 3));
+        assertEquals(2, plan.promotions());
+        assertEquals(2, plan.promotedUnit(0));
+        assertEquals(3, plan.promotedUnit(1));
+        assertEquals(2, plan.demotions());
+        assertEquals(1, plan.demotedUnit(0));
+        assertEquals(4, plan.demotedUnit(1));
+        assertTrue(st.isFast(0, 0) && st.isFast(0, 2) && st.isFast(0, 3) && st.isFast(0, 5));
+    }
+
+    @Test
     void arcShouldNameAUnitWhoseMoveWasNotReported() {
         PlacementState st = new PlacementState(1, 8, 10, 30);
         ArcPolicy p = new ArcPolicy();
