@@ -32,14 +32,15 @@ import org.kvplace.core.trace.StepReads;
  * the lowest misses that fit are promoted and the rest stay slow (then {@code p} adapts for the
  * promoted ones only). A single miss is exactly ARC's step (less its tie rule at {@code |T1| = p}).
  *
- * <p>State: each list is a membership bit set over all layers' units and a log of its entries in
- * list order, each entry a word of units of one layer that joined the list together (a step's
- * hits or misses in one word) with the step at which they joined; every member is in exactly one
- * entry, which a per-unit index names. The least recently used unit is the lowest bit of the
- * log's first non-empty entry; a unit that leaves or moves clears its bit, an entry at a time for
- * units that joined together. A step costs a pass over its words plus one operation per log entry
- * its victims and trims take. No allocation per step once the logs have grown to the working size.
- * Not thread-safe.
+ * <p>State: each list is a membership bit set over all layers' units plus its order. {@code T1}
+ * and {@code T2} keep theirs as {@link GroupLru} orders (a step's hits one group, its ghost hits
+ * and its new misses a group each; hits leave their older groups word by word; victims leave
+ * the oldest groups a word at a time). {@code B1} and {@code B2} keep theirs as logs of word
+ * entries (word, bits, batch), oldest first, with lazy deletion: a unit that leaves a ghost list
+ * only loses its membership bit, and the batch that last put each unit in a ghost list tells its
+ * live entry from a stale one when the head reaches it. A step costs a pass over its words plus
+ * work per word of victims and per ghost-log entry its trims pass. No allocation per step once
+ * the orders and logs have grown to the working size. Not thread-safe.
  */
 public final class ArcPolicy implements PlacementPolicy {
 
