@@ -33,7 +33,7 @@ import org.kvplace.core.trace.StepReads;
  * promoted ones only). A single miss is exactly ARC's step (less its tie rule at {@code |T1| = p}).
  *
  * <p>State: each list is a membership bit set over all layers' units plus its order. {@code T1}
- * and {@code T2} keep theirs as {@link GroupLru} orders (a step's hits one group, its ghost hits
+ * and {@code T2} keep theirs as {@code GroupLru} orders (a step's hits one group, its ghost hits
  * and its new misses a group each; hits leave their older groups word by word; victims leave
  * the oldest groups a word at a time). {@code B1} and {@code B2} keep theirs as logs of word
  * entries (word, bits, batch), oldest first, with lazy deletion: a unit that leaves a ghost list
