@@ -1,8 +1,7 @@
 package org.kvplace.core.sim;
 
 import java.io.IOException;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.LockSupport;
 import org.kvplace.core.trace.AccessTrace;
 import org.kvplace.core.trace.TraceHeader;
 import org.kvplace.core.trace.TraceStep;
@@ -15,6 +14,12 @@ import org.kvplace.core.trace.TraceStep;
  * {@link #next} call that would have met it). The inner trace belongs to the reading thread until
  * {@link #close}, which stops and joins it and leaves {@code inner} open (its owner closes it).
  * Allocates only when built. One consumer thread.
+ *
+ * <p>The ring is a single-producer, single-consumer queue of two counters. A side that must wait
+ * parks until the other has made a batch of room or of steps ({@value #REFILL} free slots for
+ * the reader, {@value #BATCH} steps or the end for the replay), so that when one side is the
+ * slower the other is woken once per batch, not once per step (a wake-up is a system call on
+ * both sides).
  */
 final class PrefetchedTrace implements AccessTrace {
 
@@ -22,18 +27,22 @@ final class PrefetchedTrace implements AccessTrace {
     static final long MIN_STEPS = 1 << 14;
 
     private static final int SLOTS = 64;
-    private static final Integer END = -1;
-    private static final Integer FAILED = -2;
-    private static final Integer STOP = -3;
+    /** A reader that found the ring full sleeps until this many slots are free. */
+    private static final int REFILL = SLOTS / 2;
+    /** A replay that found the ring empty sleeps until this many steps are ready, or the end. */
+    private static final int BATCH = 8;
 
     private final AccessTrace inner;
     private final TraceHeader header;
     private final TraceStep[] slots = new TraceStep[SLOTS];
-    private final BlockingQueue<Integer> free = new ArrayBlockingQueue<>(SLOTS + 1);
-    private final BlockingQueue<Integer> full = new ArrayBlockingQueue<>(SLOTS + 1);
     private final Thread reader;
+    private volatile long produced;        // steps the reader has put in the ring
+    private volatile long consumed;        // steps the replay has taken from it
+    private volatile boolean readerDone;   // no step will follow the produced ones (end or failure)
     private volatile Throwable failure;
     private volatile boolean closed;
+    private volatile boolean readerWaiting;
+    private volatile Thread consumerWaiting;
     private boolean ended;
 
     PrefetchedTrace(AccessTrace inner) {
@@ -41,7 +50,6 @@ final class PrefetchedTrace implements AccessTrace {
         this.header = inner.header();
         for (int i = 0; i < SLOTS; i++) {
             slots[i] = TraceStep.forHeader(header);
-            free.add(i);
         }
         this.reader = Thread.ofPlatform().daemon().name("kvplace-trace-read-ahead").unstarted(this::read);
         reader.start();
@@ -49,22 +57,36 @@ final class PrefetchedTrace implements AccessTrace {
 
     private void read() {
         try {
-            while (true) {
-                int i = free.take();
-                if (closed || i < 0) {
-                    return;
+            long p = 0;
+            while (!closed) {
+                if (p - consumed >= SLOTS) {
+                    // Full: sleep until half the ring is free. The flag is raised before the
+                    // condition is read again, and the replay reads it after it frees a slot, so
+                    // one of the two sees the other.
+                    readerWaiting = true;
+                    while (!closed && p - consumed > SLOTS - REFILL) {
+                        LockSupport.park(this);
+                    }
+                    readerWaiting = false;
+                    continue;
                 }
-                if (!inner.next(slots[i])) {
-                    full.put(END);
-                    return;
+                if (!inner.next(slots[(int) (p % SLOTS)])) {
+                    break;
                 }
-                full.put(i);
+                produced = ++p;
+                Thread c = consumerWaiting;
+                if (c != null && p - consumed >= BATCH) {
+                    LockSupport.unpark(c);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();   // nobody interrupts this thread; ends it
         } catch (IOException | RuntimeException | Error e) {
             failure = e;
-            full.add(FAILED);
+        } finally {
+            readerDone = true;
+            Thread c = consumerWaiting;
+            if (c != null) {
+                LockSupport.unpark(c);
+            }
         }
     }
 
@@ -78,20 +100,25 @@ final class PrefetchedTrace implements AccessTrace {
         if (ended) {
             return false;
         }
-        int i;
-        try {
-            i = full.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while reading the trace ahead", e);
+        long c = consumed;
+        if (produced == c && !readerDone) {
+            consumerWaiting = Thread.currentThread();
+            while (produced - c < BATCH && !readerDone) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    consumerWaiting = null;
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while reading the trace ahead");
+                }
+            }
+            consumerWaiting = null;
         }
-        if (i == END) {
-            ended = true;
-            return false;
-        }
-        if (i == FAILED) {
+        if (produced == c) {   // the reader is done and every step it made has been taken
             ended = true;
             Throwable t = failure;
+            if (t == null) {
+                return false;
+            }
             if (t instanceof IOException io) {
                 throw io;
             }
@@ -100,8 +127,11 @@ final class PrefetchedTrace implements AccessTrace {
             }
             throw (Error) t;
         }
-        into.copyFrom(slots[i]);
-        free.add(i);
+        into.copyFrom(slots[(int) (c % SLOTS)]);
+        consumed = c + 1;
+        if (readerWaiting && produced - (c + 1) <= SLOTS - REFILL) {
+            LockSupport.unpark(reader);
+        }
         return true;
     }
 
@@ -113,7 +143,7 @@ final class PrefetchedTrace implements AccessTrace {
     @Override
     public void close() {
         closed = true;
-        free.offer(STOP);
+        LockSupport.unpark(reader);
         boolean interrupted = false;
         while (true) {
             try {
