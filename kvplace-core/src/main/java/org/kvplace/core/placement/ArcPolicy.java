@@ -190,24 +190,20 @@ public final class ArcPolicy implements PlacementPolicy {
         int need = misses - (int) room;
         int spare1 = size[T1];          // the step placed nothing in T1 yet
         int spare2 = size[T2] - nh;     // its hits are T2's newest
-        int promoted = misses;
         if (need > spare1 + spare2) {
-            // Blocked: every unit not read at the step makes room, for the lowest misses.
+            // Blocked: every unit not read at the step makes room, for the lowest misses (the
+            // others are cleared from the step's misses here).
             need = spare1 + spare2;
-            promoted = (int) room + need;
-            int ghost1 = 0, ghost2 = 0, left = promoted;
-            for (int w = 0; w < words && left > 0; w++) {
+            int ghost1 = 0, ghost2 = 0, left = (int) room + need;
+            for (int w = 0; w < words; w++) {
                 long x = m[w];
-                if (x != 0) {
-                    int n = Long.bitCount(x);
-                    if (n > left) {
-                        x = Long.expand((1L << left) - 1, x);
-                        n = left;
-                    }
-                    ghost1 += Long.bitCount(x & b1[base + w]);
-                    ghost2 += Long.bitCount(x & b2[base + w]);
-                    left -= n;
+                if (Long.bitCount(x) > left) {
+                    x = Long.expand((1L << left) - 1, x);
+                    m[w] = x;
                 }
+                ghost1 += Long.bitCount(x & b1[base + w]);
+                ghost2 += Long.bitCount(x & b2[base + w]);
+                left -= Long.bitCount(x);
             }
             adapt(ghost1, ghost2);
         } else {
@@ -221,13 +217,9 @@ public final class ArcPolicy implements PlacementPolicy {
         evict(T2, from2, plan);
         evict(T1, then1, plan);
         long[] gh = ghostHits, fw = fresh;
-        int left = promoted, nGhost = 0, nFresh = 0, glo = -1, ghi = 0, flo = -1, fhi = 0;
+        int nGhost = 0, nFresh = 0, glo = -1, ghi = 0, flo = -1, fhi = 0;
         for (int w = 0; w < words; w++) {
-            long x = left > 0 ? m[w] : 0;
-            if (Long.bitCount(x) > left) { // blocked: the lowest misses only
-                x = Long.expand((1L << left) - 1, x);
-            }
-            left -= Long.bitCount(x);
+            long x = m[w];
             int gw = base + w;
             long g1 = x & b1[gw], g2 = x & b2[gw];
             long ghost = g1 | g2;
