@@ -72,6 +72,30 @@ class HalfDotTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 96, 256, 288, 2048})
+    void shouldStayInsideASegmentThatEndsWithTheRow(int n) {
+        // The f16 loop reads ahead of its rows; a row that ends where its segment (here a slice of
+        // a larger one) ends must neither fail nor change its sum.
+        MatVec panama = panama();
+        MatVec scalar = MatVecs.load("scalar");
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] x = new float[n];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment whole = arena.allocate(2L * n + 4096, 64);
+            MemorySegment w = whole.asSlice(64, 2L * n);
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) rnd.nextGaussian();
+                short h = Float.floatToFloat16((float) rnd.nextGaussian());
+                w.set(ScalarMatVec.F16, 2L * i, h);
+                magnitude += Math.abs((double) Float.float16ToFloat(h) * x[i]);
+            }
+            float tol = (float) (1e-6 * magnitude * Math.sqrt(n) + 1e-6);
+            assertEquals(scalar.dotF16(w, 0, x, n), panama.dotF16(w, 0, x, n), tol, "n=" + n);
+        }
+    }
+
     @Test
     void shouldReadTheSameSumAsThePlainLoop() {
         MatVec panama = panama();
