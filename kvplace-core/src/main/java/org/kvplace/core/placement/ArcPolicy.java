@@ -404,8 +404,8 @@ public final class ArcPolicy implements PlacementPolicy {
         size[l]--;
         if (l == T1 || l == T2) {
             order[l].remove((k >>> 6) >>> shift, k & ((64 << shift) - 1));
-        } else {
         }
+        // A ghost list's log keeps the entry; its bit, now cleared, marks it stale.
     }
 
     private void append(int l, int k) {
