@@ -46,9 +46,10 @@ public final class PanamaMatVec extends ScalarMatVec {
     /**
      * How far ahead of its loads {@link #dotF16} reads one long per 64 bytes of the row (a load
      * used as a prefetch, which the Vector API lacks). On the development machine an f16 row read
-     * from DRAM went from 15 to 28-29 GB/s with it (26-28 at 1 or 2 KiB, 24-25 at 4 KiB); in cache it
-     * costs nothing measurable. Q8_0 and f32 rows were slower with it (their loops are compute-bound
-     * or already overlap their loads), so only f16 rows touch ahead.
+     * from DRAM went from 15 to 28-29 GB/s with it (26-28 at 1 or 2 KiB, 24-25 at 4 KiB); rows already
+     * in cache lose 7-22% to it (27-31 -> 21-29 GB/s over a 1 MiB matrix), but a model's weights come
+     * from DRAM. Q8_0 and f32 rows were slower with it (their loops are compute-bound or already
+     * overlap their loads), so only f16 rows touch ahead.
      */
     private static final long TOUCH_AHEAD = 512;
     private static final ValueLayout.OfLong TOUCH = ValueLayout.JAVA_LONG_UNALIGNED;
