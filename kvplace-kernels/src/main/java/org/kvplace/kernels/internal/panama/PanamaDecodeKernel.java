@@ -45,8 +45,6 @@ public final class PanamaDecodeKernel implements DecodeKernel {
      * the arithmetic on the page before; a smaller one may, and there the touch only costs its loads.
      */
     private static final long TOUCH_MIN_LAYER_BYTES = 1L << 20;
-    private static final long TOUCH_MARK = 0x5eed_5eed_5eed_5eedL;
-    private static long touchSink;  // written only when a touch sums to TOUCH_MARK: keeps the loads
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private PanamaDecodeKernel() {}
@@ -240,18 +238,16 @@ public final class PanamaDecodeKernel implements DecodeKernel {
                 PanamaGroupTree.store(rep, kv * repStride, kv * group, group, state.max(), state.sum());
             }
         }
-        if (touched == TOUCH_MARK) {
-            touchSink = touched;
-        }
+        PanamaTouch.keep(touched);
     }
 
     /**
      * Loads one long of every 64-byte line of the {@code bytes} at {@code off} (none past them), so
      * that a page's lines are on their way from memory while the page before is computed: the
      * Vector API has no prefetch, and the hardware's streams start over at every page, which lies
-     * anywhere in its slab. Returns the loads' sum, which the caller keeps alive. Measured
-     * ({@code docs/decode.md}): attention over 256 MB of the 1B shape's KV 17-40% faster in a
-     * driver (medians), the 1B-shape bench's attention at depth 16,384 7-18% faster.
+     * anywhere in its slab. Returns the loads' XOR, which the caller keeps ({@link PanamaTouch}).
+     * Measured ({@code docs/decode.md}): attention over 256 MB of the 1B shape's KV 17-40% faster
+     * in a driver (medians), the 1B-shape bench's attention at depth 16,384 7-18% faster.
      */
     private static long touch(MemorySegment seg, long off, long bytes) {
         long t = 0;

@@ -53,10 +53,6 @@ public final class PanamaMatVec extends ScalarMatVec {
      */
     private static final long TOUCH_AHEAD = 512;
     private static final ValueLayout.OfLong TOUCH = ValueLayout.JAVA_LONG_UNALIGNED;
-    /** A value the touched words never XOR to in practice; only a use of them keeps C2 from dropping the loads. */
-    private static final long TOUCH_MARK = 0x5eed_5eed_5eed_5eedL;
-    @SuppressWarnings("unused")
-    private static long touchSink;
 
     /** Public no-argument constructor for reflective loading. */
     public PanamaMatVec() {}
@@ -199,9 +195,7 @@ public final class PanamaMatVec extends ScalarMatVec {
             acc0 = halves(w, o).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
             acc1 = halves(w, o + 2L * lanes).fma(FloatVector.fromArray(SPECIES, x, i + lanes), acc1);
         }
-        if (touched == TOUCH_MARK) {
-            touchSink = touched;
-        }
+        PanamaTouch.keep(touched);
         int bound = SPECIES.loopBound(n);
         for (; i < bound; i += lanes) {
             acc0 = halves(w, offset + 2L * i).fma(FloatVector.fromArray(SPECIES, x, i), acc0);
